@@ -140,7 +140,7 @@ public sealed partial class QmpClient : IAsyncDisposable, IDisposable
         JsonObject? message;
         try
         {
-            message = await ReadHandshakeMessageAsync(handshake, caller, "greeting").ConfigureAwait(false);
+            message = await ReadHandshakeMessageAsync(handshake, caller, greeting: true).ConfigureAwait(false);
         }
         catch (JsonException e)
         {
@@ -209,7 +209,7 @@ public sealed partial class QmpClient : IAsyncDisposable, IDisposable
             JsonObject? reply;
             try
             {
-                reply = await ReadHandshakeMessageAsync(handshake, caller, "qmp_capabilities reply").ConfigureAwait(false);
+                reply = await ReadHandshakeMessageAsync(handshake, caller, greeting: false).ConfigureAwait(false);
             }
             catch (JsonException e)
             {
@@ -239,8 +239,9 @@ public sealed partial class QmpClient : IAsyncDisposable, IDisposable
     }
 
     /// <summary>Reads one message before the reader loop runs, mapping timeouts and I/O errors to handshake errors.</summary>
-    private async Task<JsonObject?> ReadHandshakeMessageAsync(CancellationToken handshake, CancellationToken caller, string what)
+    private async Task<JsonObject?> ReadHandshakeMessageAsync(CancellationToken handshake, CancellationToken caller, bool greeting)
     {
+        string what = greeting ? "greeting" : "reply to qmp_capabilities";
         ReadOnlyMemory<byte>? line;
         try
         {
@@ -250,22 +251,25 @@ public sealed partial class QmpClient : IAsyncDisposable, IDisposable
         {
             _lastLine = _reader.Pending.ToArray();
             string received = _lastLine.Length == 0 ? "nothing" : Preview(_lastLine);
+            if (!greeting)
+                throw new QmpNegotiationException(
+                    $"{SocketPath} did not send a {what} within {_options.HandshakeTimeout.TotalSeconds:0.###} s (received {received}).", SocketPath);
             throw new QmpGreetingException("QmpGreetingTimeout",
-                $"{SocketPath} did not send a QMP {what} within {_options.HandshakeTimeout.TotalSeconds:0.###} s (received {received}); " +
+                $"{SocketPath} did not send a QMP greeting within {_options.HandshakeTimeout.TotalSeconds:0.###} s (received {received}); " +
                 $"{QmpException.NotQmpHint} QEMU serves one client at a time per QMP socket, so another client (e.g. libvirt) may hold it.",
                 SocketPath);
         }
         catch (QmpLineReader.MessageTooLargeException e)
         {
             _lastLine = _reader.Pending.ToArray();
-            throw new QmpGreetingException("QmpGreetingInvalid",
-                $"{SocketPath} sent more than {_options.MaxMessageBytes} bytes without a line end and did not send a QMP {what} " +
-                $"(received {Preview(_lastLine)}); {QmpException.NotQmpHint}", SocketPath, e);
+            string text = $"{SocketPath} sent more than {_options.MaxMessageBytes} bytes without a line end instead of a QMP {what} " +
+                $"(received {Preview(_lastLine)}); {QmpException.NotQmpHint}";
+            throw greeting ? new QmpGreetingException("QmpGreetingInvalid", text, SocketPath, e) : new QmpNegotiationException(text, SocketPath, e);
         }
         catch (SocketException e)
         {
-            throw new QmpGreetingException("QmpGreetingInvalid",
-                $"Reading the QMP {what} from {SocketPath} failed: {e.Message}; {QmpException.NotQmpHint}", SocketPath, e);
+            string text = $"Reading the QMP {what} from {SocketPath} failed: {e.Message}; {QmpException.NotQmpHint}";
+            throw greeting ? new QmpGreetingException("QmpGreetingInvalid", text, SocketPath, e) : new QmpNegotiationException(text, SocketPath, e);
         }
 
         if (line is null)
@@ -275,7 +279,42 @@ public sealed partial class QmpClient : IAsyncDisposable, IDisposable
         }
 
         _lastLine = line.Value.ToArray();
-        return JsonNode.Parse(line.Value.Span) as JsonObject ?? throw new JsonException("not a JSON object");
+        return ParseMessage(line.Value.Span);
+    }
+
+    /// <summary>
+    /// Parses one message into a fully built tree. JsonObject builds its members lazily and throws ArgumentException
+    /// on a duplicate name at first access; walking the tree here makes that a parse error, not a later crash.
+    /// </summary>
+    internal static JsonObject ParseMessage(ReadOnlySpan<byte> line)
+    {
+        JsonNode? node;
+        try
+        {
+            node = JsonNode.Parse(line);
+            Build(node);
+        }
+        catch (ArgumentException e)
+        {
+            throw new JsonException("duplicate member name: " + e.Message, e);
+        }
+
+        return node as JsonObject ?? throw new JsonException("not a JSON object");
+
+        // Depth is bounded by the parser's maximum depth (64).
+        static void Build(JsonNode? node)
+        {
+            if (node is JsonObject obj)
+            {
+                foreach (var member in obj)
+                    Build(member.Value);
+            }
+            else if (node is JsonArray array)
+            {
+                foreach (var item in array)
+                    Build(item);
+            }
+        }
     }
 
     /// <summary>Escaped and bounded: the peer may be anything, and its bytes end up in error messages.</summary>
@@ -465,6 +504,11 @@ public sealed partial class QmpClient : IAsyncDisposable, IDisposable
         {
             reason = Disconnected("reading from the socket failed: " + e.Message, e);
         }
+        catch (Exception e)
+        {
+            // Last resort: whatever broke the loop, callers must not wait for replies that will never be read.
+            reason = new QmpProtocolException("QmpReaderFailed", $"Reading QMP messages from {SocketPath} failed: {e.Message}", SocketPath, e);
+        }
 
         Close(reason);
     }
@@ -475,7 +519,7 @@ public sealed partial class QmpClient : IAsyncDisposable, IDisposable
         JsonObject message;
         try
         {
-            message = JsonNode.Parse(line.Span) as JsonObject ?? throw new JsonException("not a JSON object");
+            message = ParseMessage(line.Span);
         }
         catch (JsonException e)
         {

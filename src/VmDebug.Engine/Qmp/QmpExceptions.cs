@@ -70,7 +70,6 @@ public sealed class QmpCommandException : QmpException
     {
         "CommandNotFound" => ErrorKind.NotImplemented,
         "DeviceNotFound" => ErrorKind.ObjectNotFound,
-        "DeviceNotActive" => ErrorKind.InvalidOperation,
         _ => ErrorKind.InvalidOperation,
     };
 }

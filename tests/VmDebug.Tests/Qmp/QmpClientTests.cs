@@ -206,7 +206,7 @@ public class QmpClientTests
         await client.Events.Completion.WaitAsync(TimeSpan.FromSeconds(1), Ct);
         clock.Restart();
         await Assert.ThrowsAsync<QmpDisconnectedException>(() => client.QueryStatusAsync(TimeSpan.FromMinutes(5), Ct));
-        Assert.True(clock.Elapsed < TimeSpan.FromMilliseconds(100), $"a call after disconnect took {clock.Elapsed}");
+        Assert.True(clock.Elapsed < TimeSpan.FromMilliseconds(500), $"a call after disconnect took {clock.Elapsed}");
         Assert.IsType<QmpDisconnectedException>(client.ClosedReason);
     }
 
@@ -281,6 +281,34 @@ public class QmpClientTests
         var error = await Assert.ThrowsAsync<QmpProtocolException>(() => call);
         Assert.Equal("QmpMalformedMessage", error.ErrorId);
         Assert.False(client.IsConnected);
+    }
+
+    [Theory]
+    [InlineData("""{"return": {}, "return": {}, "id": "vmdebug-1"}""")]
+    [InlineData("""{"event": "X", "data": {"a": [{"k": 1, "k": 2}]}}""")]
+    public async Task DuplicateMemberNames_AreAProtocolError_NotAReaderCrash(string message)
+    {
+        await using var server = FakeQmpServer.Start();
+        await using var client = await ConnectReadyAsync(server);
+
+        var call = client.ExecuteAsync("query-x", null, TimeSpan.FromSeconds(30), Ct);
+        await server.ReceiveAsync();
+        await server.SendAsync(message);
+        var error = await Assert.ThrowsAsync<QmpProtocolException>(() => call).WaitAsync(TimeSpan.FromSeconds(1), Ct);
+        Assert.Equal("QmpMalformedMessage", error.ErrorId);
+    }
+
+    [Fact]
+    public async Task NoReplyToQmpCapabilities_IsANegotiationError()
+    {
+        await using var server = FakeQmpServer.Start();
+        var connect = QmpClient.ConnectAsync(server.SocketPath, new QmpClientOptions { HandshakeTimeout = TimeSpan.FromMilliseconds(300) }, Ct);
+        await server.AcceptAsync();
+        await server.SendAsync(FakeQmpServer.QemuGreeting);
+        await server.ReceiveAsync();
+
+        var error = await Assert.ThrowsAsync<QmpNegotiationException>(() => connect);
+        Assert.Contains("qmp_capabilities", error.Message);
     }
 
     [Fact]
