@@ -1,0 +1,28 @@
+namespace VmDebug.Tests.Support;
+
+/// <summary>Independent readers of dump files: makedumpfile, crash, readelf.</summary>
+public static class PeerTools
+{
+    /// <summary>The kernel log makedumpfile extracts from a dump using VMCOREINFO alone.</summary>
+    public static async Task<string> MakedumpfileDmesgAsync(string dump)
+    {
+        var makedumpfile = TestEnvironment.RequireTool("makedumpfile", "makedumpfile");
+        var output = Path.Combine(Path.GetDirectoryName(dump)!, Path.GetFileName(dump) + ".dmesg");
+        File.Delete(output);
+        var (exit, stdout, stderr) = await TestEnvironment.RunAsync(makedumpfile, ["--dump-dmesg", dump, output]);
+        Assert.True(exit == 0, $"makedumpfile --dump-dmesg {dump} failed ({exit}): {stdout}{stderr}");
+        var log = await File.ReadAllTextAsync(output);
+        File.Delete(output);
+        return log;
+    }
+
+    /// <summary>crash's `log` output for a dump, with the guest kernel's -dbg vmlinux.</summary>
+    public static async Task<string> CrashLogAsync(string vmlinux, string dump)
+    {
+        var crash = TestEnvironment.RequireTool("crash", "crash");
+        var (exit, stdout, stderr) = await TestEnvironment.RunAsync(crash, ["-s", vmlinux, dump], stdin: "log\nquit\n",
+            timeout: TimeSpan.FromMinutes(3));
+        Assert.True(exit == 0, $"crash {dump} failed ({exit}): {stdout}{stderr}");
+        return stdout;
+    }
+}
