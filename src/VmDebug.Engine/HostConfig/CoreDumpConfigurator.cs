@@ -1,4 +1,5 @@
 using VmDebug;
+using VmDebug.Engine.DomainXml;
 
 namespace VmDebug.Engine.HostConfig;
 
@@ -21,6 +22,11 @@ public sealed record QemuCoreDumpOptions
     /// <summary>A specific daemon process to restart (e.g. one started with its own config); null detects it.</summary>
     public int? DaemonProcessId { get; init; }
     public TimeSpan RestartTimeout { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>Persistent XML of a libvirt domain whose &lt;memory dumpCore&gt; Enable/Disable set (-Domain).</summary>
+    public string? DomainXml { get; init; }
+    /// <summary>A domain XML file whose &lt;memory dumpCore&gt; Enable/Disable set (-XmlPath).</summary>
+    public string? XmlPath { get; init; }
+    public bool DomainIsRunning { get; init; }
     public HostPaths Paths { get; init; } = HostPaths.Default;
 }
 
@@ -32,8 +38,9 @@ public sealed class CoreDumpPlan
     private readonly QemuCoreDumpOptions _options;
 
     internal CoreDumpPlan(LibvirtConfDocument original, LibvirtConfDocument updated, QemuCoreDumpOptions options,
-        QemuCoreDumpSetting setting, IReadOnlyList<string> changes, DaemonRestartPlan? restart)
+        QemuCoreDumpSetting setting, IReadOnlyList<string> changes, DaemonRestartPlan? restart, GuestPanicPlan? domain)
     {
+        Domain = domain;
         _original = original;
         _updated = updated;
         _options = options;
@@ -42,9 +49,12 @@ public sealed class CoreDumpPlan
         Restart = restart;
     }
 
-    /// <summary>Unified diff of the config file; empty when it would not change.</summary>
+    /// <summary>Unified diff of the config file and the domain XML; empty when nothing would change.</summary>
     public string Diff => Setting.Diff;
+    /// <summary>The config file would change (the domain is reported by <see cref="Domain"/>).</summary>
     public bool HasChanges => !ReferenceEquals(_original, _updated);
+    /// <summary>The &lt;memory dumpCore&gt; edit, when a domain or XML file was given.</summary>
+    public GuestPanicPlan? Domain { get; }
     /// <summary>The settings as they would be after Apply.</summary>
     public QemuCoreDumpSetting Setting { get; }
     public IReadOnlyList<string> Changes { get; }
@@ -53,15 +63,17 @@ public sealed class CoreDumpPlan
 
     /// <summary>Text for -WhatIf: the diff and the restart, if any.</summary>
     public string Describe() =>
-        (HasChanges ? Diff : $"{_original.Path}: no change.\n") + (Restart is null ? "" : Restart.Description + "\n");
+        (HasChanges || Domain?.DomainChanged == true ? Diff : $"{_original.Path}: no change.\n") + (Restart is null ? "" : Restart.Description + "\n");
 
     /// <summary>
-    /// Writes the config (atomically, with a backup) and restarts the daemon if planned. A refused restart
-    /// throws before anything is written.
+    /// Writes the config (atomically, with a backup), the domain (offline file, or through
+    /// <paramref name="defineDomainXml"/> for a libvirt domain) and restarts the daemon if planned.
+    /// A refused restart throws before anything is written.
     /// </summary>
-    public QemuCoreDumpSetting Apply(CancellationToken cancellationToken)
+    public QemuCoreDumpSetting Apply(CancellationToken cancellationToken, Action<string>? defineDomainXml = null)
     {
         Restart?.ThrowIfRefused();
+        Domain?.Apply(defineDomainXml, cancellationToken);
         string? backup = null;
         if (HasChanges)
             backup = AtomicFileReplacer.Replace(_original.Path, _updated.ToBytes(), _original.ToBytes(), DateTime.Now, cancellationToken);
@@ -109,7 +121,7 @@ public static class CoreDumpConfigurator
         };
         if (options.IncludeGuestMemory is { } include) edits.Add(("dump_guest_core", LibvirtConfValue.FromInteger(include ? 1 : 0)));
         AddAutoDumpEdits(options, edits);
-        return Plan(options, edits);
+        return Plan(options, edits, DumpCoreEdit.On);
     }
 
     /// <summary>
@@ -117,7 +129,7 @@ public static class CoreDumpConfigurator
     /// excluded) apply again; a line Enable added disappears and the file is as before.
     /// </summary>
     public static CoreDumpPlan PlanDisable(QemuCoreDumpOptions options) =>
-        Plan(options, [("max_core", null), ("dump_guest_core", null)]);
+        Plan(options, [("max_core", null), ("dump_guest_core", null)], DumpCoreEdit.Remove);
 
     /// <summary>Only the auto-dump settings (used by Set-GuestPanicDevice -AutoDumpPath/-BypassCache).</summary>
     public static CoreDumpPlan PlanAutoDump(QemuCoreDumpOptions options)
@@ -139,7 +151,8 @@ public static class CoreDumpConfigurator
         if (options.AutoDumpBypassCache is { } bypass) edits.Add(("auto_dump_bypass_cache", LibvirtConfValue.FromInteger(bypass ? 1 : 0)));
     }
 
-    private static CoreDumpPlan Plan(QemuCoreDumpOptions options, List<(string Key, LibvirtConfValue? Value)> edits)
+    /// <param name="dumpCore">&lt;memory dumpCore&gt; for the domain, if one was given: "on", or null to remove it.</param>
+    private static CoreDumpPlan Plan(QemuCoreDumpOptions options, List<(string Key, LibvirtConfValue? Value)> edits, DumpCoreEdit? dumpCore = null)
     {
         var original = LibvirtConfDocument.Load(ConfigPath(options));
         var updated = original;
@@ -152,12 +165,23 @@ public static class CoreDumpConfigurator
                 changes.Add(value is null ? $"Remove {key} (libvirt default applies)" : $"Set {key} = {LibvirtConfText.ToUtf8(value.Text)}");
         }
         var diff = UnifiedDiff.Create(LibvirtConfText.ToUtf8(original.Text), LibvirtConfText.ToUtf8(updated.Text), original.Path, original.Path);
+        GuestPanicPlan? domain = null;
+        if (dumpCore is not null && (options.DomainXml is not null || options.XmlPath is not null))
+        {
+            domain = GuestPanicConfigurator.Plan(new GuestPanicOptions
+            {
+                DomainXml = options.DomainXml, XmlPath = options.XmlPath, DomainIsRunning = options.DomainIsRunning,
+                Model = null, VmcoreInfo = null, DumpCore = dumpCore, ConfigPath = original.Path, Paths = options.Paths,
+            });
+            changes.AddRange(domain.Configuration.Changes);
+            diff += domain.Diff;
+        }
         var daemon = Daemon(options);
         var predicted = Describe(updated, options, daemon, pendingChange: !ReferenceEquals(original, updated), changes, diff);
         DaemonRestartPlan? restart = null;
         if (options.RestartDaemon && daemon is not null)
             restart = DaemonRestartPlan.Create(daemon, options.ActiveJobs, options.Force, options.Paths);
-        return new CoreDumpPlan(original, updated, options, predicted, changes, restart);
+        return new CoreDumpPlan(original, updated, options, predicted, changes, restart, domain);
     }
 
     private static string ConfigPath(QemuCoreDumpOptions options) => options.ConfigPath ?? options.Paths.QemuConf;

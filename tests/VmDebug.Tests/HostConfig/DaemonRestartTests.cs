@@ -15,7 +15,12 @@ public sealed class DaemonRestartTests : IDisposable
 
     public void Dispose()
     {
-        foreach (var pid in _started) HostNativeKill(pid);
+        // Also whatever a restart started from our stand-in executable, even if the test failed midway.
+        var paths = RealProcWith(_host);
+        var exe = Path.Combine(_host.Root, "libvirtd");
+        _started.AddRange(LibvirtDaemonLocator.EnumerateProcesses(paths)
+            .Where(p => LibvirtDaemonLocator.ReadCommandLine(paths, p.Pid).FirstOrDefault() == exe).Select(p => p.Pid));
+        foreach (var pid in _started.Distinct()) HostNativeKill(pid);
         _host.Dispose();
     }
 
