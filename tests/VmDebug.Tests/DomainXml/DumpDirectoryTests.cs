@@ -92,3 +92,27 @@ public class DumpDirectoryTests
         Assert.True(setting.AutoDumpBypassCache);
     }
 }
+
+public class DomainDumpCoreTests
+{
+    [Fact]
+    public void EnableSetsDumpCoreOnAnXmlFileAndDisableRemovesIt()
+    {
+        using var host = new TestHost();
+        var conf = host.StockQemuConf();
+        var original = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "DomainXml", "TestData", "rich-domain.xml"));
+        var xmlPath = host.Write("vm.xml", original);
+        var ct = TestContext.Current.CancellationToken;
+        var options = new QemuCoreDumpOptions { ConfigPath = conf, IncludeGuestMemory = true, XmlPath = xmlPath, Paths = host.Paths };
+
+        var plan = CoreDumpConfigurator.PlanEnable(options);
+        Assert.Contains("+  <memory unit='KiB' dumpCore='on'>524288</memory>", plan.Diff);
+        Assert.Contains("+max_core = \"unlimited\"", plan.Diff);
+        plan.Apply(ct);
+        Assert.Contains("dumpCore='on'", File.ReadAllText(xmlPath));
+
+        CoreDumpConfigurator.PlanDisable(options).Apply(ct);
+        Assert.Equal(original, File.ReadAllText(xmlPath));
+        Assert.Equal(File.ReadAllBytes(TestHost.StockQemuConfSource), File.ReadAllBytes(conf));
+    }
+}
