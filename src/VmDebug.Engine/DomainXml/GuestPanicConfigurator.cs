@@ -1,0 +1,161 @@
+using System.Text;
+using VmDebug;
+using VmDebug.Engine.HostConfig;
+
+namespace VmDebug.Engine.DomainXml;
+
+/// <summary>Inputs of Set-/Get-GuestPanicDevice. Exactly one of <see cref="DomainXml"/> and <see cref="XmlPath"/>.</summary>
+public sealed record GuestPanicOptions
+{
+    /// <summary>The persistent definition fetched by the libvirt layer (libvirt mode).</summary>
+    public string? DomainXml { get; init; }
+    /// <summary>A domain XML file edited offline.</summary>
+    public string? XmlPath { get; init; }
+    /// <summary>Null leaves the panic device as it is (Get, or only changing other settings).</summary>
+    public GuestPanicModel? Model { get; init; } = GuestPanicModel.Auto;
+    public CrashAction? OnCrash { get; init; }
+    public bool? VmcoreInfo { get; init; } = true;
+    /// <summary>&lt;memory dumpCore&gt; (Enable/Disable-QemuCoreDump -Domain/-XmlPath); null leaves it.</summary>
+    public DumpCoreEdit? DumpCore { get; init; }
+    /// <summary>From the libvirt layer: the domain runs, so changes wait for its next boot.</summary>
+    public bool DomainIsRunning { get; init; }
+    /// <summary>From virConnectGetLibVersion; null when unknown (offline).</summary>
+    public Version? LibvirtVersion { get; init; }
+    public string? ConfigPath { get; init; }
+    /// <summary>Written to qemu.conf auto_dump_path.</summary>
+    public string? AutoDumpPath { get; init; }
+    /// <summary>Written to qemu.conf auto_dump_bypass_cache.</summary>
+    public bool? BypassCache { get; init; }
+    public HostPaths Paths { get; init; } = HostPaths.Default;
+}
+
+/// <summary>What Set-GuestPanicDevice would change; <see cref="Apply"/> does it.</summary>
+public sealed class GuestPanicPlan
+{
+    private readonly GuestPanicOptions _options;
+
+    internal GuestPanicPlan(GuestPanicOptions options, string originalXml, string updatedXml, CoreDumpPlan? hostPlan, GuestPanicConfiguration configuration)
+    {
+        _options = options;
+        OriginalXml = originalXml;
+        UpdatedXml = updatedXml;
+        HostPlan = hostPlan;
+        Configuration = configuration;
+    }
+
+    public string OriginalXml { get; }
+    /// <summary>The XML to define (libvirt mode) or write (offline).</summary>
+    public string UpdatedXml { get; }
+    public bool DomainChanged => OriginalXml != UpdatedXml;
+    /// <summary>qemu.conf changes for AutoDumpPath/BypassCache; null when none were asked for.</summary>
+    public CoreDumpPlan? HostPlan { get; }
+    public bool HasChanges => DomainChanged || HostPlan?.HasChanges == true;
+    /// <summary>The configuration as it would be after Apply (warnings included).</summary>
+    public GuestPanicConfiguration Configuration { get; }
+    public string Diff => Configuration.Diff;
+
+    /// <summary>
+    /// Writes qemu.conf (if asked) and the domain: offline files are replaced atomically with a backup;
+    /// in libvirt mode <paramref name="defineDomainXml"/> (the libvirt layer's define) receives the new XML.
+    /// </summary>
+    public GuestPanicConfiguration Apply(Action<string>? defineDomainXml, CancellationToken cancellationToken)
+    {
+        if (_options.XmlPath is null && DomainChanged && defineDomainXml is null)
+            throw new ArgumentNullException(nameof(defineDomainXml), "A libvirt domain needs the define callback to apply the new XML.");
+        HostPlan?.Apply(cancellationToken);
+        if (DomainChanged)
+        {
+            if (_options.XmlPath is { } path)
+                AtomicFileReplacer.Replace(path, Encoding.UTF8.GetBytes(UpdatedXml), Encoding.UTF8.GetBytes(OriginalXml), DateTime.Now, cancellationToken);
+            else
+                defineDomainXml!(UpdatedXml);
+        }
+        return Configuration;
+    }
+}
+
+/// <summary>Engine entry points of Set-GuestPanicDevice and Get-GuestPanicDevice.</summary>
+public static class GuestPanicConfigurator
+{
+    /// <summary>Get-GuestPanicDevice: reads the domain and checks the host side of auto-dumps.</summary>
+    public static GuestPanicConfiguration Read(GuestPanicOptions options) =>
+        Plan(options with { Model = null, OnCrash = null, VmcoreInfo = null, DumpCore = null, AutoDumpPath = null, BypassCache = null }).Configuration;
+
+    public static GuestPanicPlan Plan(GuestPanicOptions options)
+    {
+        if ((options.DomainXml is null) == (options.XmlPath is null))
+            throw new VmDebugException("DomainSourceAmbiguous", ErrorKind.InvalidArgument, "Give either a libvirt domain or an XML file, not both or neither.", null);
+        string original;
+        if (options.XmlPath is { } xmlPath)
+        {
+            if (!File.Exists(xmlPath))
+                throw new VmDebugException("DomainXmlNotFound", ErrorKind.ObjectNotFound, $"The domain XML file {xmlPath} does not exist.", xmlPath);
+            original = File.ReadAllText(xmlPath);
+        }
+        else original = options.DomainXml!;
+
+        var doc = DomainXmlDocument.Parse(original, options.XmlPath);
+        var warnings = new List<string>();
+        var changes = new List<string>();
+        var type = doc.Root.Element("os")?.Element("type");
+        string? arch = (string?)type?.Attribute("arch"), machine = (string?)type?.Attribute("machine");
+
+        if (options.Model is { } requested)
+        {
+            var model = PanicModelSelector.Choose(requested, options.LibvirtVersion, arch, machine, warnings);
+            if (GuestPanicEditor.SetPanic(doc, model)) changes.Add($"Panic device model '{model.ToXml()}'");
+        }
+        if (options.OnCrash is { } action && GuestPanicEditor.SetOnCrash(doc, action)) changes.Add($"on_crash = {action.ToXml()}");
+        if (options.VmcoreInfo is { } vmci && GuestPanicEditor.SetVmcoreInfo(doc, vmci)) changes.Add($"vmcoreinfo state = {(vmci ? "on" : "off")}");
+        if (options.DumpCore is { } dc && GuestPanicEditor.SetDumpCore(doc, dc))
+            changes.Add(dc == DumpCoreEdit.Remove ? "Remove memory dumpCore (qemu.conf dump_guest_core applies)" : $"memory dumpCore = {dc.ToString().ToLowerInvariant()}");
+
+        var updated = changes.Count > 0 ? doc.ToString() : original;
+        var label = options.XmlPath ?? $"domain {doc.Root.Element("name")?.Value}";
+        var diff = UnifiedDiff.Create(original, updated, label, label);
+
+        CoreDumpPlan? hostPlan = null;
+        var confPath = options.ConfigPath ?? options.Paths.QemuConf;
+        QemuCoreDumpSetting? host = null;
+        if (options.AutoDumpPath is not null || options.BypassCache is not null)
+        {
+            hostPlan = CoreDumpConfigurator.PlanAutoDump(new QemuCoreDumpOptions
+            {
+                ConfigPath = confPath, AutoDumpPath = options.AutoDumpPath, AutoDumpBypassCache = options.BypassCache, Paths = options.Paths,
+            });
+            host = hostPlan.Setting;
+            changes.AddRange(hostPlan.Changes);
+            diff += hostPlan.Diff;
+        }
+        else if (File.Exists(confPath))
+            host = CoreDumpConfigurator.Read(new QemuCoreDumpOptions { ConfigPath = confPath, Paths = options.Paths });
+
+        var current = GuestPanicEditor.Read(DomainXmlDocument.Parse(updated), null, false, [], [], "");
+        warnings.AddRange(DomainWarnings(current));
+        DumpDirectoryStatus? dumpDir = null;
+        if (current.OnCrash.StartsWith("coredump-", StringComparison.Ordinal))
+        {
+            if (host is null)
+                warnings.Add($"{confPath} was not found: the auto-dump directory and QEMU's user are unknown.");
+            else
+            {
+                dumpDir = DumpDirectoryInspector.Inspect(host.AutoDumpPath, host.User, host.Group, current.MemoryBytes, host.AutoDumpBypassCache);
+                warnings.AddRange(dumpDir.Warnings);
+            }
+        }
+        bool nextBoot = options.DomainIsRunning && (options.XmlPath is null) && changes.Count > 0 && updated != original;
+        if (nextBoot) warnings.Add("The domain is running: its persistent definition changed, and the change takes effect at its next boot.");
+        var configuration = GuestPanicEditor.Read(DomainXmlDocument.Parse(updated), options.XmlPath, nextBoot, warnings, changes, diff, dumpDir);
+        return new GuestPanicPlan(options, original, updated, hostPlan, configuration);
+    }
+
+    private static IEnumerable<string> DomainWarnings(GuestPanicConfiguration c)
+    {
+        if (c.PanicModel is null && c.OnCrash != "destroy")
+            yield return $"on_crash is {c.OnCrash}, but without a panic device the guest never reports a panic to QEMU.";
+        if (c.OnCrash == "coredump-restart")
+            yield return $"coredump-restart loops on a guest that panics at boot: one full-RAM dump ({(c.MemoryBytes is { } m ? ByteSize.Format(m) : "guest RAM size")}) per boot until the disk fills.";
+        if (c.OnCrash.StartsWith("coredump-", StringComparison.Ordinal) && !c.VmcoreInfo)
+            yield return "vmcoreinfo is off: dumps will carry no VMCOREINFO note, so tools cannot find the kernel's layout on their own.";
+    }
+}

@@ -1,0 +1,296 @@
+using System.Diagnostics;
+using System.Globalization;
+using VmDebug;
+
+namespace VmDebug.Engine.HostConfig;
+
+/// <summary>A job libvirt reports on a domain (migration, block copy, dump); supplied by the libvirt layer.</summary>
+public sealed record ActiveDomainJob(string Domain, string Operation);
+
+/// <summary>The daemon restart was refused because domains have active jobs that a restart may abort.</summary>
+public sealed class DaemonRestartRefusedException(string daemon, IReadOnlyList<ActiveDomainJob> jobs)
+    : VmDebugException("DaemonRestartRefusedActiveJobs", ErrorKind.ResourceBusy,
+        $"Restarting {daemon} was refused: {string.Join(", ", jobs.Select(j => $"domain '{j.Domain}' has an active {j.Operation} job"))}; " +
+        "a restart may abort them. Wait for them to finish or use -Force.", daemon)
+{
+    public IReadOnlyList<ActiveDomainJob> Jobs { get; } = jobs;
+}
+
+/// <summary>Finds the libvirt daemon that runs QEMU guests and how this host manages it.</summary>
+public static class LibvirtDaemonLocator
+{
+    private static readonly string[] DaemonNames = ["virtqemud", "libvirtd"];
+
+    /// <summary>
+    /// The running daemon (or, when <paramref name="processId"/> is given, that process), else the one whose
+    /// socket or pid file exists; null if no libvirt daemon is running or set up.
+    /// </summary>
+    public static LibvirtDaemonInfo? Detect(HostPaths paths, int? processId = null)
+    {
+        string? name = null;
+        int? pid = null;
+        if (processId is { } wanted)
+        {
+            name = ReadComm(paths, wanted);
+            if (name is null || !DaemonNames.Contains(name))
+                throw new VmDebugException("LibvirtDaemonNotFound", ErrorKind.ObjectNotFound,
+                    $"Process {wanted} is not a running libvirtd or virtqemud.", wanted);
+            pid = wanted;
+        }
+        else
+        {
+            foreach (var (p, comm) in EnumerateProcesses(paths))
+            {
+                if (!DaemonNames.Contains(comm)) continue;
+                // A modular host may also run libvirtd-less helpers; virtqemud is the one that owns QEMU.
+                if (name is null || comm == "virtqemud") { name = comm; pid = p; }
+            }
+        }
+        var libvirtRun = Path.Combine(paths.RunRoot, "libvirt");
+        if (name is null)
+        {
+            if (File.Exists(Path.Combine(libvirtRun, "virtqemud-sock")) || File.Exists(Path.Combine(paths.RunRoot, "virtqemud.pid"))) name = "virtqemud";
+            else if (File.Exists(Path.Combine(libvirtRun, "libvirt-sock")) || File.Exists(Path.Combine(paths.RunRoot, "libvirtd.pid"))) name = "libvirtd";
+            else return null;
+        }
+        bool modular = name == "virtqemud";
+        var socket = Path.Combine(libvirtRun, modular ? "virtqemud-sock" : "libvirt-sock");
+        var (manager, command) = ServiceManagement(paths, name, pid);
+        return new LibvirtDaemonInfo
+        {
+            Name = name,
+            Modular = modular,
+            ProcessId = pid,
+            StartedAt = pid is { } running ? ProcessStartTime(paths, running) : null,
+            Socket = File.Exists(socket) ? socket : null,
+            ServiceManager = manager,
+            RestartCommand = command,
+        };
+    }
+
+    /// <summary>
+    /// systemd as PID 1 and the daemon in a .service cgroup: systemctl. An init script whose pid file names the
+    /// daemon: service(8). Anything else (a daemon someone started by hand): signal it and start it again.
+    /// </summary>
+    private static (string Manager, IReadOnlyList<string> Command) ServiceManagement(HostPaths paths, string name, int? pid)
+    {
+        if (ReadComm(paths, 1) == "systemd")
+        {
+            var unit = pid is { } p ? ServiceUnitOf(paths, p) : name + ".service";
+            if (unit is not null) return ("Systemd", ["systemctl", "restart", unit]);
+        }
+        var initScript = Path.Combine(paths.SysConfRoot, "init.d", name);
+        if (File.Exists(initScript) && (pid is null || PidFileNames(paths, name, pid.Value)))
+        {
+            var service = new[] { "/usr/sbin/service", "/sbin/service" }.FirstOrDefault(File.Exists);
+            return ("SysV", service is not null ? [service, name, "restart"] : [initScript, "restart"]);
+        }
+        return ("Process", []);
+    }
+
+    private static bool PidFileNames(HostPaths paths, string name, int pid)
+    {
+        try { return int.TryParse(File.ReadAllText(Path.Combine(paths.RunRoot, name + ".pid")).Trim(), out var p) && p == pid; }
+        catch (IOException) { return false; }
+    }
+
+    private static string? ServiceUnitOf(HostPaths paths, int pid)
+    {
+        try
+        {
+            foreach (var line in File.ReadLines(Path.Combine(paths.ProcRoot, pid.ToString(CultureInfo.InvariantCulture), "cgroup")))
+            {
+                var unit = line.Split('/').LastOrDefault(s => s.EndsWith(".service", StringComparison.Ordinal));
+                if (unit is not null) return unit;
+            }
+        }
+        catch (IOException) { }
+        return null;
+    }
+
+    internal static IEnumerable<(int Pid, string Comm)> EnumerateProcesses(HostPaths paths)
+    {
+        foreach (var dir in Directory.EnumerateDirectories(paths.ProcRoot))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)) continue;
+            var comm = ReadComm(paths, pid);
+            if (comm is not null) yield return (pid, comm);
+        }
+    }
+
+    internal static string? ReadComm(HostPaths paths, int pid)
+    {
+        try { return File.ReadAllText(Path.Combine(paths.ProcRoot, pid.ToString(CultureInfo.InvariantCulture), "comm")).TrimEnd('\n'); }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
+    }
+
+    internal static string[] ReadCommandLine(HostPaths paths, int pid)
+    {
+        try { return File.ReadAllText(Path.Combine(paths.ProcRoot, pid.ToString(CultureInfo.InvariantCulture), "cmdline")).Split('\0', StringSplitOptions.RemoveEmptyEntries); }
+        catch (IOException) { return []; }
+    }
+
+    /// <summary>True while the process exists and is not a zombie.</summary>
+    internal static bool IsAlive(HostPaths paths, int pid) => ProcessState(paths, pid) is { } s && s != 'Z' && s != 'X';
+
+    private static char? ProcessState(HostPaths paths, int pid)
+    {
+        var stat = ReadStat(paths, pid);
+        return stat is { Length: > 0 } ? stat[0][0] : null;
+    }
+
+    /// <summary>/proc/PID/stat fields after the parenthesised comm (which may contain spaces): field 3 onward.</summary>
+    private static string[]? ReadStat(HostPaths paths, int pid)
+    {
+        try
+        {
+            var text = File.ReadAllText(Path.Combine(paths.ProcRoot, pid.ToString(CultureInfo.InvariantCulture), "stat"));
+            int close = text.LastIndexOf(')');
+            return close < 0 ? null : text[(close + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        }
+        catch (IOException) { return null; }
+    }
+
+    /// <summary>Field 22 (starttime, clock ticks after boot) plus btime from /proc/stat.</summary>
+    internal static DateTime? ProcessStartTime(HostPaths paths, int pid)
+    {
+        var fields = ReadStat(paths, pid);
+        if (fields is null || fields.Length < 20 || !long.TryParse(fields[19], out var ticks)) return null;
+        try
+        {
+            var btimeLine = File.ReadLines(Path.Combine(paths.ProcRoot, "stat")).FirstOrDefault(l => l.StartsWith("btime ", StringComparison.Ordinal));
+            if (btimeLine is null || !long.TryParse(btimeLine.AsSpan(6), out var btime)) return null;
+            return DateTime.UnixEpoch.AddSeconds(btime).AddSeconds((double)ticks / HostNative.ClockTicksPerSecond());
+        }
+        catch (IOException) { return null; }
+    }
+}
+
+/// <summary>A decided daemon restart; <see cref="Apply"/> carries it out.</summary>
+public sealed class DaemonRestartPlan
+{
+    private readonly HostPaths _paths;
+
+    internal DaemonRestartPlan(HostPaths paths, LibvirtDaemonInfo daemon, IReadOnlyList<ActiveDomainJob> blockingJobs, bool forced)
+    {
+        _paths = paths;
+        Daemon = daemon;
+        BlockingJobs = blockingJobs;
+        Forced = forced;
+    }
+
+    public LibvirtDaemonInfo Daemon { get; }
+    /// <summary>Jobs that refuse the restart (or that -Force overrides).</summary>
+    public IReadOnlyList<ActiveDomainJob> BlockingJobs { get; }
+    public bool Forced { get; }
+    public bool Refused => BlockingJobs.Count > 0 && !Forced;
+
+    /// <summary>Plans a restart; refusal is decided here from the caller's list of active jobs.</summary>
+    public static DaemonRestartPlan Create(LibvirtDaemonInfo daemon, IReadOnlyList<ActiveDomainJob> activeJobs, bool force, HostPaths? paths = null) =>
+        new(paths ?? HostPaths.Default, daemon, activeJobs, force);
+
+    public string Description => Daemon.ServiceManager switch
+    {
+        "Process" => $"Restart {Daemon.Name} (PID {Daemon.ProcessId}): SIGTERM, then start its command line again",
+        _ => $"Restart {Daemon.Name}: {string.Join(' ', Daemon.RestartCommand)}",
+    } + (BlockingJobs.Count > 0 ? (Forced ? $" (forced despite {BlockingJobs.Count} active job(s))" : " (refused: active jobs)") : "");
+
+    /// <summary>Throws <see cref="DaemonRestartRefusedException"/> when refused; otherwise restarts.</summary>
+    public void ThrowIfRefused()
+    {
+        if (Refused) throw new DaemonRestartRefusedException(Daemon.Name, BlockingJobs);
+    }
+
+    /// <summary>Restarts the daemon and returns the new process id once it runs again (null if unknown).</summary>
+    public int? Apply(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        ThrowIfRefused();
+        if (Daemon.ServiceManager != "Process")
+        {
+            RunCommand(Daemon.RestartCommand, timeout, cancellationToken);
+            return WaitForNewProcess(Daemon.ProcessId, null, timeout, cancellationToken);
+        }
+        if (Daemon.ProcessId is not { } pid)
+            throw new VmDebugException("LibvirtDaemonNotRunning", ErrorKind.InvalidOperation,
+                $"{Daemon.Name} is not running and no service manager knows it, so there is nothing to restart.", Daemon.Name);
+        return RestartProcess(pid, timeout, cancellationToken);
+    }
+
+    private int? RestartProcess(int pid, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var procDir = Path.Combine(_paths.ProcRoot, pid.ToString(CultureInfo.InvariantCulture));
+        var argv = LibvirtDaemonLocator.ReadCommandLine(_paths, pid);
+        var environment = File.ReadAllText(Path.Combine(procDir, "environ")).Split('\0', StringSplitOptions.RemoveEmptyEntries);
+        var cwd = new DirectoryInfo(Path.Combine(procDir, "cwd")).LinkTarget ?? "/";
+        if (argv.Length == 0)
+            throw new VmDebugException("LibvirtDaemonRestartFailed", ErrorKind.InvalidOperation,
+                $"Cannot read the command line of {Daemon.Name} (PID {pid}).", Daemon.Name);
+
+        const int SigTerm = 15;
+        int errno = HostNative.SendSignal(pid, SigTerm);
+        if (errno != 0)
+            throw new VmDebugException("LibvirtDaemonRestartFailed", ErrorKind.PermissionDenied,
+                $"Cannot signal {Daemon.Name} (PID {pid}): {HostNative.ErrnoText(errno)}.", Daemon.Name);
+        var deadline = Stopwatch.StartNew();
+        while (LibvirtDaemonLocator.IsAlive(_paths, pid))
+        {
+            if (deadline.Elapsed > timeout)
+                throw new VmDebugException("LibvirtDaemonRestartTimeout", ErrorKind.OperationTimeout,
+                    $"{Daemon.Name} (PID {pid}) did not exit within {timeout.TotalSeconds:0} s of SIGTERM.", Daemon.Name);
+            Task.Delay(50, cancellationToken).GetAwaiter().GetResult();
+        }
+
+        // setsid detaches the new daemon from our session, as a service manager would.
+        var setsid = new[] { "/usr/bin/setsid", "/bin/setsid" }.FirstOrDefault(File.Exists);
+        var start = new ProcessStartInfo(setsid ?? argv[0]) { UseShellExecute = false, WorkingDirectory = cwd };
+        if (setsid is not null) { start.ArgumentList.Add("-f"); start.ArgumentList.Add(argv[0]); }
+        foreach (var a in argv.Skip(1)) start.ArgumentList.Add(a);
+        start.Environment.Clear();
+        foreach (var kv in environment)
+        {
+            int eq = kv.IndexOf('=');
+            if (eq > 0) start.Environment[kv[..eq]] = kv[(eq + 1)..];
+        }
+        using (Process.Start(start)) { }
+        return WaitForNewProcess(pid, argv, timeout - deadline.Elapsed, cancellationToken);
+    }
+
+    /// <param name="argv">When known, the new process must have this command line (other daemons may run too).</param>
+    private int? WaitForNewProcess(int? oldPid, string[]? argv, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var found = LibvirtDaemonLocator.EnumerateProcesses(_paths)
+                .Where(p => p.Comm == Daemon.Name && p.Pid != oldPid && LibvirtDaemonLocator.IsAlive(_paths, p.Pid)
+                    && (argv is null || LibvirtDaemonLocator.ReadCommandLine(_paths, p.Pid).SequenceEqual(argv)))
+                .Select(p => (int?)p.Pid).FirstOrDefault();
+            if (found is not null) return found;
+            if (clock.Elapsed > timeout)
+                throw new VmDebugException("LibvirtDaemonRestartTimeout", ErrorKind.OperationTimeout,
+                    $"{Daemon.Name} did not come back within {timeout.TotalSeconds:0} s after the restart.", Daemon.Name);
+            Task.Delay(100, cancellationToken).GetAwaiter().GetResult();
+        }
+    }
+
+    private static void RunCommand(IReadOnlyList<string> command, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var start = new ProcessStartInfo(command[0]) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in command.Skip(1)) start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        _ = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeoutCts.CancelAfter(timeout);
+        try { process.WaitForExitAsync(timeoutCts.Token).GetAwaiter().GetResult(); }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new VmDebugException("LibvirtDaemonRestartTimeout", ErrorKind.OperationTimeout,
+                $"'{string.Join(' ', command)}' did not finish within {timeout.TotalSeconds:0} s.", command[0]);
+        }
+        if (process.ExitCode != 0)
+            throw new VmDebugException("LibvirtDaemonRestartFailed", ErrorKind.InvalidOperation,
+                $"'{string.Join(' ', command)}' failed with exit code {process.ExitCode}: {stderr.GetAwaiter().GetResult().Trim()}", command[0]);
+    }
+}
