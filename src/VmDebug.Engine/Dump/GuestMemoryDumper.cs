@@ -67,6 +67,7 @@ public static class GuestMemoryDumper
     private static async Task<string> DumpOverQmpAsync(string socket, DumpFormat format, DumpOutputFile output, string activity,
         IProgress<OperationProgress> progress, CancellationToken cancellationToken)
     {
+        using var guestLock = GuestDumpLock.Acquire(socket);
         await using var client = await QmpClient.ConnectAsync(socket, null, cancellationToken).ConfigureAwait(false);
         await QmpDumpSource.CheckAsync(client, format, cancellationToken).ConfigureAwait(false);
         if (format == DumpFormat.WinDmp)

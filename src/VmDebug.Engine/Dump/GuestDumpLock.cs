@@ -1,0 +1,79 @@
+using System.Globalization;
+
+namespace VmDebug.Engine.Dump;
+
+/// <summary>
+/// One VmDebug dump per guest at a time. QEMU itself refuses a second dump, but it also serves one QMP client at a
+/// time, so a second dumper would only see a greeting that never comes. This advisory lock (flock, which .NET
+/// takes for FileShare.None) makes the second dumper fail at once and name the process that holds the guest.
+/// </summary>
+public sealed class GuestDumpLock : IDisposable
+{
+    private readonly FileStream _lock;
+
+    private GuestDumpLock(FileStream lockFile) => _lock = lockFile;
+
+    public static GuestDumpLock Acquire(string guestKeyPath)
+    {
+        var identity = Identity(guestKeyPath);
+        var directory = Environment.IsPrivilegedProcess
+            ? "/run/vmdebug"
+            : Path.Combine(Path.GetTempPath(), $"vmdebug-{Environment.UserName}");
+        Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var lockPath = Path.Combine(directory, $"dump-{identity}.lock");
+        try
+        {
+            var stream = new FileStream(lockPath, new FileStreamOptions
+            {
+                Mode = FileMode.OpenOrCreate,
+                Access = FileAccess.ReadWrite,
+                Share = FileShare.None,
+                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+            });
+            stream.SetLength(0);
+            stream.Write(System.Text.Encoding.ASCII.GetBytes(Environment.ProcessId.ToString(CultureInfo.InvariantCulture)));
+            stream.Flush();
+            return new GuestDumpLock(stream);
+        }
+        catch (IOException e)
+        {
+            var holder = ReadHolder(lockPath);
+            throw new VmDebugException("DumpAlreadyRunning", ErrorKind.ResourceBusy,
+                $"A VmDebug dump of the guest behind '{guestKeyPath}' is already running{holder}. QEMU dumps one at a time; wait for it to finish.",
+                guestKeyPath, e);
+        }
+    }
+
+    public void Dispose() => _lock.Dispose();
+
+    /// <summary>Device and inode identify the socket whatever path it was reached by.</summary>
+    private static string Identity(string path)
+    {
+        var full = Path.GetFullPath(path);
+        try
+        {
+            var (device, inode) = Interop.FileIdentity.Of(full);
+            return $"{device:x}-{inode:x}";
+        }
+        catch (IOException)
+        {
+            // A missing socket fails later with the QMP client's own clear error; any stable key will do here.
+            return Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(full)))[..16];
+        }
+    }
+
+    private static string ReadHolder(string lockPath)
+    {
+        try
+        {
+            using var reader = new FileStream(lockPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            var buffer = new byte[16];
+            var pid = System.Text.Encoding.ASCII.GetString(buffer, 0, reader.Read(buffer)).Trim();
+            return pid.Length > 0 ? $" (PID {pid})" : "";
+        }
+        catch (IOException)
+        {
+            return "";
+        }
+    }
+}
