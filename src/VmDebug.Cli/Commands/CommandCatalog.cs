@@ -1,0 +1,15 @@
+using System.CommandLine;
+
+namespace VmDebug.Cli.Commands;
+
+/// <summary>Every vmdebug subcommand, in the order --help lists them.</summary>
+public static class CommandCatalog
+{
+    public static IEnumerable<Command> All() =>
+    [
+        DemoCommand.Create(),
+        DumpCliCommand.Create(),
+        QmpCliCommand.Create(),
+        WaitPanicCliCommand.Create(),
+    ];
+}

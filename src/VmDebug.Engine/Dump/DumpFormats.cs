@@ -1,0 +1,31 @@
+namespace VmDebug.Engine.Dump;
+
+public static class DumpFormats
+{
+    /// <summary>The name QMP's dump-guest-memory and query-dump-guest-memory-capability use.</summary>
+    public static string QmpName(DumpFormat format) => format switch
+    {
+        DumpFormat.Elf => "elf",
+        DumpFormat.KdumpZlib => "kdump-zlib",
+        DumpFormat.KdumpLzo => "kdump-lzo",
+        DumpFormat.KdumpSnappy => "kdump-snappy",
+        DumpFormat.WinDmp => "win-dmp",
+        _ => throw new ArgumentOutOfRangeException(nameof(format), format, null),
+    };
+
+    /// <summary>Parses the CLI's spelling (elf, kdump-zlib, ...) or the cmdlet's (KdumpZlib).</summary>
+    public static DumpFormat Parse(string text)
+    {
+        foreach (var format in Enum.GetValues<DumpFormat>())
+        {
+            if (string.Equals(text, QmpName(format), StringComparison.OrdinalIgnoreCase)
+                || string.Equals(text, format.ToString(), StringComparison.OrdinalIgnoreCase))
+            {
+                return format;
+            }
+        }
+
+        throw new VmDebugException("DumpFormatUnknown", ErrorKind.InvalidArgument,
+            $"'{text}' is not a dump format. Use one of: {string.Join(", ", Enum.GetValues<DumpFormat>().Select(QmpName))}.", text);
+    }
+}

@@ -1,0 +1,12 @@
+namespace VmDebug.Engine.Dump;
+
+/// <summary>What to dump, to where, in which format. Exactly one of QmpSocket and Domain is set.</summary>
+public sealed record DumpRequest
+{
+    public string? QmpSocket { get; init; }
+    public string? Domain { get; init; }
+    public string ConnectionUri { get; init; } = "qemu:///system";
+    public required string Path { get; init; }
+    public DumpFormat Format { get; init; } = DumpFormat.Elf;
+    public bool Force { get; init; }
+}

@@ -1,0 +1,35 @@
+namespace VmDebug;
+
+public enum DumpSource
+{
+    Qmp,
+    Libvirt,
+    QemuProcessCore,
+}
+
+/// <summary>A finished guest memory dump: the file, what it holds, and what VmDebug repaired on the way.</summary>
+public sealed class GuestMemoryDump
+{
+    public required string Path { get; init; }
+    public required DumpFormat Format { get; init; }
+    public required DumpSource Source { get; init; }
+
+    /// <summary>The domain name (libvirt), QMP socket or process core the dump came from.</summary>
+    public required string Target { get; init; }
+
+    /// <summary>The libvirt domain, when dumped through libvirt; binds to -Domain of other cmdlets.</summary>
+    public string? Domain { get; init; }
+
+    public required long SizeBytes { get; init; }
+    public required ulong GuestRamBytes { get; init; }
+    public required TimeSpan Duration { get; init; }
+
+    /// <summary>The guest kernel's release from VMCOREINFO OSRELEASE; null when the guest gave no VMCOREINFO.</summary>
+    public string? KernelRelease { get; init; }
+
+    /// <summary>phys_base from VMCOREINFO (decimal NUMBER(phys_base)); the value crash and makedumpfile need.</summary>
+    public long? PhysBase { get; init; }
+
+    public required IReadOnlyList<VmcoreRepair> Repairs { get; init; }
+    public required IReadOnlyList<string> Warnings { get; init; }
+}

@@ -1,0 +1,109 @@
+using System.Diagnostics;
+using VmDebug.Engine.Qmp;
+using VmDebug.Engine.Vmcore;
+
+namespace VmDebug.Engine.Dump;
+
+/// <summary>
+/// Invoke-GuestMemoryDump / vmdebug dump: has QEMU (directly over QMP, or through libvirt) write guest memory,
+/// repairs what QEMU gets wrong so crash and makedumpfile read the file, and only then gives it its final name.
+/// </summary>
+public static class GuestMemoryDumper
+{
+    public static async Task<GuestMemoryDump> DumpAsync(DumpRequest request, IProgress<OperationProgress> progress, CancellationToken cancellationToken)
+    {
+        if ((request.QmpSocket is null) == (request.Domain is null))
+        {
+            throw new VmDebugException("DumpTargetAmbiguous", ErrorKind.InvalidArgument,
+                "Give exactly one target: a QMP socket or a libvirt domain.", request.QmpSocket ?? request.Domain);
+        }
+
+        var clock = Stopwatch.StartNew();
+        using var output = DumpOutputFile.Prepare(request.Path, request.Force);
+        var target = request.QmpSocket ?? request.Domain!;
+        var activity = $"Dumping guest memory of {target}";
+        string raw;
+        if (request.QmpSocket is { } socket)
+        {
+            raw = await DumpOverQmpAsync(socket, request.Format, output, activity, progress, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            raw = output.ReserveTemporaryPath("raw");
+            throw new VmDebugException("LibvirtPending", ErrorKind.NotImplemented, "libvirt dumps land with the libvirt branch", raw);
+        }
+
+        progress.Report(new OperationProgress(activity, "Repairing the dump for crash and makedumpfile"));
+        IReadOnlyList<VmcoreRepair> repairs;
+        string repairedPath;
+        await using (var repaired = output.CreateTemporary("repaired"))
+        {
+            repairedPath = repaired.Name;
+            repairs = await VmcoreRepairer.RepairAsync(raw, repaired, progress, cancellationToken).ConfigureAwait(false);
+            repaired.Flush(flushToDisk: true);
+        }
+
+        File.Delete(raw);
+        var result = Summarize(repairedPath, request, repairs, clock);
+        output.Commit(repairedPath);
+        progress.Report(new OperationProgress(activity, "Done", 100, Completed: true));
+        return new GuestMemoryDump
+        {
+            Path = output.Path,
+            Format = result.Format,
+            Source = result.Source,
+            Target = result.Target,
+            Domain = result.Domain,
+            SizeBytes = result.SizeBytes,
+            GuestRamBytes = result.GuestRamBytes,
+            Duration = clock.Elapsed,
+            KernelRelease = result.KernelRelease,
+            PhysBase = result.PhysBase,
+            Repairs = result.Repairs,
+            Warnings = result.Warnings,
+        };
+    }
+
+    private static async Task<string> DumpOverQmpAsync(string socket, DumpFormat format, DumpOutputFile output, string activity,
+        IProgress<OperationProgress> progress, CancellationToken cancellationToken)
+    {
+        await using var client = await QmpClient.ConnectAsync(socket, null, cancellationToken).ConfigureAwait(false);
+        await QmpDumpSource.CheckAsync(client, format, cancellationToken).ConfigureAwait(false);
+        if (format == DumpFormat.WinDmp)
+        {
+            await WindowsDumpCheck.RequireWindowsDumpHeaderAsync(client, output, cancellationToken).ConfigureAwait(false);
+        }
+
+        await using var raw = output.CreateTemporary("raw");
+        await QmpDumpSource.DumpAsync(client, format, raw, activity, progress, cancellationToken).ConfigureAwait(false);
+        return raw.Name;
+    }
+
+    private static GuestMemoryDump Summarize(string path, DumpRequest request, IReadOnlyList<VmcoreRepair> repairs, Stopwatch clock)
+    {
+        var summary = VmcoreFile.Describe(path);
+        var warnings = new List<string>();
+        if (!summary.HasVmcoreInfo && request.Format != DumpFormat.WinDmp)
+        {
+            warnings.Add("The guest gave no VMCOREINFO, so crash and makedumpfile cannot find the kernel's symbols in this dump. "
+                + "Likely cause: the guest has no vmcoreinfo device (QEMU -device vmcoreinfo; libvirt <features><vmcoreinfo state='on'/>) "
+                + "or its kernel did not load the qemu_fw_cfg module (needs Linux 4.17+ with CONFIG_FW_CFG_SYSFS).");
+        }
+
+        return new GuestMemoryDump
+        {
+            Path = path,
+            Format = request.Format,
+            Source = request.QmpSocket is null ? DumpSource.Libvirt : DumpSource.Qmp,
+            Target = request.QmpSocket ?? request.Domain!,
+            Domain = request.Domain,
+            SizeBytes = new FileInfo(path).Length,
+            GuestRamBytes = summary.RamBytes,
+            Duration = clock.Elapsed,
+            KernelRelease = summary.OsRelease,
+            PhysBase = summary.PhysBase,
+            Repairs = repairs,
+            Warnings = warnings,
+        };
+    }
+}

@@ -1,0 +1,110 @@
+using System.Diagnostics;
+using VmDebug.Engine.Qmp;
+
+namespace VmDebug.Engine.Dump;
+
+/// <summary>
+/// Has QEMU write a dump into a file VmDebug created: the file's descriptor goes to QEMU with getfd (SCM_RIGHTS),
+/// as libvirt does, so the dump is VmDebug's own 0600 file rather than QEMU's 0400 one.
+/// </summary>
+internal static class QmpDumpSource
+{
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Checks what can be checked before the guest is paused.</summary>
+    public static async Task CheckAsync(QmpClient client, DumpFormat format, CancellationToken cancellationToken)
+    {
+        var running = await client.QueryDumpAsync(null, cancellationToken).ConfigureAwait(false);
+        if (running.Status == QmpDumpState.Active)
+        {
+            throw new VmDebugException("DumpAlreadyRunning", ErrorKind.ResourceBusy,
+                $"A dump of the guest behind '{client.SocketPath}' is already running ({Units.FormatBytes(running.Completed)} of "
+                + $"{Units.FormatBytes(running.Total)}); QEMU runs one at a time. Wait for it to finish.", client.SocketPath);
+        }
+
+        var formats = await client.QueryDumpGuestMemoryCapabilityAsync(null, cancellationToken).ConfigureAwait(false);
+        var wanted = DumpFormats.QmpName(format);
+        if (!formats.Contains(wanted))
+        {
+            throw new VmDebugException("DumpFormatUnsupported", ErrorKind.InvalidArgument,
+                $"This QEMU ({client.Greeting.Version}) cannot write {wanted} dumps; it can write: {string.Join(", ", formats)}.",
+                client.SocketPath);
+        }
+    }
+
+    /// <summary>Runs the dump into <paramref name="raw"/> and returns when QEMU reports it complete.</summary>
+    public static async Task DumpAsync(QmpClient client, DumpFormat format, FileStream raw, string activity,
+        IProgress<OperationProgress> progress, CancellationToken cancellationToken)
+    {
+        var fdName = $"vmdebug-dump-{Guid.NewGuid():N}";
+        await client.GetFdAsync(fdName, raw.SafeFileHandle, null, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await client.DumpGuestMemoryAsync(new DumpGuestMemoryRequest("fd:" + fdName) { Detach = true, Format = DumpFormats.QmpName(format) },
+                null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (QmpCommandException e)
+        {
+            await client.CloseFdAsync(fdName, null, CancellationToken.None).ConfigureAwait(false);
+            throw e.Description.Contains("dump in process", StringComparison.OrdinalIgnoreCase)
+                ? new VmDebugException("DumpAlreadyRunning", ErrorKind.ResourceBusy,
+                    $"A dump of the guest behind '{client.SocketPath}' is already running; QEMU runs one at a time.", client.SocketPath, e)
+                : e;
+        }
+
+        progress.Report(new OperationProgress(activity, "QEMU is writing guest memory (the guest is paused meanwhile)", 0));
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            while (true)
+            {
+                var state = await client.QueryDumpAsync(null, cancellationToken).ConfigureAwait(false);
+                switch (state.Status)
+                {
+                    case QmpDumpState.Completed:
+                        return;
+                    case QmpDumpState.Failed:
+                        throw await FailureAsync(client, cancellationToken).ConfigureAwait(false);
+                }
+
+                var percent = state.Total > 0 ? (int)(100 * state.Completed / state.Total) : -1;
+                var rate = clock.Elapsed.TotalSeconds > 0 ? state.Completed / clock.Elapsed.TotalSeconds : -1;
+                progress.Report(new OperationProgress(activity, "QEMU is writing guest memory", percent, state.Completed, state.Total, rate));
+                await Task.Delay(PollInterval, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (QmpDisconnectedException e)
+        {
+            throw new VmDebugException("DumpQemuExited", ErrorKind.ConnectionError,
+                $"QEMU went away during the dump ({e.Message}); the partial dump was removed.", client.SocketPath, e);
+        }
+    }
+
+    /// <summary>QEMU says why a detached dump failed only in its DUMP_COMPLETED event.</summary>
+    private static async Task<VmDebugException> FailureAsync(QmpClient client, CancellationToken cancellationToken)
+    {
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        wait.CancelAfter(TimeSpan.FromSeconds(2));
+        var reason = "QEMU reported the dump as failed";
+        try
+        {
+            await foreach (var qmpEvent in client.Events.ReadAllAsync(wait.Token).ConfigureAwait(false))
+            {
+                if (qmpEvent.Name == "DUMP_COMPLETED" && qmpEvent.Data?["error"]?.GetValue<string>() is { } error)
+                {
+                    reason = error;
+                    break;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // No event in time: keep the generic reason.
+        }
+
+        var kind = reason.Contains("No space", StringComparison.OrdinalIgnoreCase) || reason.Contains("write", StringComparison.OrdinalIgnoreCase)
+            ? ErrorKind.WriteError
+            : ErrorKind.InvalidResult;
+        return new VmDebugException("DumpFailed", kind, $"The dump failed: {reason}. The partial dump was removed.", client.SocketPath);
+    }
+}
