@@ -8,7 +8,7 @@ namespace VmDebug.Tests.Vmcore;
 internal static class DumpFiles
 {
     public static async Task<string> WriteKdumpAsync(IGuestMemorySource source, string path, PageCompression compression,
-        ZeroPagePolicy zeroPages = ZeroPagePolicy.Exclude)
+        ZeroPagePolicy zeroPages = ZeroPagePolicy.Share)
     {
         await using var output = File.Create(path);
         await KdumpWriter.WriteAsync(source, output, new KdumpWriteOptions { Compression = compression, ZeroPages = zeroPages },

@@ -43,7 +43,7 @@ public sealed class MalformedInputTests : IDisposable
     {
         var good = await GoodKdumpAsync();
         var descriptors = DescriptorTable(good);
-        var firstPfn = 1UL; // pfn 0 is a zero page and excluded; pfn 1 is the first dumped page
+        var firstPfn = 0UL; // the first descriptor: PFN 0, a zero page sharing the stored zero page
 
         var tooBig = Patched(good, "size", f => Put32(f, descriptors + 8, 5000));
         Assert.Contains("larger than a page", ReadFails(tooBig, firstPfn).Reason);
