@@ -12,8 +12,9 @@ internal sealed class ZlibCodec : PageCodec
 
     public override PageCompression Kind => PageCompression.Zlib;
 
-    // zlib's compressBound: n + n/4096 + n/16384 + n/33554432 + 13, rounded up generously.
-    public override int MaxCompressedLength(int inputLength) => inputLength + (inputLength >> 10) + 64;
+    // .NET's zlib-ng at level 1 may emit fixed-Huffman blocks for random data (9 bits for some literals), which
+    // exceeds zlib's compressBound; twice the input is a safe ceiling.
+    public override int MaxCompressedLength(int inputLength) => 2 * inputLength + 64;
 
     public override int Compress(ReadOnlySpan<byte> source, Span<byte> destination)
     {

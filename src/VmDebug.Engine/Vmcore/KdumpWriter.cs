@@ -8,17 +8,21 @@ namespace VmDebug.Engine.Vmcore;
 /// <summary>What to do with all-zero pages in a kdump file.</summary>
 public enum ZeroPagePolicy
 {
-    /// <summary>Leave them out of the dumpable bitmap (makedumpfile -d 1); readers see zeros.</summary>
-    Exclude,
-
-    /// <summary>Keep them, all pointing at one stored zero page (QEMU's way).</summary>
+    /// <summary>
+    /// Keep them, all pointing at one stored zero page (QEMU's way). makedumpfile and crash read such pages as
+    /// zeros; excluded ones are read errors for them (makedumpfile --dump-dmesg fails on a kernel whose printk
+    /// descriptor ring sits in a zero page).
+    /// </summary>
     Share,
+
+    /// <summary>Leave them out of the dumpable bitmap (makedumpfile -d 1): smaller, but peers cannot read them.</summary>
+    Exclude,
 }
 
 public sealed record KdumpWriteOptions
 {
     public PageCompression Compression { get; init; } = PageCompression.Zlib;
-    public ZeroPagePolicy ZeroPages { get; init; } = ZeroPagePolicy.Exclude;
+    public ZeroPagePolicy ZeroPages { get; init; } = ZeroPagePolicy.Share;
 
     /// <summary>Batches compressed at once; defaults to the processor count.</summary>
     public int MaxDegreeOfParallelism { get; init; } = Environment.ProcessorCount;
