@@ -30,9 +30,8 @@ public sealed class GuestDumpLock : IDisposable
                 Share = FileShare.None,
                 UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
             });
-            stream.SetLength(0);
-            stream.Write(System.Text.Encoding.ASCII.GetBytes(Environment.ProcessId.ToString(CultureInfo.InvariantCulture)));
-            stream.Flush();
+            // The holder's PID goes in a file of its own: .NET's flock emulation keeps others from reading a locked file.
+            File.WriteAllText(HolderPath(lockPath), Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
             return new GuestDumpLock(stream);
         }
         catch (IOException e)
@@ -62,14 +61,14 @@ public sealed class GuestDumpLock : IDisposable
         }
     }
 
+    private static string HolderPath(string lockPath) => Path.ChangeExtension(lockPath, ".pid");
+
     private static string ReadHolder(string lockPath)
     {
         try
         {
-            using var reader = new FileStream(lockPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-            var buffer = new byte[16];
-            var pid = System.Text.Encoding.ASCII.GetString(buffer, 0, reader.Read(buffer)).Trim();
-            return pid.Length > 0 ? $" (PID {pid})" : "";
+            var pid = File.ReadAllText(HolderPath(lockPath)).Trim();
+            return int.TryParse(pid, NumberStyles.None, CultureInfo.InvariantCulture, out _) ? $" (PID {pid})" : "";
         }
         catch (IOException)
         {
