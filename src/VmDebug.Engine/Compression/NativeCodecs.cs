@@ -1,0 +1,221 @@
+using System.Runtime.InteropServices;
+
+namespace VmDebug.Engine.Compression;
+
+internal static partial class LzoNative
+{
+    public const string Library = "liblzo2.so.2";
+
+    [LibraryImport(Library)]
+    public static partial uint lzo_version();
+
+    [LibraryImport(Library)]
+    public static partial int __lzo_init_v2(uint version, int sizeShort, int sizeInt, int sizeLong, int sizeUint32, int sizeUint,
+        int sizeDict, int sizeCharPtr, int sizeVoidPtr, int sizeCallback);
+
+    [LibraryImport(Library)]
+    public static unsafe partial int lzo1x_1_compress(byte* src, nuint srcLength, byte* dst, nuint* dstLength, void* workMemory);
+
+    [LibraryImport(Library)]
+    public static unsafe partial int lzo1x_decompress_safe(byte* src, nuint srcLength, byte* dst, nuint* dstLength, void* workMemory);
+}
+
+internal static partial class SnappyNative
+{
+    public const string Library = "libsnappy.so.1";
+
+    [LibraryImport(Library)]
+    public static unsafe partial int snappy_compress(byte* input, nuint inputLength, byte* compressed, nuint* compressedLength);
+
+    [LibraryImport(Library)]
+    public static unsafe partial int snappy_uncompress(byte* compressed, nuint compressedLength, byte* uncompressed, nuint* uncompressedLength);
+
+    [LibraryImport(Library)]
+    public static partial nuint snappy_max_compressed_length(nuint sourceLength);
+}
+
+internal static partial class ZstdNative
+{
+    public const string Library = "libzstd.so.1";
+
+    [LibraryImport(Library)]
+    public static unsafe partial nuint ZSTD_compress(byte* dst, nuint dstCapacity, byte* src, nuint srcSize, int level);
+
+    [LibraryImport(Library)]
+    public static unsafe partial nuint ZSTD_decompress(byte* dst, nuint dstCapacity, byte* src, nuint srcSize);
+
+    [LibraryImport(Library)]
+    public static partial uint ZSTD_isError(nuint code);
+
+    [LibraryImport(Library)]
+    public static partial nuint ZSTD_compressBound(nuint srcSize);
+}
+
+/// <summary>LZO1X-1, the variant makedumpfile -l and QEMU kdump-lzo write.</summary>
+internal sealed class LzoCodec : PageCodec
+{
+    // LZO1X_1_MEM_COMPRESS = 16384 * sizeof(lzo_bytep) on LP64.
+    private const int WorkMemoryBytes = 16384 * 8;
+    // sizeof(lzo_callback_t) on LP64: three function pointers, a pointer and two lzo_xint.
+    private const int CallbackStructBytes = 6 * 8;
+
+    private static readonly Lazy<LzoCodec> s_instance = new(Create);
+
+    [ThreadStatic] private static byte[]? t_workMemory;
+
+    private LzoCodec()
+    {
+    }
+
+    public static LzoCodec Load()
+    {
+        NativeCodecLibrary.Lzo.EnsureLoadable();
+        return s_instance.Value;
+    }
+
+    private static LzoCodec Create()
+    {
+        var rc = LzoNative.__lzo_init_v2(LzoNative.lzo_version(), sizeof(short), sizeof(int), sizeof(long), sizeof(uint), 8, 8, 8, 8,
+            CallbackStructBytes);
+        if (rc != 0)
+        {
+            throw new CompressionException("CompressionLibraryUnusable", ErrorKind.ResourceUnavailable,
+                $"lzo_init in {LzoNative.Library} failed with {rc}.", LzoNative.Library);
+        }
+        return new LzoCodec();
+    }
+
+    public override PageCompression Kind => PageCompression.Lzo;
+
+    // LZO's documented worst case: n + n/16 + 64 + 3.
+    public override int MaxCompressedLength(int inputLength) => inputLength + inputLength / 16 + 64 + 3;
+
+    public override unsafe int Compress(ReadOnlySpan<byte> source, Span<byte> destination)
+    {
+        if (destination.Length < MaxCompressedLength(source.Length))
+        {
+            throw new ArgumentException("destination is smaller than MaxCompressedLength", nameof(destination));
+        }
+        var work = t_workMemory ??= new byte[WorkMemoryBytes];
+        nuint length = (nuint)destination.Length;
+        int rc;
+        fixed (byte* src = source)
+        fixed (byte* dst = destination)
+        fixed (byte* wrk = work)
+        {
+            rc = LzoNative.lzo1x_1_compress(src, (nuint)source.Length, dst, &length, wrk);
+        }
+        if (rc != 0)
+        {
+            throw new CompressionException("CompressionFailed", ErrorKind.InvalidResult, $"lzo1x_1_compress failed with {rc}.", LzoNative.Library);
+        }
+        return (int)length;
+    }
+
+    public override unsafe int Decompress(ReadOnlySpan<byte> source, Span<byte> destination)
+    {
+        nuint length = (nuint)destination.Length;
+        int rc;
+        fixed (byte* src = source)
+        fixed (byte* dst = destination)
+        {
+            rc = LzoNative.lzo1x_decompress_safe(src, (nuint)source.Length, dst, &length, null);
+        }
+        return rc == 0 ? (int)length : -1;
+    }
+}
+
+/// <summary>Raw snappy blocks (no framing), as makedumpfile -p and QEMU kdump-snappy write.</summary>
+internal sealed class SnappyCodec : PageCodec
+{
+    private static readonly SnappyCodec s_instance = new();
+
+    private SnappyCodec()
+    {
+    }
+
+    public static SnappyCodec Load()
+    {
+        NativeCodecLibrary.Snappy.EnsureLoadable();
+        return s_instance;
+    }
+
+    public override PageCompression Kind => PageCompression.Snappy;
+
+    public override int MaxCompressedLength(int inputLength) => (int)SnappyNative.snappy_max_compressed_length((nuint)inputLength);
+
+    public override unsafe int Compress(ReadOnlySpan<byte> source, Span<byte> destination)
+    {
+        nuint length = (nuint)destination.Length;
+        int status;
+        fixed (byte* src = source)
+        fixed (byte* dst = destination)
+        {
+            status = SnappyNative.snappy_compress(src, (nuint)source.Length, dst, &length);
+        }
+        if (status != 0)
+        {
+            throw new CompressionException("CompressionFailed", ErrorKind.InvalidResult, $"snappy_compress failed with status {status}.", SnappyNative.Library);
+        }
+        return (int)length;
+    }
+
+    public override unsafe int Decompress(ReadOnlySpan<byte> source, Span<byte> destination)
+    {
+        nuint length = (nuint)destination.Length;
+        int status;
+        fixed (byte* src = source)
+        fixed (byte* dst = destination)
+        {
+            status = SnappyNative.snappy_uncompress(src, (nuint)source.Length, dst, &length);
+        }
+        return status == 0 ? (int)length : -1;
+    }
+}
+
+/// <summary>zstd frames, as makedumpfile -z writes (crash reads them; Debian's makedumpfile does not).</summary>
+internal sealed class ZstdCodec : PageCodec
+{
+    private const int Level = 1;
+    private static readonly ZstdCodec s_instance = new();
+
+    private ZstdCodec()
+    {
+    }
+
+    public static ZstdCodec Load()
+    {
+        NativeCodecLibrary.Zstd.EnsureLoadable();
+        return s_instance;
+    }
+
+    public override PageCompression Kind => PageCompression.Zstd;
+
+    public override int MaxCompressedLength(int inputLength) => (int)ZstdNative.ZSTD_compressBound((nuint)inputLength);
+
+    public override unsafe int Compress(ReadOnlySpan<byte> source, Span<byte> destination)
+    {
+        nuint result;
+        fixed (byte* src = source)
+        fixed (byte* dst = destination)
+        {
+            result = ZstdNative.ZSTD_compress(dst, (nuint)destination.Length, src, (nuint)source.Length, Level);
+        }
+        if (ZstdNative.ZSTD_isError(result) != 0)
+        {
+            throw new CompressionException("CompressionFailed", ErrorKind.InvalidResult, "ZSTD_compress failed.", ZstdNative.Library);
+        }
+        return (int)result;
+    }
+
+    public override unsafe int Decompress(ReadOnlySpan<byte> source, Span<byte> destination)
+    {
+        nuint result;
+        fixed (byte* src = source)
+        fixed (byte* dst = destination)
+        {
+            result = ZstdNative.ZSTD_decompress(dst, (nuint)destination.Length, src, (nuint)source.Length);
+        }
+        return ZstdNative.ZSTD_isError(result) != 0 ? -1 : (int)result;
+    }
+}

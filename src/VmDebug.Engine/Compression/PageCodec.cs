@@ -1,0 +1,46 @@
+namespace VmDebug.Engine.Compression;
+
+/// <summary>How dump pages are compressed (kdump page_desc flags: zlib 0x1, lzo 0x2, snappy 0x4, zstd 0x20).</summary>
+public enum PageCompression
+{
+    None,
+    Zlib,
+    Lzo,
+    Snappy,
+    Zstd,
+}
+
+/// <summary>A stateless, thread-safe page compressor/decompressor.</summary>
+public abstract class PageCodec
+{
+    public abstract PageCompression Kind { get; }
+
+    /// <summary>Worst-case compressed size of <paramref name="inputLength"/> bytes.</summary>
+    public abstract int MaxCompressedLength(int inputLength);
+
+    /// <summary>Compresses into <paramref name="destination"/> (at least MaxCompressedLength bytes); returns the length.</summary>
+    public abstract int Compress(ReadOnlySpan<byte> source, Span<byte> destination);
+
+    /// <summary>Decompresses; returns the number of bytes produced, or -1 when the input is corrupt or does not fit.</summary>
+    public abstract int Decompress(ReadOnlySpan<byte> source, Span<byte> destination);
+
+    /// <summary>The codec for <paramref name="kind"/>; throws <see cref="CompressionException"/> when its library is absent.</summary>
+    public static PageCodec Get(PageCompression kind) => kind switch
+    {
+        PageCompression.Zlib => ZlibCodec.Instance,
+        PageCompression.Lzo => LzoCodec.Load(),
+        PageCompression.Snappy => SnappyCodec.Load(),
+        PageCompression.Zstd => ZstdCodec.Load(),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "no codec for uncompressed pages"),
+    };
+
+    /// <summary>True when the codec can be used on this machine (its native library loads).</summary>
+    public static bool IsAvailable(PageCompression kind) => kind switch
+    {
+        PageCompression.None or PageCompression.Zlib => true,
+        PageCompression.Lzo => NativeCodecLibrary.Lzo.IsLoadable,
+        PageCompression.Snappy => NativeCodecLibrary.Snappy.IsLoadable,
+        PageCompression.Zstd => NativeCodecLibrary.Zstd.IsLoadable,
+        _ => false,
+    };
+}

@@ -1,0 +1,86 @@
+using Microsoft.Win32.SafeHandles;
+
+namespace VmDebug.Engine.Vmcore;
+
+/// <summary>Positional, thread-safe reads of a dump's bytes: the file itself, or a flattened stream's reassembled view.</summary>
+internal abstract class DumpByteSource : IDisposable
+{
+    protected DumpByteSource(string path) => Path = path;
+
+    public string Path { get; }
+
+    public abstract long Length { get; }
+
+    /// <summary>Reads up to buffer.Length bytes at <paramref name="offset"/>; fewer only at the end.</summary>
+    public abstract int Read(long offset, Span<byte> buffer);
+
+    /// <summary>Reads exactly buffer.Length bytes or throws a <see cref="VmcoreFormatException"/> naming <paramref name="what"/>.</summary>
+    public void ReadExactly(long offset, Span<byte> buffer, string what)
+    {
+        if (offset < 0 || offset > Length - buffer.Length)
+        {
+            throw new VmcoreFormatException(Path, offset, $"{what} ({buffer.Length} bytes) lies beyond the end of the file ({Length} bytes)");
+        }
+        var done = 0;
+        while (done < buffer.Length)
+        {
+            var n = Read(offset + done, buffer[done..]);
+            if (n <= 0)
+            {
+                throw new VmcoreFormatException(Path, offset + done, $"{what} is truncated");
+            }
+            done += n;
+        }
+    }
+
+    public byte[] ReadBytes(long offset, int count, string what)
+    {
+        var bytes = new byte[count];
+        ReadExactly(offset, bytes, what);
+        return bytes;
+    }
+
+    public abstract void Dispose();
+}
+
+internal sealed class FileByteSource : DumpByteSource
+{
+    private readonly SafeFileHandle _handle;
+
+    public FileByteSource(string path)
+        : base(path)
+    {
+        try
+        {
+            _handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.RandomAccess);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new VmDebugException("VmcoreNotFound", ErrorKind.ObjectNotFound, $"{path}: the dump file does not exist.", path, e);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new VmDebugException("VmcoreAccessDenied", ErrorKind.PermissionDenied, $"{path}: permission denied reading the dump file.", path, e);
+        }
+        Length = RandomAccess.GetLength(_handle);
+    }
+
+    public override long Length { get; }
+
+    public override int Read(long offset, Span<byte> buffer)
+    {
+        var total = 0;
+        while (total < buffer.Length && offset + total < Length)
+        {
+            var n = RandomAccess.Read(_handle, buffer[total..], offset + total);
+            if (n == 0)
+            {
+                break;
+            }
+            total += n;
+        }
+        return total;
+    }
+
+    public override void Dispose() => _handle.Dispose();
+}
