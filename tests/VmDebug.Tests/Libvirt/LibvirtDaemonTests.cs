@@ -244,6 +244,63 @@ public sealed partial class LibvirtDaemonTests(LibvirtDaemonFixture daemon) : ID
     }
 
     [Fact]
+    public async Task GuestPanicArrivesAsCrashedPanickedAndTheDumpCarriesVmcoreinfo()
+    {
+        daemon.SkipIfUnavailable();
+        var guest = TestEnvironment.Guest;
+        using var connection = daemon.Connect();
+        var name = TestDomains.UniqueName("panic");
+        using var domain = connection.DefineDomain(TestDomains.PanickingGuest(name, guest, panicAfterSeconds: 1));
+        try
+        {
+            using var events = connection.SubscribeLifecycleEvents(domain);
+            var clock = Stopwatch.StartNew();
+            domain.Create();
+            var crashed = await WaitForEventAsync(events, e => e.Event == LibvirtLifecycleEventType.Crashed, TimeSpan.FromSeconds(120));
+            Log($"panic event {clock.ElapsedMilliseconds} ms after start");
+            Assert.True(crashed.IsPanic);
+            Assert.Equal("Panicked", crashed.DetailName);
+            Assert.Equal(LibvirtDomainState.Crashed, domain.GetState().State); // preserved, not restarted or destroyed
+
+            var path = Path.Combine(_scratch, "panicked.elf");
+            var result = await LibvirtDumpOperation.DumpAsync(domain, path, LibvirtDumpFormat.Raw, null, TestContext.Current.CancellationToken);
+            Log($"RAW dump of the panicked 512 MiB guest: {result.Duration.TotalMilliseconds:0} ms");
+            var head = new byte[64 * 1024];
+            using (var f = File.OpenRead(path)) f.ReadExactly(head);
+            Assert.Contains($"OSRELEASE={guest.Release}", Encoding.ASCII.GetString(head));
+        }
+        finally
+        {
+            if (domain.IsActive) domain.Destroy();
+            domain.Undefine();
+        }
+    }
+
+    [Fact]
+    public async Task CancellingADumpEndsInOperationCanceledAndLeavesTheGuestRunning()
+    {
+        daemon.SkipIfUnavailable();
+        using var connection = daemon.Connect();
+        using var guest = RunningGuest.Start(connection, "cancel", 2048);
+        var path = Path.Combine(_scratch, "cancelled.elf");
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        var statuses = new List<OperationProgress>();
+        var progress = new CallbackProgress(p =>
+        {
+            lock (statuses) statuses.Add(p);
+            if (p.BytesDone > 0) cancel.Cancel();
+        });
+        var clock = Stopwatch.StartNew();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            LibvirtDumpOperation.DumpAsync(guest.Domain, path, LibvirtDumpFormat.Raw, progress, cancel.Token));
+        Log($"cancelled dump returned after {clock.ElapsedMilliseconds} ms");
+        foreach (var s in statuses.Select(s => s.Status).Distinct()) Log($"  {s}");
+        Assert.Contains(statuses, s => s.Status.StartsWith("Abort", StringComparison.Ordinal) || s.Status.StartsWith("Cannot abort", StringComparison.Ordinal));
+        Assert.Equal(LibvirtDomainState.Running, guest.Domain.GetState().State);
+        Assert.Equal(LibvirtJobType.None, guest.Domain.GetJobInfo().Type);
+    }
+
+    [Fact]
     public async Task DisposingASubscriptionCompletesItsChannel()
     {
         daemon.SkipIfUnavailable();
@@ -256,10 +313,10 @@ public sealed partial class LibvirtDaemonTests(LibvirtDaemonFixture daemon) : ID
     }
 
     private static async Task<DomainLifecycleEvent> WaitForEventAsync(LibvirtLifecycleSubscription events,
-        Func<DomainLifecycleEvent, bool> wanted)
+        Func<DomainLifecycleEvent, bool> wanted, TimeSpan? within = null)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(30));
+        timeout.CancelAfter(within ?? TimeSpan.FromSeconds(30));
         while (true)
         {
             var e = await events.Events.ReadAsync(timeout.Token);
@@ -303,6 +360,11 @@ public sealed partial class LibvirtDaemonTests(LibvirtDaemonFixture daemon) : ID
         p.WaitForExit();
         Assert.True(p.ExitCode == 0, $"{tool} {string.Join(' ', args)} exited {p.ExitCode}: {stderr.Result}");
         return stdout;
+    }
+
+    private sealed class CallbackProgress(Action<OperationProgress> onReport) : IProgress<OperationProgress>
+    {
+        public void Report(OperationProgress value) => onReport(value);
     }
 
     private sealed class SynchronousProgress(List<OperationProgress> reports) : IProgress<OperationProgress>
