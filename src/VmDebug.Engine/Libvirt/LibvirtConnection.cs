@@ -12,6 +12,7 @@ public sealed class LibvirtConnection : IDisposable
     public const string DefaultUri = "qemu:///system";
 
     private readonly IDisposable _eventLoopLease;
+    private int _disposed;
 
     private LibvirtConnection(LibvirtConnectionHandle handle, string uri, bool readOnly, IDisposable eventLoopLease)
     {
@@ -146,7 +147,7 @@ public sealed class LibvirtConnection : IDisposable
 
     public void Dispose()
     {
-        if (Handle.IsClosed) return;
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         Handle.Dispose();
         _eventLoopLease.Dispose();
     }

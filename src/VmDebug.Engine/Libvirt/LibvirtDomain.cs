@@ -101,6 +101,7 @@ public sealed unsafe class LibvirtDomain : IDisposable
 
     /// <summary>
     /// Sends a raw QMP (or, with <paramref name="hmp"/>, HMP) command through libvirt and returns QEMU's reply.
+    /// A QMP error is not an exception: it is in the returned JSON ({"error":{"class":...}}), as QEMU sent it.
     /// libvirt marks the domain tainted ("custom-monitor") afterwards, so VmDebug never does this on its own.
     /// </summary>
     public string QemuMonitorCommand(string command, bool hmp = false)

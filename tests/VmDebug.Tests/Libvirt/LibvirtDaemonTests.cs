@@ -55,6 +55,32 @@ public sealed partial class LibvirtDaemonTests(LibvirtDaemonFixture daemon) : ID
     }
 
     [Fact]
+    public void ReadOnlyConnectionListsButCannotDefine()
+    {
+        daemon.SkipIfUnavailable();
+        using var connection = LibvirtConnection.Open(daemon.ReadOnlyUri, readOnly: true);
+        Assert.True(connection.IsReadOnly);
+        Assert.NotNull(connection.ListAllDomains());
+        var e = Assert.Throws<LibvirtException>(() => connection.DefineDomain(TestDomains.Minimal("vmdebug-ro", Guid.NewGuid())));
+        Assert.Equal(ErrorKind.PermissionDenied, e.Kind);
+        Assert.Equal(daemon.ReadOnlyUri, e.Target);
+    }
+
+    [Fact]
+    public void QemuMonitorCommandPassesRawQmpThrough()
+    {
+        daemon.SkipIfUnavailable();
+        using var connection = daemon.Connect();
+        using var guest = RunningGuest.Start(connection, "qmp", 256);
+        var reply = guest.Domain.QemuMonitorCommand("""{"execute":"query-status"}""");
+        Assert.Contains("\"status\":\"running\"", reply);
+        // QMP's own errors come back inside the reply, as QEMU sent them.
+        var error = guest.Domain.QemuMonitorCommand("""{"execute":"vmdebug-no-such-command"}""");
+        Assert.Contains("CommandNotFound", error);
+        Assert.Contains("custom-monitor", File.ReadAllText(Path.Combine(daemon.RootDirectory, "log", "qemu", guest.Domain.Name + ".log")));
+    }
+
+    [Fact]
     public void UnknownDomainIsObjectNotFoundNamingIt()
     {
         daemon.SkipIfUnavailable();
@@ -281,7 +307,7 @@ public sealed partial class LibvirtDaemonTests(LibvirtDaemonFixture daemon) : ID
     {
         daemon.SkipIfUnavailable();
         using var connection = daemon.Connect();
-        using var guest = RunningGuest.Start(connection, "cancel", 2048);
+        using var guest = RunningGuest.Start(connection, "cancel", 1024);
         var path = Path.Combine(_scratch, "cancelled.elf");
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         var statuses = new List<OperationProgress>();

@@ -27,6 +27,7 @@ public sealed partial class LibvirtDaemonFixture : IAsyncLifetime
     public string RootDirectory { get; private set; } = "";
     public string SocketPath => Path.Combine(RootDirectory, "run", "libvirt-sock");
     public string Uri => $"qemu:///system?socket={SocketPath}";
+    public string ReadOnlyUri => $"qemu:///system?socket={SocketPath}-ro";
     /// <summary>From process start until the daemon socket exists.</summary>
     public TimeSpan DaemonStartTime { get; private set; }
     /// <summary>From socket present until the first virConnectGetVersion answered (QEMU capability probing).</summary>
@@ -64,6 +65,19 @@ public sealed partial class LibvirtDaemonFixture : IAsyncLifetime
         File.WriteAllText(Path.Combine(etc, "virtlogd.conf"), "log_outputs = \"3:file:/var/log/libvirt/virtlogd.log\"\n");
         File.WriteAllText(Path.Combine(etc, "qemu.conf"), "user = \"root\"\ngroup = \"root\"\n");
 
+        try
+        {
+            await StartDaemonsAsync(virtlogd, libvirtd, etc, cache);
+        }
+        catch
+        {
+            await DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task StartDaemonsAsync(string virtlogd, string libvirtd, string etc, string cache)
+    {
         var clock = Stopwatch.StartNew();
         // The shell makes the bind mounts inside the new namespace and becomes virtlogd, so the PID we hold is virtlogd's.
         var script = string.Join("; ",
