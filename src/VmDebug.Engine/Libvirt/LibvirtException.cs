@@ -1,0 +1,99 @@
+namespace VmDebug.Engine.Libvirt;
+
+/// <summary>
+/// A libvirt call failed. <see cref="LibvirtCode"/> and <see cref="LibvirtErrorDomain"/> are libvirt's virErrorNumber and
+/// virErrorDomain (virterror.h), so scripts can match them exactly; <see cref="VmDebugException.Target"/> is the
+/// connection URI or the guest's name.
+/// </summary>
+public sealed class LibvirtException : VmDebugException
+{
+    public LibvirtException(string errorId, ErrorKind kind, string message, object? target,
+        int libvirtCode = 0, int libvirtErrorDomain = 0, string? libvirtMessage = null, Exception? inner = null)
+        : base(errorId, kind, message, target, inner)
+    {
+        LibvirtCode = libvirtCode;
+        LibvirtErrorDomain = libvirtErrorDomain;
+        LibvirtMessage = libvirtMessage;
+    }
+
+    public int LibvirtCode { get; }
+    public int LibvirtErrorDomain { get; }
+    public string? LibvirtMessage { get; }
+}
+
+/// <summary>The virErrorNumber values VmDebug maps to its own error ids (virterror.h).</summary>
+public enum LibvirtErrorCode
+{
+    Ok = 0,
+    InternalError = 1,
+    NoSupport = 3,
+    NoConnect = 5,
+    InvalidArg = 8,
+    OperationFailed = 9,
+    XmlError = 27,
+    DomainExists = 28,
+    OperationDenied = 29,
+    XmlDetail = 35,
+    SystemError = 38,
+    Rpc = 39,
+    NoDomain = 42,
+    AuthFailed = 45,
+    OperationInvalid = 55,
+    ConfigUnsupported = 67,
+    OperationTimeout = 68,
+    ArgumentUnsupported = 74,
+    OperationAborted = 78,
+    AuthCancelled = 79,
+    OperationUnsupported = 84,
+    AgentUnresponsive = 86,
+    ResourceBusy = 87,
+    AccessDenied = 88,
+    XmlInvalidSchema = 92,
+    AuthUnavailable = 94,
+}
+
+internal static unsafe class LibvirtErrors
+{
+    // virErrorDomain values whose SYSTEM_ERRORs are about the connection rather than the guest.
+    private const int FromRpc = 7;
+    private const int FromRemote = 13;
+
+    /// <summary>
+    /// Builds the exception from libvirt's last error. libvirt keeps it per thread, so this must run on the thread
+    /// that made the failing call, before any other libvirt call.
+    /// </summary>
+    internal static LibvirtException FromLastError(string operation, object? target)
+    {
+        var err = LibvirtNative.virGetLastError();
+        if (err == null)
+            return new LibvirtException("LibvirtCallFailed", ErrorKind.NotSpecified,
+                $"{operation} failed for '{target}', and libvirt reported no error.", target);
+
+        int code = err->Code, domain = err->Domain;
+        var text = LibvirtNative.Utf8(err->Message) ?? "(no message)";
+        LibvirtNative.virResetLastError();
+        var (id, kind) = Classify(code, domain);
+        return new LibvirtException(id, kind, $"{operation} failed for '{target}': {text}", target, code, domain, text);
+    }
+
+    internal static (string ErrorId, ErrorKind Kind) Classify(int code, int domain) => (LibvirtErrorCode)code switch
+    {
+        LibvirtErrorCode.NoDomain => ("LibvirtDomainNotFound", ErrorKind.ObjectNotFound),
+        LibvirtErrorCode.OperationInvalid => ("LibvirtOperationInvalid", ErrorKind.InvalidOperation),
+        LibvirtErrorCode.NoConnect or LibvirtErrorCode.Rpc => ("LibvirtConnectionFailed", ErrorKind.ConnectionError),
+        LibvirtErrorCode.SystemError when domain is FromRpc or FromRemote => ("LibvirtConnectionFailed", ErrorKind.ConnectionError),
+        LibvirtErrorCode.AuthFailed or LibvirtErrorCode.AuthCancelled or LibvirtErrorCode.AuthUnavailable
+            => ("LibvirtAuthenticationFailed", ErrorKind.ConnectionError),
+        LibvirtErrorCode.OperationUnsupported or LibvirtErrorCode.ArgumentUnsupported or LibvirtErrorCode.NoSupport
+            or LibvirtErrorCode.ConfigUnsupported => ("LibvirtUnsupported", ErrorKind.InvalidArgument),
+        LibvirtErrorCode.InvalidArg => ("LibvirtInvalidArgument", ErrorKind.InvalidArgument),
+        LibvirtErrorCode.XmlError or LibvirtErrorCode.XmlDetail or LibvirtErrorCode.XmlInvalidSchema
+            => ("LibvirtXmlInvalid", ErrorKind.InvalidData),
+        LibvirtErrorCode.DomainExists => ("LibvirtDomainExists", ErrorKind.ResourceExists),
+        LibvirtErrorCode.OperationDenied or LibvirtErrorCode.AccessDenied => ("LibvirtAccessDenied", ErrorKind.PermissionDenied),
+        LibvirtErrorCode.OperationTimeout => ("LibvirtTimeout", ErrorKind.OperationTimeout),
+        LibvirtErrorCode.OperationAborted => ("LibvirtOperationAborted", ErrorKind.OperationStopped),
+        LibvirtErrorCode.ResourceBusy or LibvirtErrorCode.AgentUnresponsive => ("LibvirtResourceBusy", ErrorKind.ResourceBusy),
+        _ => ("LibvirtCallFailed", ErrorKind.NotSpecified),
+    };
+}

@@ -1,0 +1,240 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text;
+using VmDebug.Engine.Libvirt;
+
+namespace VmDebug.Tests.Support;
+
+/// <summary>
+/// A private, privileged libvirtd + virtlogd pair for tests. A privileged libvirtd has its paths compiled in
+/// (/etc/libvirt, /run/libvirt, /var/lib/libvirt, /var/cache/libvirt, /var/log/libvirt), so the daemons run in
+/// their own mount namespace (unshare) where those directories are bind mounts of a temporary directory. Config,
+/// domains, sockets, QEMU state and logs are therefore private and vanish with the fixture; the system libvirtd,
+/// running or not, is untouched. Clients reach it through <see cref="Uri"/> (qemu:///system?socket=...).
+/// Only the QEMU capabilities cache is shared between runs (libvirt re-validates it against the QEMU binary),
+/// which saves several seconds of probing per start.
+/// qemu.conf sets user/group root: /dev/kvm is root-only here and libvirt would otherwise re-probe QEMU on every
+/// call (define took ~70 s).
+/// </summary>
+public sealed partial class LibvirtDaemonFixture : IAsyncLifetime
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
+    private Process? _virtlogd;
+    private Process? _libvirtd;
+    private readonly StringBuilder _daemonOutput = new();
+
+    public string? SkipReason { get; private set; }
+    public string RootDirectory { get; private set; } = "";
+    public string SocketPath => Path.Combine(RootDirectory, "run", "libvirt-sock");
+    public string Uri => $"qemu:///system?socket={SocketPath}";
+    public string ReadOnlyUri => $"qemu:///system?socket={SocketPath}-ro";
+    /// <summary>From process start until the daemon socket exists.</summary>
+    public TimeSpan DaemonStartTime { get; private set; }
+    /// <summary>From socket present until the first virConnectGetVersion answered (QEMU capability probing).</summary>
+    public TimeSpan FirstCallTime { get; private set; }
+
+    public void SkipIfUnavailable()
+    {
+        if (SkipReason is not null) Assert.Skip(SkipReason);
+    }
+
+    public LibvirtConnection Connect() => LibvirtConnection.Open(Uri);
+
+    public async ValueTask InitializeAsync()
+    {
+        var libvirtd = FindTool("libvirtd");
+        var virtlogd = FindTool("virtlogd");
+        if (libvirtd is null || virtlogd is null)
+        {
+            SkipReason = $"{(libvirtd is null ? "libvirtd" : "virtlogd")} is not installed: apt-get install libvirt-daemon-system libvirt-daemon-driver-qemu";
+            return;
+        }
+        if (!Environment.IsPrivilegedProcess)
+            throw new InvalidOperationException("The libvirt test daemon needs root (a mount namespace and a privileged libvirtd).");
+
+        RootDirectory = Directory.CreateTempSubdirectory("vmdebug-libvirtd-").FullName;
+        string[] dirs = ["etc", "run", "lib", "log"];
+        foreach (var d in dirs) Directory.CreateDirectory(Path.Combine(RootDirectory, d));
+        var cache = Path.Combine(Path.GetTempPath(), "vmdebug-libvirt-cache");
+        Directory.CreateDirectory(cache);
+
+        var etc = Path.Combine(RootDirectory, "etc");
+        File.WriteAllText(Path.Combine(etc, "libvirtd.conf"),
+            "auth_unix_rw = \"none\"\nauth_unix_ro = \"none\"\nunix_sock_rw_perms = \"0700\"\n" +
+            "log_outputs = \"3:file:/var/log/libvirt/libvirtd.log\"\n");
+        File.WriteAllText(Path.Combine(etc, "virtlogd.conf"), "log_outputs = \"3:file:/var/log/libvirt/virtlogd.log\"\n");
+        File.WriteAllText(Path.Combine(etc, "qemu.conf"), "user = \"root\"\ngroup = \"root\"\n");
+
+        try
+        {
+            await StartDaemonsAsync(virtlogd, libvirtd, etc, cache);
+        }
+        catch
+        {
+            await DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task StartDaemonsAsync(string virtlogd, string libvirtd, string etc, string cache)
+    {
+        var clock = Stopwatch.StartNew();
+        // The shell makes the bind mounts inside the new namespace and becomes virtlogd, so the PID we hold is virtlogd's.
+        var script = string.Join("; ",
+            "set -e",
+            "mkdir -p /run/libvirt /var/log/libvirt /var/cache/libvirt /var/lib/libvirt /etc/libvirt",
+            $"mount --bind '{etc}' /etc/libvirt",
+            $"mount --bind '{Path.Combine(RootDirectory, "run")}' /run/libvirt",
+            $"mount --bind '{Path.Combine(RootDirectory, "lib")}' /var/lib/libvirt",
+            $"mount --bind '{Path.Combine(RootDirectory, "log")}' /var/log/libvirt",
+            $"mount --bind '{cache}' /var/cache/libvirt",
+            $"exec '{virtlogd}' -f /etc/libvirt/virtlogd.conf");
+        _virtlogd = StartDaemon("unshare", ["--mount", "--propagation", "private", "--", "/bin/sh", "-c", script]);
+        await WaitForFileAsync(Path.Combine(RootDirectory, "run", "virtlogd-sock"), _virtlogd, "virtlogd");
+
+        _libvirtd = StartDaemon("nsenter", [$"--mount=/proc/{_virtlogd.Id}/ns/mnt", "--", libvirtd, "-f", "/etc/libvirt/libvirtd.conf"]);
+        await WaitForFileAsync(SocketPath, _libvirtd, "libvirtd");
+        DaemonStartTime = clock.Elapsed;
+
+        clock.Restart();
+        while (true)
+        {
+            try
+            {
+                using var connection = Connect();
+                connection.GetVersion();
+                break;
+            }
+            catch (LibvirtException) when (clock.Elapsed < StartTimeout && !_libvirtd.HasExited)
+            {
+                await Task.Delay(200);
+            }
+            catch (LibvirtException e)
+            {
+                throw new InvalidOperationException($"The test libvirtd did not answer: {e.Message}\n{DaemonDiagnostics()}", e);
+            }
+        }
+        FirstCallTime = clock.Elapsed;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_libvirtd is { HasExited: false })
+        {
+            try
+            {
+                using var connection = Connect();
+                foreach (var domain in connection.ListAllDomains())
+                {
+                    using (domain)
+                    {
+                        if (domain.IsActive) domain.Destroy();
+                        domain.Undefine();
+                    }
+                }
+            }
+            catch (LibvirtException)
+            {
+                // Best effort: QEMU processes left behind are killed through their pid files below.
+            }
+        }
+        foreach (var pidFile in Directory.Exists(Path.Combine(RootDirectory, "run", "qemu"))
+                     ? Directory.GetFiles(Path.Combine(RootDirectory, "run", "qemu"), "*.pid") : [])
+        {
+            if (int.TryParse(File.ReadAllText(pidFile).Trim(), out var pid)) Kill(pid, SigKill);
+        }
+        await StopAsync(_libvirtd);
+        await StopAsync(_virtlogd);
+        if (RootDirectory.Length > 0 && Directory.Exists(RootDirectory))
+            Directory.Delete(RootDirectory, recursive: true);
+    }
+
+    /// <summary>Daemon stderr and log tails, for failure messages.</summary>
+    public string DaemonDiagnostics()
+    {
+        var log = Path.Combine(RootDirectory, "log", "libvirtd.log");
+        var tail = File.Exists(log) ? string.Join('\n', File.ReadLines(log).TakeLast(20)) : "(no libvirtd.log)";
+        lock (_daemonOutput) return $"daemon output:\n{_daemonOutput}\nlibvirtd.log tail:\n{tail}";
+    }
+
+    private Process StartDaemon(string file, string[] args)
+    {
+        var info = new ProcessStartInfo(file)
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var a in args) info.ArgumentList.Add(a);
+        var process = Process.Start(info)!;
+        process.OutputDataReceived += (_, e) => Append(e.Data);
+        process.ErrorDataReceived += (_, e) => Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null) return;
+        lock (_daemonOutput)
+        {
+            if (_daemonOutput.Length < 64 * 1024) _daemonOutput.AppendLine(line);
+        }
+    }
+
+    private async Task WaitForFileAsync(string path, Process owner, string name)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!File.Exists(path))
+        {
+            if (owner.HasExited)
+                throw new InvalidOperationException($"{name} exited with code {owner.ExitCode} before creating {path}.\n{DaemonDiagnostics()}");
+            if (clock.Elapsed > StartTimeout)
+                throw new TimeoutException($"{name} did not create {path} within {StartTimeout.TotalSeconds} s.\n{DaemonDiagnostics()}");
+            await Task.Delay(50);
+        }
+    }
+
+    private static async Task StopAsync(Process? process)
+    {
+        if (process is null) return;
+        using (process)
+        {
+            if (process.HasExited) return;
+            Kill(process.Id, SigTerm);
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            try
+            {
+                await process.WaitForExitAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill();
+                await process.WaitForExitAsync();
+            }
+        }
+    }
+
+    private static string? FindTool(string name)
+    {
+        foreach (var dir in new[] { "/usr/sbin", "/usr/bin", "/sbin", "/bin" })
+        {
+            var path = Path.Combine(dir, name);
+            if (File.Exists(path)) return path;
+        }
+        return null;
+    }
+
+    private const int SigKill = 9;
+    private const int SigTerm = 15;
+
+    [LibraryImport("libc", EntryPoint = "kill")]
+    private static partial int Kill(int pid, int signal);
+}
+
+[CollectionDefinition(Name)]
+public sealed class LibvirtDaemonCollection : ICollectionFixture<LibvirtDaemonFixture>
+{
+    public const string Name = "libvirt daemon";
+}
