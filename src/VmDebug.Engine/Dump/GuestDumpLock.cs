@@ -13,6 +13,7 @@ public sealed class GuestDumpLock : IDisposable
 
     private GuestDumpLock(FileStream lockFile) => _lock = lockFile;
 
+    /// <param name="guestKeyPath">A QMP socket path (identified by device and inode), or any other stable key for the guest.</param>
     public static GuestDumpLock Acquire(string guestKeyPath)
     {
         var identity = Identity(guestKeyPath);
@@ -45,20 +46,23 @@ public sealed class GuestDumpLock : IDisposable
 
     public void Dispose() => _lock.Dispose();
 
-    /// <summary>Device and inode identify the socket whatever path it was reached by.</summary>
-    private static string Identity(string path)
+    /// <summary>Device and inode identify a socket whatever path it was reached by; other keys are hashed.</summary>
+    private static string Identity(string key)
     {
-        var full = Path.GetFullPath(path);
-        try
+        if (File.Exists(key))
         {
-            var (device, inode) = Interop.FileIdentity.Of(full);
-            return $"{device:x}-{inode:x}";
+            try
+            {
+                var (device, inode) = Interop.FileIdentity.Of(Path.GetFullPath(key));
+                return $"{device:x}-{inode:x}";
+            }
+            catch (IOException)
+            {
+                // Gone meanwhile: the QMP client reports that clearly; the hashed key serves until then.
+            }
         }
-        catch (IOException)
-        {
-            // A missing socket fails later with the QMP client's own clear error; any stable key will do here.
-            return Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(full)))[..16];
-        }
+
+        return Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)))[..16];
     }
 
     private static string HolderPath(string lockPath) => Path.ChangeExtension(lockPath, ".pid");

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using VmDebug.Engine.Libvirt;
 using VmDebug.Engine.Qmp;
 using VmDebug.Engine.Vmcore;
 
@@ -30,7 +31,10 @@ public static class GuestMemoryDumper
         else
         {
             raw = output.ReserveTemporaryPath("raw");
-            throw new VmDebugException("LibvirtPending", ErrorKind.NotImplemented, "libvirt dumps land with the libvirt branch", raw);
+            // libvirt would otherwise wait 30 s for the domain's job lock before refusing a second dump.
+            using var guestLock = GuestDumpLock.Acquire($"libvirt:{request.ConnectionUri}#{request.Domain}");
+            await LibvirtDumpOperation.DumpAsync(request.ConnectionUri, request.Domain!, raw, ToLibvirt(request.Format), progress, cancellationToken)
+                .ConfigureAwait(false);
         }
 
         progress.Report(new OperationProgress(activity, "Repairing the dump for crash and makedumpfile"));
@@ -79,6 +83,16 @@ public static class GuestMemoryDumper
         await QmpDumpSource.DumpAsync(client, format, raw, activity, progress, cancellationToken).ConfigureAwait(false);
         return raw.Name;
     }
+
+    private static LibvirtDumpFormat ToLibvirt(DumpFormat format) => format switch
+    {
+        DumpFormat.Elf => LibvirtDumpFormat.Raw,
+        DumpFormat.KdumpZlib => LibvirtDumpFormat.KdumpZlib,
+        DumpFormat.KdumpLzo => LibvirtDumpFormat.KdumpLzo,
+        DumpFormat.KdumpSnappy => LibvirtDumpFormat.KdumpSnappy,
+        DumpFormat.WinDmp => LibvirtDumpFormat.WinDmp,
+        _ => throw new ArgumentOutOfRangeException(nameof(format), format, null),
+    };
 
     private static GuestMemoryDump Summarize(string path, DumpRequest request, IReadOnlyList<VmcoreRepair> repairs, Stopwatch clock)
     {
