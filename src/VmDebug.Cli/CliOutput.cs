@@ -1,0 +1,145 @@
+using System.Collections;
+using System.Globalization;
+using System.Reflection;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using VmDebug.Engine;
+
+namespace VmDebug.Cli;
+
+/// <summary>
+/// Everything the CLI prints goes through here: results as text (like Format-List) or JSON on stdout,
+/// progress and errors on stderr, and one exit code per error kind.
+/// </summary>
+public static class CliOutput
+{
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        WriteIndented = false,
+        Converters = { new JsonStringEnumConverter() },
+        // Guest-provided text is escaped by the serializer; keep plain ASCII readable.
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    public static void WriteResult(object result, bool json, TextWriter? writer = null)
+    {
+        writer ??= Console.Out;
+        if (json)
+        {
+            writer.WriteLine(result is JsonNode node ? node.ToJsonString(Json) : JsonSerializer.Serialize(result, result.GetType(), Json));
+            return;
+        }
+
+        writer.Write(FormatList(result));
+        writer.WriteLine();
+    }
+
+    public static string FormatList(object result)
+    {
+        if (result is JsonNode node)
+        {
+            return node.ToJsonString(new JsonSerializerOptions(Json) { WriteIndented = true }) + Environment.NewLine;
+        }
+
+        var properties = result.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance);
+        var width = properties.Length == 0 ? 0 : properties.Max(p => p.Name.Length);
+        var text = new StringBuilder();
+        foreach (var property in properties)
+        {
+            text.Append(property.Name.PadRight(width)).Append(" : ").AppendLine(FormatValue(property.GetValue(result)));
+        }
+
+        return text.ToString();
+    }
+
+    private static string FormatValue(object? value) => value switch
+    {
+        null => "",
+        string s => s,
+        TimeSpan t => t.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + " s",
+        DateTimeOffset d => d.ToString("yyyy-MM-dd HH:mm:ss.fff zzz", CultureInfo.InvariantCulture),
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        IDictionary d => "{" + string.Join(", ", d.Keys.Cast<object>().Select(k => $"{k}={FormatValue(d[k])}")) + "}",
+        IEnumerable e => "{" + string.Join(", ", e.Cast<object?>().Select(FormatValue)) + "}",
+        _ => value.ToString() ?? "",
+    };
+
+    /// <summary>Prints an error to stderr (as JSON with --json) and returns the exit code for its kind.</summary>
+    public static int WriteError(Exception exception, bool json)
+    {
+        var (id, kind, target) = exception switch
+        {
+            VmDebugException e => (e.ErrorId, e.Kind, e.Target?.ToString()),
+            OperationCanceledException => ("OperationStopped", ErrorKind.OperationStopped, null),
+            UnauthorizedAccessException => ("AccessDenied", ErrorKind.PermissionDenied, null),
+            IOException => ("IOError", ErrorKind.WriteError, null),
+            _ => ("UnexpectedError", ErrorKind.NotSpecified, null),
+        };
+        var message = exception is OperationCanceledException ? "Cancelled." : exception.Message;
+        if (json)
+        {
+            var error = new JsonObject { ["id"] = id, ["kind"] = kind.ToString(), ["message"] = message, ["target"] = target };
+            Console.Error.WriteLine(new JsonObject { ["error"] = error }.ToJsonString(Json));
+        }
+        else
+        {
+            Console.Error.WriteLine($"vmdebug: {message} [{id}]");
+        }
+
+        return ExitCode(kind);
+    }
+
+    /// <summary>Stable exit codes: 1 general failure, 2 usage (System.CommandLine), then one per family of causes.</summary>
+    public static int ExitCode(ErrorKind kind) => kind switch
+    {
+        ErrorKind.InvalidArgument => 3,
+        ErrorKind.ObjectNotFound => 4,
+        ErrorKind.ResourceExists => 5,
+        ErrorKind.PermissionDenied => 6,
+        ErrorKind.ConnectionError or ErrorKind.ProtocolError => 7,
+        ErrorKind.OperationTimeout => 8,
+        ErrorKind.OperationStopped => 130,
+        ErrorKind.NotInstalled => 9,
+        ErrorKind.ResourceBusy => 10,
+        _ => 1,
+    };
+
+    /// <summary>Progress on stderr, only when a person is watching it.</summary>
+    public static IProgress<OperationProgress> CreateProgress()
+    {
+        if (Console.IsErrorRedirected)
+        {
+            return new CallbackProgress<OperationProgress>(_ => { });
+        }
+
+        var last = DateTime.MinValue;
+        var gate = new object();
+        return new CallbackProgress<OperationProgress>(report =>
+        {
+            lock (gate)
+            {
+                var now = DateTime.UtcNow;
+                if (!report.Completed && now - last < TimeSpan.FromMilliseconds(250))
+                {
+                    return;
+                }
+
+                last = now;
+                var percent = report.PercentComplete >= 0 ? $"{report.PercentComplete,3}% " : "";
+                var bytes = report.BytesDone >= 0 && report.BytesTotal > 0
+                    ? $" {Units.FormatBytes(report.BytesDone)}/{Units.FormatBytes(report.BytesTotal)}"
+                    : "";
+                var rate = report.BytesPerSecond > 0 ? $" {Units.FormatBytes((long)report.BytesPerSecond)}/s" : "";
+                Console.Error.Write($"\r\u001b[K{percent}{report.Activity}: {report.Status}{bytes}{rate}");
+                if (report.Completed)
+                {
+                    Console.Error.WriteLine();
+                }
+            }
+        });
+    }
+}

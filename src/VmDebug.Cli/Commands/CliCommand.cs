@@ -1,0 +1,30 @@
+using System.CommandLine;
+using VmDebug.Engine;
+
+namespace VmDebug.Cli.Commands;
+
+/// <summary>Shared shape of a subcommand: a --json option, one engine call, output or a mapped error.</summary>
+public static class CliCommand
+{
+    public static Option<bool> JsonOption() => new("--json") { Description = "Print the result as JSON (one object per line)." };
+
+    /// <summary>Runs one engine call and prints its result; errors go to stderr with a stable exit code.</summary>
+    public static void SetEngineAction(this Command command, Option<bool> json,
+        Func<ParseResult, IProgress<OperationProgress>, CancellationToken, Task<object>> engineCall)
+    {
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var asJson = parseResult.GetValue(json);
+            try
+            {
+                var result = await engineCall(parseResult, CliOutput.CreateProgress(), cancellationToken).ConfigureAwait(false);
+                CliOutput.WriteResult(result, asJson);
+                return 0;
+            }
+            catch (Exception e)
+            {
+                return CliOutput.WriteError(e, asJson);
+            }
+        });
+    }
+}

@@ -1,0 +1,61 @@
+using System.Diagnostics;
+using VmDebug.Engine.Guest;
+using VmDebug.Engine.Panic;
+using VmDebug.Engine.Qmp;
+
+namespace VmDebug.Engine.Demo;
+
+/// <summary>What the demo did, with timings.</summary>
+public sealed class DemoReport
+{
+    public required string KernelRelease { get; init; }
+    public required string QemuVersion { get; init; }
+    public required int GuestMemoryMiB { get; init; }
+    public required TimeSpan GuestBuild { get; init; }
+    public required TimeSpan QemuStart { get; init; }
+    public required TimeSpan BootToPanic { get; init; }
+    public required GuestPanicEvent Panic { get; init; }
+}
+
+/// <summary>
+/// The main job end to end on an embedded default: build the test guest if needed, boot it under TCG,
+/// wait for its panic over QMP, and report.
+/// </summary>
+public static class DemoRunner
+{
+    public static async Task<DemoReport> RunAsync(string? guestDirectory, IProgress<OperationProgress> progress, CancellationToken cancellationToken)
+    {
+        const string activity = "vmdebug demo";
+        var clock = Stopwatch.StartNew();
+        progress.Report(new OperationProgress(activity, "Building the test guest from Debian packages (cached)"));
+        var image = guestDirectory is not null
+            ? GuestImage.Load(guestDirectory)
+            : GuestImage.Build(
+                GuestImage.FindBuildScript(AppContext.BaseDirectory) ?? throw new VmDebugException("GuestBuildScriptMissing",
+                    ErrorKind.ObjectNotFound, "Cannot find scripts/build-guest.sh above the vmdebug program; pass --guest-dir.", AppContext.BaseDirectory),
+                debugSymbols: false);
+        var guestBuild = clock.Elapsed;
+
+        var options = new GuestLaunchOptions { MemoryMiB = 512, Markers = 3, PanicAfterSeconds = 1 };
+        progress.Report(new OperationProgress(activity, $"Booting {image.Release} under TCG ({options.MemoryMiB} MiB)"));
+        clock.Restart();
+        await using var guest = await QemuGuest.StartAsync(image, options, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await using var qmp = await QmpClient.ConnectAsync(guest.QmpSocketPath, null, cancellationToken).ConfigureAwait(false);
+        var qemuStart = clock.Elapsed;
+
+        progress.Report(new OperationProgress(activity, "Waiting for the guest to panic (GUEST_PANICKED over QMP)"));
+        var panic = await GuestPanicWatcher.WaitAsync(qmp, TimeSpan.FromSeconds(120), clock, cancellationToken).ConfigureAwait(false);
+        progress.Report(new OperationProgress(activity, "Guest panicked", Completed: true));
+
+        return new DemoReport
+        {
+            KernelRelease = image.Release,
+            QemuVersion = qmp.Greeting.Version.ToString(),
+            GuestMemoryMiB = options.MemoryMiB,
+            GuestBuild = guestBuild,
+            QemuStart = qemuStart,
+            BootToPanic = clock.Elapsed - qemuStart,
+            Panic = panic,
+        };
+    }
+}

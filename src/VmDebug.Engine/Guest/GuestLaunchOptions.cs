@@ -1,0 +1,34 @@
+namespace VmDebug.Engine.Guest;
+
+public enum GuestMemoryBackend
+{
+    /// <summary>Plain anonymous RAM (QEMU's default).</summary>
+    Anonymous,
+    /// <summary>A memory-backend-memfd object: RAM shows up in process cores as a named memfd mapping.</summary>
+    Memfd,
+}
+
+/// <summary>How to boot the test guest. Every knob maps to a QEMU option or a guest kernel command-line order.</summary>
+public sealed record GuestLaunchOptions
+{
+    public string MachineType { get; init; } = "q35";
+    public int MemoryMiB { get; init; } = 512;
+    public GuestMemoryBackend MemoryBackend { get; init; } = GuestMemoryBackend.Anonymous;
+
+    /// <summary>Panic this many seconds after the markers are written; null: never panic.</summary>
+    public int? PanicAfterSeconds { get; init; }
+
+    /// <summary>Marker lines "vmdebug marker I" the guest writes to /dev/kmsg.</summary>
+    public int Markers { get; init; }
+
+    /// <summary>Syslog level of the marker lines.</summary>
+    public int MarkerLevel { get; init; } = 5;
+
+    /// <summary>Expose a virtio-serial port named org.vmdebug.kmsg (a server chardev socket) that the guest copies /dev/kmsg to.</summary>
+    public bool KmsgPort { get; init; }
+
+    /// <summary>Passes -machine dump-guest-core=on and lifts RLIMIT_CORE so an abort writes guest RAM into QEMU's core.</summary>
+    public bool ProcessCoreDumps { get; init; }
+
+    public const string KmsgPortName = "org.vmdebug.kmsg";
+}

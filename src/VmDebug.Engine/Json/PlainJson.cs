@@ -1,0 +1,99 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace VmDebug.Engine.Json;
+
+/// <summary>
+/// Turns JSON into plain .NET values (ordered dictionaries, arrays, long/double/string/bool) that PowerShell
+/// displays and dot-navigates natively, so raw QMP replies need no SMA-specific conversion.
+/// </summary>
+public static class PlainJson
+{
+    public static object? ToPlain(JsonNode? node) => node switch
+    {
+        null => null,
+        JsonObject obj => ToDictionary(obj),
+        JsonArray array => array.Select(ToPlain).ToArray(),
+        JsonValue value => value.GetValueKind() switch
+        {
+            JsonValueKind.String => value.GetValue<string>(),
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            JsonValueKind.Number => value.TryGetValue<long>(out var l) ? l
+                : value.TryGetValue<ulong>(out var u) ? u
+                : value.GetValue<double>(),
+            _ => null,
+        },
+    };
+
+    /// <summary>
+    /// The reverse, for arguments a script builds (hashtables, arrays, numbers, strings, booleans).
+    /// <paramref name="unwrap"/> lets a front-end strip its own wrappers (PowerShell's PSObject) first.
+    /// </summary>
+    public static JsonNode? FromPlain(object? value, Func<object, object>? unwrap = null)
+    {
+        if (value is not null && unwrap is not null)
+        {
+            value = unwrap(value);
+        }
+
+        return value switch
+        {
+            null => null,
+            JsonNode node => node.DeepClone(),
+            string s => JsonValue.Create(s),
+            bool b => JsonValue.Create(b),
+            char c => JsonValue.Create(c.ToString()),
+            Enum e => JsonValue.Create(e.ToString()),
+            System.Collections.IDictionary dictionary => new JsonObject(dictionary.Keys.Cast<object>()
+                .Select(k => KeyValuePair.Create(k.ToString() ?? "", FromPlain(dictionary[k], unwrap)))),
+            System.Collections.IEnumerable items => new JsonArray(items.Cast<object?>().Select(i => FromPlain(i, unwrap)).ToArray()),
+            sbyte or byte or short or ushort or int or uint or long => JsonValue.Create(Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture)),
+            ulong u => JsonValue.Create(u),
+            float or double or decimal => JsonValue.Create(Convert.ToDouble(value, System.Globalization.CultureInfo.InvariantCulture)),
+            _ => throw new VmDebugException("JsonValueUnsupported", ErrorKind.InvalidArgument,
+                $"A value of type {value.GetType().FullName} cannot be sent as JSON; use strings, numbers, booleans, arrays or hashtables.", value),
+        };
+    }
+
+    public static IReadOnlyDictionary<string, object?> ToDictionary(JsonObject obj)
+    {
+        // Insertion-ordered, case-insensitive like PowerShell property access.
+        var result = new OrderedPropertyBag();
+        foreach (var (key, value) in obj)
+        {
+            result.Add(key, ToPlain(value));
+        }
+
+        return result;
+    }
+}
+
+/// <summary>A string-keyed bag that keeps the order QEMU sent the members in.</summary>
+public sealed class OrderedPropertyBag : System.Collections.Specialized.OrderedDictionary, IReadOnlyDictionary<string, object?>
+{
+    public OrderedPropertyBag()
+        : base(StringComparer.OrdinalIgnoreCase)
+    {
+    }
+
+    public object? this[string key] => base[key];
+    public IEnumerable<string> Keys => base.Keys.Cast<string>();
+    public IEnumerable<object?> Values => base.Values.Cast<object?>();
+    public bool ContainsKey(string key) => Contains(key);
+
+    public bool TryGetValue(string key, out object? value)
+    {
+        var found = Contains(key);
+        value = found ? base[key] : null;
+        return found;
+    }
+
+    IEnumerator<KeyValuePair<string, object?>> IEnumerable<KeyValuePair<string, object?>>.GetEnumerator()
+    {
+        foreach (System.Collections.DictionaryEntry entry in this)
+        {
+            yield return new KeyValuePair<string, object?>((string)entry.Key, entry.Value);
+        }
+    }
+}

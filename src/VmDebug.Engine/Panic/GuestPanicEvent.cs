@@ -1,0 +1,34 @@
+namespace VmDebug;
+
+public enum GuestPanicKind
+{
+    /// <summary>The guest kernel panicked (QMP GUEST_PANICKED).</summary>
+    Panicked,
+    /// <summary>The guest panicked and loaded its kdump crash kernel (QMP GUEST_CRASHLOADED).</summary>
+    CrashLoaded,
+}
+
+/// <summary>A guest panic as QEMU reported it.</summary>
+public sealed class GuestPanicEvent
+{
+    public required GuestPanicKind Kind { get; init; }
+
+    /// <summary>When QEMU saw the panic (the QMP event's timestamp), or when VmDebug found the guest already panicked.</summary>
+    public required DateTimeOffset Time { get; init; }
+
+    /// <summary>What QEMU did about it: pause, poweroff or run (-action panic=…; libvirt's on_crash).</summary>
+    public string? Action { get; init; }
+
+    /// <summary>The panic information QEMU passes on (hyper-v parameters, s390 reason, tdx…), when the guest gave any.</summary>
+    public IReadOnlyDictionary<string, object?>? Info { get; init; }
+
+    public required string QmpSocket { get; init; }
+
+    /// <summary>How long VmDebug waited for the panic.</summary>
+    public required TimeSpan Waited { get; init; }
+
+    /// <summary>True when the guest had already panicked before VmDebug connected (seen from query-status, not an event).</summary>
+    public bool AlreadyPanicked { get; init; }
+
+    public override string ToString() => $"{Kind} at {Time:O} (action {Action ?? "unknown"})";
+}

@@ -1,0 +1,141 @@
+using System.Collections.Concurrent;
+using System.Management.Automation;
+using VmDebug.Engine;
+
+namespace VmDebug.Commands;
+
+/// <summary>
+/// Base of every VmDebug cmdlet. It owns cancellation (Ctrl+C → <see cref="StopProcessing"/> cancels the engine
+/// call), runs engine work off the pipeline thread while draining its callbacks on it (WriteObject/WriteProgress
+/// from another thread corrupts the pipeline), and maps engine exceptions to ErrorRecords in one place.
+/// </summary>
+public abstract class VmDebugCmdlet : PSCmdlet, IDisposable
+{
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly BlockingCollection<Action> _pipelineQueue = new();
+    private int _activityId;
+
+    protected CancellationToken StopToken => _stopping.Token;
+
+    protected override void StopProcessing() => _stopping.Cancel();
+
+    public void Dispose()
+    {
+        _stopping.Dispose();
+        _pipelineQueue.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Queues work that must run on the pipeline thread (output, progress, verbose, warnings).</summary>
+    protected void OnPipelineThread(Action action) => _pipelineQueue.Add(action);
+
+    /// <summary>An IProgress that turns engine progress into throttled WriteProgress on the pipeline thread.</summary>
+    protected IProgress<OperationProgress> CreateProgress()
+    {
+        var activityId = Interlocked.Increment(ref _activityId);
+        var lastReport = DateTime.MinValue;
+        return new CallbackProgress<OperationProgress>(report =>
+        {
+            var now = DateTime.UtcNow;
+            if (!report.Completed && now - lastReport < TimeSpan.FromMilliseconds(200))
+            {
+                return;
+            }
+
+            lastReport = now;
+            OnPipelineThread(() => WriteProgress(ToProgressRecord(activityId, report)));
+        });
+    }
+
+    /// <summary>Runs one engine call, pumping queued pipeline work until it ends; returns its result or writes its error.</summary>
+    protected bool TryRunEngine<T>(Func<CancellationToken, Task<T>> engineCall, out T result, object? errorTarget = null)
+    {
+        var task = Task.Run(() => engineCall(StopToken));
+        task.ContinueWith(_ => _pipelineQueue.Add(() => { }), TaskScheduler.Default);
+        PumpUntil(task);
+        try
+        {
+            result = task.GetAwaiter().GetResult();
+            return true;
+        }
+        catch (Exception e) when (e is not PipelineStoppedException)
+        {
+            result = default!;
+            WriteEngineError(e, errorTarget);
+            return false;
+        }
+    }
+
+    /// <summary>Streams an engine sequence to the pipeline as items arrive.</summary>
+    protected void RunEngineStream<T>(Func<CancellationToken, IAsyncEnumerable<T>> engineStream, object? errorTarget = null)
+        where T : notnull
+    {
+        var task = Task.Run(async () =>
+        {
+            await foreach (var item in engineStream(StopToken).ConfigureAwait(false))
+            {
+                OnPipelineThread(() => WriteObject(item));
+            }
+        });
+        task.ContinueWith(_ => _pipelineQueue.Add(() => { }), TaskScheduler.Default);
+        PumpUntil(task);
+        try
+        {
+            task.GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is not PipelineStoppedException)
+        {
+            WriteEngineError(e, errorTarget);
+        }
+    }
+
+    private void PumpUntil(Task task)
+    {
+        while (!task.IsCompleted || _pipelineQueue.Count > 0)
+        {
+            if (_pipelineQueue.TryTake(out var action, Timeout.Infinite))
+            {
+                action();
+            }
+        }
+    }
+
+    /// <summary>The one place engine exceptions become ErrorRecords.</summary>
+    protected void WriteEngineError(Exception exception, object? fallbackTarget)
+    {
+        var record = exception switch
+        {
+            OperationCanceledException when StopToken.IsCancellationRequested =>
+                null,
+            VmDebugException engine => new ErrorRecord(engine, engine.ErrorId, ToCategory(engine.Kind), engine.Target ?? fallbackTarget),
+            UnauthorizedAccessException => new ErrorRecord(exception, "AccessDenied", ErrorCategory.PermissionDenied, fallbackTarget),
+            IOException => new ErrorRecord(exception, "IOError", ErrorCategory.WriteError, fallbackTarget),
+            OperationCanceledException or TimeoutException =>
+                new ErrorRecord(exception, "OperationTimeout", ErrorCategory.OperationTimeout, fallbackTarget),
+            _ => new ErrorRecord(exception, "UnexpectedError", ErrorCategory.NotSpecified, fallbackTarget),
+        };
+        if (record is not null)
+        {
+            WriteError(record);
+        }
+    }
+
+    internal static ErrorCategory ToCategory(ErrorKind kind) =>
+        Enum.TryParse<ErrorCategory>(kind.ToString(), out var category) ? category : ErrorCategory.NotSpecified;
+
+    private static ProgressRecord ToProgressRecord(int activityId, OperationProgress report)
+    {
+        var status = report.Status;
+        if (report.BytesDone >= 0 && report.BytesTotal > 0)
+        {
+            status += $" ({Units.FormatBytes(report.BytesDone)} of {Units.FormatBytes(report.BytesTotal)}";
+            status += report.BytesPerSecond > 0 ? $", {Units.FormatBytes((long)report.BytesPerSecond)}/s)" : ")";
+        }
+
+        return new ProgressRecord(activityId, report.Activity, string.IsNullOrEmpty(status) ? "Working" : status)
+        {
+            PercentComplete = Math.Clamp(report.PercentComplete, -1, 100),
+            RecordType = report.Completed ? ProgressRecordType.Completed : ProgressRecordType.Processing,
+        };
+    }
+}
