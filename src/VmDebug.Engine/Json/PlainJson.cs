@@ -1,3 +1,4 @@
+using System.Collections.Specialized;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -24,6 +25,7 @@ public static class PlainJson
                 : value.GetValue<double>(),
             _ => null,
         },
+        _ => throw new ArgumentOutOfRangeException(nameof(node), node.GetType().Name, "not a JSON node type"),
     };
 
     /// <summary>
@@ -56,44 +58,15 @@ public static class PlainJson
         };
     }
 
-    public static IReadOnlyDictionary<string, object?> ToDictionary(JsonObject obj)
+    /// <summary>Keeps the order QEMU sent the members in; case-insensitive like PowerShell property access.</summary>
+    public static OrderedDictionary ToDictionary(JsonObject obj)
     {
-        // Insertion-ordered, case-insensitive like PowerShell property access.
-        var result = new OrderedPropertyBag();
+        var result = new OrderedDictionary(StringComparer.OrdinalIgnoreCase);
         foreach (var (key, value) in obj)
         {
             result.Add(key, ToPlain(value));
         }
 
         return result;
-    }
-}
-
-/// <summary>A string-keyed bag that keeps the order QEMU sent the members in.</summary>
-public sealed class OrderedPropertyBag : System.Collections.Specialized.OrderedDictionary, IReadOnlyDictionary<string, object?>
-{
-    public OrderedPropertyBag()
-        : base(StringComparer.OrdinalIgnoreCase)
-    {
-    }
-
-    public object? this[string key] => base[key];
-    public IEnumerable<string> Keys => base.Keys.Cast<string>();
-    public IEnumerable<object?> Values => base.Values.Cast<object?>();
-    public bool ContainsKey(string key) => Contains(key);
-
-    public bool TryGetValue(string key, out object? value)
-    {
-        var found = Contains(key);
-        value = found ? base[key] : null;
-        return found;
-    }
-
-    IEnumerator<KeyValuePair<string, object?>> IEnumerable<KeyValuePair<string, object?>>.GetEnumerator()
-    {
-        foreach (System.Collections.DictionaryEntry entry in this)
-        {
-            yield return new KeyValuePair<string, object?>((string)entry.Key, entry.Value);
-        }
     }
 }

@@ -20,7 +20,7 @@ public sealed class GuestPanicEvent
     public string? Action { get; init; }
 
     /// <summary>The panic information QEMU passes on (hyper-v parameters, s390 reason, tdx…), when the guest gave any.</summary>
-    public IReadOnlyDictionary<string, object?>? Info { get; init; }
+    public System.Collections.Specialized.OrderedDictionary? Info { get; init; }
 
     public required string QmpSocket { get; init; }
 

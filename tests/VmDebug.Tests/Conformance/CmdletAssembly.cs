@@ -15,7 +15,7 @@ public sealed class CmdletAssembly : IDisposable
     public CmdletAssembly()
     {
         // The test assembly's own configuration folder (bin/Debug or bin/Release) locates the matching module build.
-        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Parent!.Name;
+        var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
         ModuleDirectory = Path.Combine(TestEnvironment.RepoRoot, "src", "VmDebug", "bin", configuration, "net8.0");
         var modulePath = Path.Combine(ModuleDirectory, "VmDebug.dll");
         var sma = Directory.GetFiles(

@@ -1,0 +1,80 @@
+using System.Text.Json.Nodes;
+using VmDebug.Engine.Guest;
+using VmDebug.Tests.Support;
+
+namespace VmDebug.Tests.Cli;
+
+public sealed class CliTests
+{
+    [Fact]
+    public async Task VersionAndHelpWork()
+    {
+        var version = await Support.Cli.RunAsync("--version");
+        Assert.Equal(0, version.ExitCode);
+        Assert.Matches(@"^\d+\.\d+\.\d+", version.Stdout.Trim());
+
+        var help = await Support.Cli.RunAsync("--help");
+        Assert.Equal(0, help.ExitCode);
+        foreach (var command in new[] { "demo", "qmp", "wait-panic" })
+        {
+            Assert.Contains(command, help.Stdout);
+        }
+    }
+
+    [Fact]
+    public async Task QmpPrintsQemusJsonResponseAndWaitPanicPrintsTheEvent()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var guest = await QemuGuest.StartAsync(TestEnvironment.Guest, new GuestLaunchOptions { PanicAfterSeconds = 0 }, cancellationToken: ct);
+
+        var status = await Support.Cli.RunAsync("qmp", "--socket", guest.QmpSocketPath, "--execute", "query-status");
+        Assert.Equal(0, status.ExitCode);
+        var reply = JsonNode.Parse(status.Stdout)!;
+        Assert.NotNull(reply["return"]!["status"]);
+
+        var capability = await Support.Cli.RunAsync("qmp", "--socket", guest.QmpSocketPath, "--execute", "query-dump-guest-memory-capability");
+        Assert.Contains("elf", JsonNode.Parse(capability.Stdout)!["return"]!["formats"]!.AsArray().Select(f => (string?)f));
+
+        var panic = await Support.Cli.RunAsync("wait-panic", "--socket", guest.QmpSocketPath, "--timeout", "90", "--json");
+        Assert.Equal(0, panic.ExitCode);
+        var panicEvent = JsonNode.Parse(panic.Stdout)!;
+        Assert.Equal("Panicked", (string?)panicEvent["kind"]);
+        Assert.Equal("pause", (string?)panicEvent["action"]);
+    }
+
+    [Fact]
+    public async Task QmpErrorsAreJsonOnStderrWithAStableExitCode()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var guest = await QemuGuest.StartAsync(TestEnvironment.Guest, new GuestLaunchOptions { MemoryMiB = 128 }, cancellationToken: ct);
+
+        var unknown = await Support.Cli.RunAsync("qmp", "--socket", guest.QmpSocketPath, "--execute", "no-such-command");
+        Assert.NotEqual(0, unknown.ExitCode);
+        var error = JsonNode.Parse(unknown.Stderr)!["error"]!;
+        Assert.Contains("CommandNotFound", (string?)error["message"]);
+
+        var badArguments = await Support.Cli.RunAsync("qmp", "--socket", guest.QmpSocketPath, "--execute", "stop", "--arguments", "[1,2");
+        Assert.Equal(3, badArguments.ExitCode);
+        Assert.Equal("QmpArgumentsInvalid", (string?)JsonNode.Parse(badArguments.Stderr)!["error"]!["id"]);
+    }
+
+    [Fact]
+    public async Task MissingSocketNamesThePath()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "vmdebug-no-such-socket-" + Guid.NewGuid().ToString("N"));
+        var result = await Support.Cli.RunAsync("wait-panic", "--socket", path);
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains(path, result.Stderr);
+    }
+
+    [Fact]
+    public async Task DemoBootsTheGuestAndReportsItsPanic()
+    {
+        _ = TestEnvironment.Guest;
+        var demo = await Support.Cli.RunAsync("demo", "--json");
+        Assert.True(demo.ExitCode == 0, demo.Stderr);
+        var report = JsonNode.Parse(demo.Stdout)!;
+        Assert.Equal("Panicked", (string?)report["panic"]!["kind"]);
+        Assert.StartsWith("6.", (string?)report["kernelRelease"]);
+    }
+}
