@@ -30,7 +30,7 @@ public sealed class KmsgStreamOptions
     /// How long a complete record waits for a continuation line before it is passed on. /dev/kmsg hands a record
     /// and its continuation lines to one read, so they normally arrive together.
     /// </summary>
-    public TimeSpan ContinuationWait { get; init; } = TimeSpan.FromMilliseconds(20);
+    public TimeSpan ContinuationWait { get; init; } = TimeSpan.FromMilliseconds(10);
 
     internal const int ReadBufferSize = 16 * 1024;
 
