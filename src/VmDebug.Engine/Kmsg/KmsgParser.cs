@@ -52,7 +52,8 @@ public static class KmsgParser
             var extra = NextField(ref prefix);
             if (extra.StartsWith("caller="u8))
             {
-                caller = KmsgText.Decode(extra["caller=".Length..]);
+                // An identifier such as T123 or C0: control characters have no business there, so they are defused here.
+                caller = KmsgText.EscapeForDisplay(KmsgText.Decode(extra["caller=".Length..]));
             }
         }
 

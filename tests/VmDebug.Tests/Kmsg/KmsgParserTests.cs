@@ -36,6 +36,7 @@ public class KmsgParserTests
         Assert.Equal("fragment", record.Message);
 
         Assert.Equal(KmsgFlag.Continuation, Parse("6,1,1,+;x").Flags);
+        Assert.Equal(@"T1\x1b[2J", Parse("6,1,1,-,caller=T1\u001b[2J;x").Caller);
         Assert.Null(Parse("6,1,1,-;x").Caller);
     }
 
