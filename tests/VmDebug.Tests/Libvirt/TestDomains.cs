@@ -26,7 +26,7 @@ internal static class TestDomains
     /// arrived in 9.1), and on_crash=preserve keeps the crashed guest for a dump. Without &lt;acpi/&gt; libvirt passes
     /// -no-acpi, the guest's qemu_fw_cfg driver finds no fw_cfg device and QEMU never receives the VMCOREINFO note.
     /// </summary>
-    public static string PanickingGuest(string name, GuestImage guest, int panicAfterSeconds, int memoryMiB = 512) => $"""
+    public static string PanickingGuest(string name, GuestImage guest, int panicAfterSeconds, int memoryMiB = 512, int markers = 0) => $"""
         <domain type='qemu'>
           <name>{SecurityElement.Escape(name)}</name>
           <memory unit='MiB'>{memoryMiB}</memory>
@@ -35,7 +35,7 @@ internal static class TestDomains
             <type arch='x86_64' machine='q35'>hvm</type>
             <kernel>{SecurityElement.Escape(guest.Kernel)}</kernel>
             <initrd>{SecurityElement.Escape(guest.Initrd)}</initrd>
-            <cmdline>console=ttyS0 panic=0 quiet loglevel=6 vmdebug.panic_after={panicAfterSeconds}</cmdline>
+            <cmdline>console=ttyS0 panic=0 quiet loglevel=6 vmdebug.markers={markers} vmdebug.panic_after={panicAfterSeconds}</cmdline>
           </os>
           <features><acpi/><vmcoreinfo state='on'/></features>
           <on_crash>preserve</on_crash>
