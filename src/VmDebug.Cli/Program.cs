@@ -8,4 +8,8 @@ foreach (var command in CommandCatalog.All())
     root.Subcommands.Add(command);
 }
 
-return await root.Parse(args).InvokeAsync();
+var parse = root.Parse(args);
+var exitCode = await parse.InvokeAsync();
+
+// Usage errors exit 2, as POSIX tools do; System.CommandLine itself returns 1 for them.
+return parse.Errors.Count > 0 ? 2 : exitCode;

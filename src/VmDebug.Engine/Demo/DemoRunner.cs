@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using VmDebug.Engine.Dump;
 using VmDebug.Engine.Guest;
 using VmDebug.Engine.Panic;
 using VmDebug.Engine.Qmp;
@@ -15,11 +16,15 @@ public sealed class DemoReport
     public required TimeSpan QemuStart { get; init; }
     public required TimeSpan BootToPanic { get; init; }
     public required GuestPanicEvent Panic { get; init; }
+    public required GuestMemoryDump Dump { get; init; }
+
+    /// <summary>How to read the dump's kernel log with a peer tool, no vmlinux needed.</summary>
+    public string ReadLogWith => $"makedumpfile --dump-dmesg {Dump.Path} dmesg.txt";
 }
 
 /// <summary>
 /// The main job end to end on an embedded default: build the test guest if needed, boot it under TCG,
-/// wait for its panic over QMP, and report.
+/// wait for its panic over QMP, dump it as kdump-zlib (repaired for crash and makedumpfile), and report.
 /// </summary>
 public static class DemoRunner
 {
@@ -40,22 +45,38 @@ public static class DemoRunner
         progress.Report(new OperationProgress(activity, $"Booting {image.Release} under TCG ({options.MemoryMiB} MiB)"));
         clock.Restart();
         await using var guest = await QemuGuest.StartAsync(image, options, cancellationToken: cancellationToken).ConfigureAwait(false);
-        await using var qmp = await QmpClient.ConnectAsync(guest.QmpSocketPath, null, cancellationToken).ConfigureAwait(false);
+        var qmp = await QmpClient.ConnectAsync(guest.QmpSocketPath, null, cancellationToken).ConfigureAwait(false);
         var qemuStart = clock.Elapsed;
 
         progress.Report(new OperationProgress(activity, "Waiting for the guest to panic (GUEST_PANICKED over QMP)"));
-        var panic = await GuestPanicWatcher.WaitAsync(qmp, TimeSpan.FromSeconds(120), clock, cancellationToken).ConfigureAwait(false);
-        progress.Report(new OperationProgress(activity, "Guest panicked", Completed: true));
+        GuestPanicEvent panic;
+        string qemuVersion;
+        await using (qmp)
+        {
+            panic = await GuestPanicWatcher.WaitAsync(qmp, TimeSpan.FromSeconds(120), clock, cancellationToken).ConfigureAwait(false);
+            qemuVersion = qmp.Greeting.Version.ToString();
+        }
+
+        var bootToPanic = clock.Elapsed - qemuStart;
+
+        // The watcher's QMP connection is closed above: QEMU serves one client at a time and the dump opens its own.
+        progress.Report(new OperationProgress(activity, "Dumping the panicked guest as kdump-zlib"));
+        var dumpDirectory = Directory.CreateTempSubdirectory("vmdebug-demo-").FullName;
+        var dump = await GuestMemoryDumper.DumpAsync(
+            new DumpRequest { QmpSocket = guest.QmpSocketPath, Path = Path.Combine(dumpDirectory, "vmcore.kdump"), Format = DumpFormat.KdumpZlib },
+            progress, cancellationToken).ConfigureAwait(false);
+        progress.Report(new OperationProgress(activity, "Done", 100, Completed: true));
 
         return new DemoReport
         {
             KernelRelease = image.Release,
-            QemuVersion = qmp.Greeting.Version.ToString(),
+            QemuVersion = qemuVersion,
             GuestMemoryMiB = options.MemoryMiB,
             GuestBuild = guestBuild,
             QemuStart = qemuStart,
-            BootToPanic = clock.Elapsed - qemuStart,
+            BootToPanic = bootToPanic,
             Panic = panic,
+            Dump = dump,
         };
     }
 }

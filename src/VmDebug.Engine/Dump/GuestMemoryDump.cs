@@ -32,4 +32,8 @@ public sealed class GuestMemoryDump
 
     public required IReadOnlyList<VmcoreRepair> Repairs { get; init; }
     public required IReadOnlyList<string> Warnings { get; init; }
+
+    public override string ToString() =>
+        $"{Path} ({Format}, {VmDebug.Engine.Units.FormatBytes(SizeBytes)} for {VmDebug.Engine.Units.FormatBytes((long)GuestRamBytes)} of guest RAM, "
+        + $"kernel {KernelRelease ?? "unknown"}, repairs: {(Repairs.Count == 0 ? "none" : string.Join(", ", Repairs.Select(r => r.Code)))})";
 }

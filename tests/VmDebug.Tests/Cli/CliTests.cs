@@ -68,6 +68,30 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task DumpWritesARepairedFileAndRefusesToOverwrite()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var guest = await QemuGuest.StartAsync(TestEnvironment.Guest, new GuestLaunchOptions { PanicAfterSeconds = 0, Markers = 2 }, cancellationToken: ct);
+        await VmDebug.Engine.Panic.GuestPanicWatcher.WaitAsync(guest.QmpSocketPath, TimeSpan.FromSeconds(90), ct);
+        using var directory = new TempDirectory();
+        var output = directory.File("vmcore");
+
+        var dump = await Support.Cli.RunAsync("dump", "--socket", guest.QmpSocketPath, "--format", "kdump-zlib", "--output", output, "--json");
+        Assert.True(dump.ExitCode == 0, dump.Stderr);
+        var result = JsonNode.Parse(dump.Stdout)!;
+        Assert.Equal(output, (string?)result["path"]);
+        Assert.Contains("PhysBaseCorrected", result["repairs"]!.AsArray().Select(r => (string?)r!["code"]));
+        Assert.Contains("vmdebug marker 2", await PeerTools.MakedumpfileDmesgAsync(output));
+
+        var again = await Support.Cli.RunAsync("dump", "--socket", guest.QmpSocketPath, "--format", "elf", "--output", output);
+        Assert.Equal(5, again.ExitCode);
+        Assert.Contains("already exists", again.Stderr);
+
+        var both = await Support.Cli.RunAsync("dump", "--socket", guest.QmpSocketPath, "--domain", "x", "--output", output);
+        Assert.Equal(2, both.ExitCode);
+    }
+
+    [Fact]
     public async Task DemoBootsTheGuestAndReportsItsPanic()
     {
         _ = TestEnvironment.Guest;
@@ -76,5 +100,18 @@ public sealed class CliTests
         var report = JsonNode.Parse(demo.Stdout)!;
         Assert.Equal("Panicked", (string?)report["panic"]!["kind"]);
         Assert.StartsWith("6.", (string?)report["kernelRelease"]);
+        var dumpPath = (string)report["dump"]!["path"]!;
+        try
+        {
+            Assert.Equal("KdumpZlib", (string?)report["dump"]!["format"]);
+            Assert.Equal((string?)report["kernelRelease"], (string?)report["dump"]!["kernelRelease"]);
+            var dmesg = await PeerTools.MakedumpfileDmesgAsync(dumpPath);
+            Assert.Contains("vmdebug marker 3", dmesg);
+            Assert.Contains("Kernel panic - not syncing", dmesg);
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(dumpPath)!, recursive: true);
+        }
     }
 }
