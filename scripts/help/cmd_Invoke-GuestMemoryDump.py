@@ -30,7 +30,7 @@ Without the guest's VMCOREINFO (QEMU's vmcoreinfo device and the guest's qemu_fw
         dict(name="LiteralPath", type="String", required=True,
              description="Like Path, but used exactly as written: no wildcard characters are interpreted."),
         dict(name="Format", type="DumpFormat", default="Elf",
-             description="Elf (every page, uncompressed), KdumpZlib, KdumpLzo, KdumpSnappy (compressed, zero pages shared; much smaller and often faster), or WinDmp (Windows guests only). A format this QEMU cannot write is refused with the list of those it can; WinDmp is refused up front for guests without a Windows dump header."),
+             description="Elf (every page, uncompressed), KdumpZlib, KdumpLzo, KdumpSnappy (compressed, zero pages shared; much smaller and often faster), KdumpZstd (only through Convert-Vmcore: QEMU cannot write it), or WinDmp (Windows guests only). A format this QEMU cannot write is refused with the list of those it can; WinDmp is refused up front for guests without a Windows dump header."),
         dict(name="Force", type="SwitchParameter",
              description="Replace an existing file at Path. Without it an existing file is left untouched and the command fails."),
     ],

@@ -9,6 +9,7 @@ public static class CommandCatalog
     [
         DemoCommand.Create(),
         DumpCliCommand.Create(),
+        ConvertCliCommand.Create(),
         QmpCliCommand.Create(),
         WaitPanicCliCommand.Create(),
     ];

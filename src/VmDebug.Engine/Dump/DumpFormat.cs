@@ -11,6 +11,8 @@ public enum DumpFormat
     KdumpLzo,
     /// <summary>kdump-compressed, snappy pages.</summary>
     KdumpSnappy,
+    /// <summary>kdump-compressed, zstd pages. Written by VmDebug only (Convert-Vmcore); QEMU has no zstd dumps.</summary>
+    KdumpZstd,
     /// <summary>Windows crash dump (Windows guests with the virtio-win fwcfg driver only).</summary>
     WinDmp,
 }

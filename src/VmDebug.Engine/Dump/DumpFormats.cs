@@ -9,6 +9,7 @@ public static class DumpFormats
         DumpFormat.KdumpZlib => "kdump-zlib",
         DumpFormat.KdumpLzo => "kdump-lzo",
         DumpFormat.KdumpSnappy => "kdump-snappy",
+        DumpFormat.KdumpZstd => "kdump-zstd",
         DumpFormat.WinDmp => "win-dmp",
         _ => throw new ArgumentOutOfRangeException(nameof(format), format, null),
     };

@@ -5,6 +5,7 @@ public enum DumpSource
     Qmp,
     Libvirt,
     QemuProcessCore,
+    VmcoreFile,
 }
 
 /// <summary>A finished guest memory dump: the file, what it holds, and what VmDebug repaired on the way.</summary>

@@ -91,6 +91,8 @@ public static class GuestMemoryDumper
         DumpFormat.KdumpLzo => LibvirtDumpFormat.KdumpLzo,
         DumpFormat.KdumpSnappy => LibvirtDumpFormat.KdumpSnappy,
         DumpFormat.WinDmp => LibvirtDumpFormat.WinDmp,
+        DumpFormat.KdumpZstd => throw new VmDebugException("DumpFormatUnsupported", ErrorKind.InvalidArgument,
+            "libvirt and QEMU cannot write zstd dumps; dump as Elf or KdumpZlib and use Convert-Vmcore -Format KdumpZstd.", format),
         _ => throw new ArgumentOutOfRangeException(nameof(format), format, null),
     };
 

@@ -8,6 +8,7 @@ using VmDebug.Engine.Kmsg;
 namespace VmDebug.Tests.Kmsg;
 
 /// <summary>The whole pipeline over real Unix sockets: the test plays the VMM (hybrid vsock) or QEMU's chardev server.</summary>
+[Collection(Support.LatencySensitiveCollection.Name)]
 public sealed class KmsgStreamTests : IDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
