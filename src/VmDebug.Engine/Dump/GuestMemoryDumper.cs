@@ -48,24 +48,10 @@ public static class GuestMemoryDumper
         }
 
         File.Delete(raw);
-        var result = Summarize(repairedPath, request, repairs, clock);
+        var dump = Summarize(repairedPath, output.Path, request, repairs, clock);
         output.Commit(repairedPath);
         progress.Report(new OperationProgress(activity, "Done", 100, Completed: true));
-        return new GuestMemoryDump
-        {
-            Path = output.Path,
-            Format = result.Format,
-            Source = result.Source,
-            Target = result.Target,
-            Domain = result.Domain,
-            SizeBytes = result.SizeBytes,
-            GuestRamBytes = result.GuestRamBytes,
-            Duration = clock.Elapsed,
-            KernelRelease = result.KernelRelease,
-            PhysBase = result.PhysBase,
-            Repairs = result.Repairs,
-            Warnings = result.Warnings,
-        };
+        return dump;
     }
 
     private static async Task<string> DumpOverQmpAsync(string socket, DumpFormat format, DumpOutputFile output, string activity,
@@ -96,9 +82,10 @@ public static class GuestMemoryDumper
         _ => throw new ArgumentOutOfRangeException(nameof(format), format, null),
     };
 
-    private static GuestMemoryDump Summarize(string path, DumpRequest request, IReadOnlyList<VmcoreRepair> repairs, Stopwatch clock)
+    /// <summary>Describes the finished temporary <paramref name="written"/> under the name it is about to get.</summary>
+    private static GuestMemoryDump Summarize(string written, string finalPath, DumpRequest request, IReadOnlyList<VmcoreRepair> repairs, Stopwatch clock)
     {
-        var summary = VmcoreFile.Describe(path);
+        var summary = VmcoreFile.Describe(written);
         var warnings = new List<string>();
         if (!summary.HasVmcoreInfo && request.Format != DumpFormat.WinDmp)
         {
@@ -109,12 +96,12 @@ public static class GuestMemoryDumper
 
         return new GuestMemoryDump
         {
-            Path = path,
+            Path = finalPath,
             Format = request.Format,
             Source = request.QmpSocket is null ? DumpSource.Libvirt : DumpSource.Qmp,
             Target = request.QmpSocket ?? request.Domain!,
             Domain = request.Domain,
-            SizeBytes = new FileInfo(path).Length,
+            SizeBytes = summary.FileBytes,
             GuestRamBytes = summary.RamBytes,
             Duration = clock.Elapsed,
             KernelRelease = summary.OsRelease,
