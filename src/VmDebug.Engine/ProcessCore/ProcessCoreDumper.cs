@@ -50,7 +50,7 @@ public static class ProcessCoreDumper
             throw analysis.RamSegment.FileSize == 0
                 ? new ProcessCoreException(ProcessCoreException.NoGuestRam, ErrorKind.InvalidData, corePath,
                     $"the core does not contain guest RAM: QEMU ran with dump-guest-core=off (libvirt's default), so its {Units.FormatBytes((long)analysis.RamSegment.MemorySize)} "
-                    + "RAM mapping was left out. Run Enable-QemuCoreDump -IncludeGuestMemory (qemu.conf dump_guest_core = 1) or start QEMU with -machine dump-guest-core=on, "
+                    + "RAM mapping was left out (the kernel also leaves out RAM a guest never wrote, but a guest that ran always has). Run Enable-QemuCoreDump -IncludeGuestMemory (qemu.conf dump_guest_core = 1) or start QEMU with -machine dump-guest-core=on, "
                     + "then reproduce the crash.")
                 : ProcessCoreFile.Truncation(core.File, analysis.RamSegment.FileOffset + (long)analysis.RamSegment.MemorySize, "guest RAM");
         }
@@ -83,7 +83,10 @@ public static class ProcessCoreDumper
             }
             else
             {
-                await KdumpWriter.WriteAsync(memory, stream, new KdumpWriteOptions { Compression = compression.Value }, progress, cancellationToken)
+                // Zero pages stay in the dump (shared, as QEMU writes them): makedumpfile and crash refuse to read excluded
+                // pages, and the kernel's log ring may well sit on one that is still zero.
+                var options = new KdumpWriteOptions { Compression = compression.Value, ZeroPages = ZeroPagePolicy.Share };
+                await KdumpWriter.WriteAsync(memory, stream, options, progress, cancellationToken)
                     .ConfigureAwait(false);
             }
             stream.Flush(flushToDisk: true);

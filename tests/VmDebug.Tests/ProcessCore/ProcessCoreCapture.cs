@@ -94,7 +94,10 @@ internal static class ProcessCoreCapture
         try
         {
             await Task.Delay(500);
-            Assert.False(process.HasExited, $"{program} exited before it could be aborted (exit code {process.ExitCode})");
+            if (process.HasExited)
+            {
+                Assert.Fail($"{program} exited before it could be aborted (exit code {process.ExitCode})");
+            }
             Assert.Equal(0, Kill(process.Id, Sigabrt));
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
             await process.WaitForExitAsync(timeout.Token);
