@@ -6,7 +6,7 @@ namespace VmDebug.Engine.ProcessCore;
 /// Guest-physical memory read straight out of QEMU's RAM mapping in a process core. Pages that fall in a hole of
 /// the sparse core (never touched by the guest, skipped by the kernel's core writer) are zero without any read.
 /// </summary>
-internal sealed class ProcessCoreGuestMemory : IGuestMemorySource
+internal sealed class ProcessCoreGuestMemory : IGuestMemorySource, IKnownZeroPages
 {
     private const int Page = 4096;
 
@@ -59,6 +59,26 @@ internal sealed class ProcessCoreGuestMemory : IGuestMemorySource
         }
         ReadRam(address - r.GuestPhysical + r.RamOffset, page[..within]);
         return true;
+    }
+
+    public int KnownZeroPages(ulong pfn, int maxPages)
+    {
+        var address = pfn * Page;
+        if (FindRange(address) is not { } r || address % Page != 0)
+        {
+            return 0;
+        }
+        var fileOffset = _ram.FileOffset + (long)(address - r.GuestPhysical + r.RamOffset);
+        var index = FirstExtentEndingAfter(fileOffset);
+        // A hole runs to the next data extent, the end of the range or the end of the mapping's data.
+        var holeEnd = index < _extents.Length ? _extents[index].Start : long.MaxValue;
+        if (holeEnd <= fileOffset)
+        {
+            return 0;
+        }
+        var rangeEnd = _ram.FileOffset + (long)(r.End - r.GuestPhysical + r.RamOffset);
+        var pages = (Math.Min(holeEnd, rangeEnd) - fileOffset) / Page;
+        return (int)Math.Min(pages, maxPages);
     }
 
     /// <summary>Reads RAM at <paramref name="ramOffset"/>; holes of the core read as zero without I/O.</summary>

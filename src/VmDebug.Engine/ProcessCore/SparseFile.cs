@@ -9,6 +9,7 @@ internal readonly record struct FileExtent(long Start, long End);
 /// <summary>
 /// Read-only access to a possibly sparse file: positional reads plus the file's data extents from
 /// lseek(SEEK_DATA/SEEK_HOLE), so holes (the untouched pages a kernel core writer skipped) are never read.
+/// Opened for sequential scanning: extraction reads the RAM mapping front to back, so the kernel's readahead pays.
 /// </summary>
 internal sealed partial class SparseFile : IDisposable
 {
@@ -22,7 +23,7 @@ internal sealed partial class SparseFile : IDisposable
         Path = path;
         try
         {
-            _handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.RandomAccess);
+            _handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
