@@ -11,6 +11,7 @@
     FormatsToProcess     = @('VmDebug.Format.ps1xml')
     CmdletsToExport      = @(
         'Convert-Vmcore'
+        'Get-QemuCoreDump'
         'Invoke-GuestMemoryDump'
         'Invoke-QmpCommand'
         'Wait-GuestPanic'

@@ -9,20 +9,29 @@ The dump file is created by VmDebug itself, exclusively, with mode 0600 and owne
 
 The guest is paused while QEMU writes its memory; QEMU resumes it afterwards only if it was running before. QEMU cannot cancel a dump it has started: after Ctrl+C it finishes writing into the discarded file and the guest stays paused until then.
 
+With -CoreFile, the memory comes from a QEMU process core instead of a running QEMU: a QEMU that crashed or was killed with SIGABRT while running with -machine dump-guest-core=on (qemu.conf dump_guest_core = 1; see Enable-QemuCoreDump -IncludeGuestMemory). VmDebug reads QEMU's full command line from the dumped stack, places the RAM mapping of exactly the configured size in guest-physical space by the rules of the pc (i440fx) and q35 machine types, finds and validates the guest kernel's VMCOREINFO in guest RAM, and writes an Elf or Kdump vmcore, without gdb or QEMU debug symbols. Holes of the sparse core are never read. Where the command line does not settle the layout (another machine type, several mappings of the RAM size, extra memory devices) the command stops and asks for -GuestMemoryLayout rather than guessing.
+
 Without the guest's VMCOREINFO (QEMU's vmcoreinfo device and the guest's qemu_fw_cfg module), crash and makedumpfile cannot find the kernel's symbols; the result then carries a warning naming the likely cause.""",
     sets={
         "QmpPath": ["QmpSocket", "Path", "Format", "Force"],
         "QmpLiteralPath": ["QmpSocket", "LiteralPath", "Format", "Force"],
         "DomainPath": ["Domain", "ConnectionUri", "Path", "Format", "Force"],
         "DomainLiteralPath": ["Domain", "ConnectionUri", "LiteralPath", "Format", "Force"],
+        "CoreFilePath": ["CoreFile", "Path", "Format", "GuestMemoryLayout", "Force"],
+        "CoreFileLiteralPath": ["CoreFile", "LiteralPath", "Format", "GuestMemoryLayout", "Force"],
     },
     required={"QmpPath": ["QmpSocket", "Path"], "QmpLiteralPath": ["QmpSocket", "LiteralPath"],
-              "DomainPath": ["Domain", "Path"], "DomainLiteralPath": ["Domain", "LiteralPath"]},
+              "DomainPath": ["Domain", "Path"], "DomainLiteralPath": ["Domain", "LiteralPath"],
+              "CoreFilePath": ["CoreFile", "Path"], "CoreFileLiteralPath": ["CoreFile", "LiteralPath"]},
     parameters=[
         dict(name="QmpSocket", type="String", required=True, pipeline="True (ByPropertyName)",
              description="Path of the guest's QMP Unix socket. QEMU serves one QMP client at a time: a socket libvirt already holds cannot be used; use -Domain for libvirt guests."),
         dict(name="Domain", type="String", required=True, pipeline="True (ByPropertyName)",
              description="Name of a libvirt domain; the dump is made through libvirt (virDomainCoreDumpWithFormat, memory only). Alias: Name."),
+        dict(name="CoreFile", type="String", required=True, pipeline="True (ByPropertyName)",
+             description="A QEMU process core (uncompressed ELF core of qemu-system-x86_64 or qemu-kvm) that includes guest RAM. Binds from the CoreFile property of Get-QemuCoreDump's output. Cores stored compressed by systemd-coredump must be extracted first (coredumpctl dump PID --output FILE)."),
+        dict(name="GuestMemoryLayout", type="String",
+             description="With -CoreFile only: the guest-physical layout when QEMU's command line does not settle it. 'q35' or 'pc' applies that machine type's rules; explicit ranges 'START-END@RAMOFFSET' (END inclusive, comma separated) place parts of the RAM block, e.g. '0x0-0x7fffffff@0,0x100000000-0x13fffffff@0x80000000'. Append ',ram=0xADDRESS' to name QEMU's RAM mapping (its host virtual address, as the error lists them) when several mappings have the RAM size."),
         dict(name="ConnectionUri", type="String", default="qemu:///system",
              description="The libvirt connection URI."),
         dict(name="Path", type="String", required=True, position="0",
@@ -34,9 +43,10 @@ Without the guest's VMCOREINFO (QEMU's vmcoreinfo device and the guest's qemu_fw
         dict(name="Force", type="SwitchParameter",
              description="Replace an existing file at Path. Without it an existing file is left untouched and the command fails."),
     ],
-    inputs=[("System.String", "Domain and QmpSocket can come from the pipeline by property name.")],
+    inputs=[("System.String", "Domain, QmpSocket and CoreFile can come from the pipeline by property name."),
+            ("VmDebug.QemuProcessCore", "Get-QemuCoreDump's output binds to -CoreFile.")],
     outputs=[("VmDebug.GuestMemoryDump", "Path, Format, Source, Target, Domain, SizeBytes, GuestRamBytes, Duration, KernelRelease, PhysBase, Repairs and Warnings.")],
-    notes="Error ids: DumpFileExists, DumpDirectoryNotFound, DumpDirectoryNotWritable, DumpFormatUnsupported, WinDmpNotAvailable, DumpAlreadyRunning, DumpFailed (QEMU's reason, e.g. no space left), DumpQemuExited, QmpGreetingInvalid (not a QMP socket).",
+    notes="Error ids: DumpFileExists, DumpDirectoryNotFound, DumpDirectoryNotWritable, DumpFormatUnsupported, WinDmpNotAvailable, DumpAlreadyRunning, DumpFailed (QEMU's reason, e.g. no space left), DumpQemuExited, QmpGreetingInvalid (not a QMP socket). With -CoreFile: ProcessCoreNoGuestRam (dump-guest-core=off), ProcessCoreTruncated, ProcessCoreNotQemu, ProcessCoreNotACore, ProcessCoreCompressed, ProcessCoreMachineUnknown, ProcessCoreLayoutAmbiguous, ProcessCoreLayoutInvalid, ProcessCoreCommandLineUnreadable.",
     examples=[
         ("Dump a panicked guest as a compressed kdump", "Invoke-GuestMemoryDump -QmpSocket /run/vm1/qmp.sock -Path /var/crash/vm1.kdump -Format KdumpZlib",
          "Returns the dump's summary; the file opens in crash (crash vmlinux /var/crash/vm1.kdump) and makedumpfile."),
@@ -44,6 +54,8 @@ Without the guest's VMCOREINFO (QEMU's vmcoreinfo device and the guest's qemu_fw
          "Each domain is dumped through libvirt in turn."),
         ("Read the kernel log from the dump", "$d = Invoke-GuestMemoryDump -QmpSocket ./qmp.sock -Path ./vmcore -Format KdumpZlib; makedumpfile --dump-dmesg $d.Path dmesg.txt",
          "makedumpfile needs only the VMCOREINFO that the repaired dump carries."),
+        ("Extract the guest from QEMU's own core", "Get-QemuCoreDump -Path /var/lib/libvirt/qemu | Where-Object IncludesGuestRam | Select-Object -Last 1 | Invoke-GuestMemoryDump -Path ./vm1.kdump -Format KdumpZlib",
+         "The newest QEMU process core that holds guest RAM becomes a compressed kdump; crash and makedumpfile open it."),
     ],
-    links=["Wait-GuestPanic", "Invoke-QmpCommand", "about_VmDebug"],
+    links=["Get-QemuCoreDump", "Wait-GuestPanic", "Invoke-QmpCommand", "about_VmDebug"],
 )

@@ -27,4 +27,28 @@ public static class CliCommand
             }
         });
     }
+
+    /// <summary>Runs one engine call that yields a list and prints each item (one JSON object per line with --json).</summary>
+    public static void SetEngineListAction<T>(this Command command, Option<bool> json,
+        Func<ParseResult, IProgress<OperationProgress>, CancellationToken, Task<IReadOnlyList<T>>> engineCall)
+        where T : notnull
+    {
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var asJson = parseResult.GetValue(json);
+            try
+            {
+                foreach (var item in await engineCall(parseResult, CliOutput.CreateProgress(), cancellationToken).ConfigureAwait(false))
+                {
+                    CliOutput.WriteResult(item, asJson);
+                }
+
+                return 0;
+            }
+            catch (Exception e)
+            {
+                return CliOutput.WriteError(e, asJson);
+            }
+        });
+    }
 }

@@ -8,6 +8,7 @@ public static class CommandCatalog
     public static IEnumerable<Command> All() =>
     [
         DemoCommand.Create(),
+        CoresCliCommand.Create(),
         DumpCliCommand.Create(),
         ConvertCliCommand.Create(),
         QmpCliCommand.Create(),

@@ -1,3 +1,5 @@
+using VmDebug.Engine.Compression;
+
 namespace VmDebug.Engine.Dump;
 
 public static class DumpFormats
@@ -12,6 +14,18 @@ public static class DumpFormats
         DumpFormat.KdumpZstd => "kdump-zstd",
         DumpFormat.WinDmp => "win-dmp",
         _ => throw new ArgumentOutOfRangeException(nameof(format), format, null),
+    };
+
+    /// <summary>The page codec of a format VmDebug writes itself: null for ELF; WinDmp it cannot write.</summary>
+    public static PageCompression? PageCompressionOf(DumpFormat format) => format switch
+    {
+        DumpFormat.Elf => null,
+        DumpFormat.KdumpZlib => PageCompression.Zlib,
+        DumpFormat.KdumpLzo => PageCompression.Lzo,
+        DumpFormat.KdumpSnappy => PageCompression.Snappy,
+        DumpFormat.KdumpZstd => PageCompression.Zstd,
+        _ => throw new VmDebugException("DumpFormatUnsupported", ErrorKind.InvalidArgument,
+            $"VmDebug writes Elf, KdumpZlib, KdumpLzo, KdumpSnappy or KdumpZstd itself, not {format}.", format),
     };
 
     /// <summary>Parses the CLI's spelling (elf, kdump-zlib, ...) or the cmdlet's (KdumpZlib).</summary>

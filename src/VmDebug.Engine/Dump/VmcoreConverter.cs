@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using VmDebug.Engine.Compression;
 using VmDebug.Engine.Vmcore;
 
 namespace VmDebug.Engine.Dump;
@@ -27,14 +26,14 @@ public static class VmcoreConverter
         await using (var stream = output.CreateTemporary("converted"))
         {
             written = stream.Name;
-            if (format == DumpFormat.Elf)
+            if (DumpFormats.PageCompressionOf(format) is { } compression)
             {
-                await ElfVmcoreWriter.WriteAsync(source, stream, progress, cancellationToken).ConfigureAwait(false);
+                await KdumpWriter.WriteAsync(source, stream, new KdumpWriteOptions { Compression = compression }, progress, cancellationToken)
+                    .ConfigureAwait(false);
             }
             else
             {
-                var options = new KdumpWriteOptions { Compression = Compression(format) };
-                await KdumpWriter.WriteAsync(source, stream, options, progress, cancellationToken).ConfigureAwait(false);
+                await ElfVmcoreWriter.WriteAsync(source, stream, progress, cancellationToken).ConfigureAwait(false);
             }
 
             stream.Flush(flushToDisk: true);
@@ -57,14 +56,4 @@ public static class VmcoreConverter
             Warnings = summary.HasVmcoreInfo ? [] : ["The source dump has no VMCOREINFO, so neither does the converted file; crash and makedumpfile need it."],
         };
     }
-
-    private static PageCompression Compression(DumpFormat format) => format switch
-    {
-        DumpFormat.KdumpZlib => PageCompression.Zlib,
-        DumpFormat.KdumpLzo => PageCompression.Lzo,
-        DumpFormat.KdumpSnappy => PageCompression.Snappy,
-        DumpFormat.KdumpZstd => PageCompression.Zstd,
-        _ => throw new VmDebugException("ConvertFormatUnsupported", ErrorKind.InvalidArgument,
-            $"Convert-Vmcore writes Elf, KdumpZlib, KdumpLzo, KdumpSnappy or KdumpZstd, not {format}.", format),
-    };
 }

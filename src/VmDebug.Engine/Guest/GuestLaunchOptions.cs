@@ -30,5 +30,8 @@ public sealed record GuestLaunchOptions
     /// <summary>Passes -machine dump-guest-core=on and lifts RLIMIT_CORE so an abort writes guest RAM into QEMU's core.</summary>
     public bool ProcessCoreDumps { get; init; }
 
+    /// <summary>With <see cref="ProcessCoreDumps"/>: false passes dump-guest-core=off (libvirt's default), so cores lack guest RAM.</summary>
+    public bool DumpGuestCore { get; init; } = true;
+
     public const string KmsgPortName = "org.vmdebug.kmsg";
 }

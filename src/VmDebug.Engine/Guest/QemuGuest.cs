@@ -40,7 +40,7 @@ public sealed partial class QemuGuest : IAsyncDisposable
         var machine = $"{options.MachineType},accel=tcg";
         if (options.ProcessCoreDumps)
         {
-            machine += ",dump-guest-core=on";
+            machine += options.DumpGuestCore ? ",dump-guest-core=on" : ",dump-guest-core=off";
         }
 
         var args = new List<string>

@@ -81,8 +81,15 @@ public static class ElfVmcoreWriter
     {
         var pages = ArrayPool<byte>.Shared.Rent(batch.Count * pageSize);
         var empty = new bool[batch.Count];
+        var zeros = source as IKnownZeroPages;
         for (var i = 0; i < batch.Count; i++)
         {
+            if (zeros?.KnownZeroPages(batch.FirstPfn + (ulong)i, batch.Count - i) is > 0 and var run)
+            {
+                empty.AsSpan(i, run).Fill(true);
+                i += run - 1;
+                continue;
+            }
             var page = pages.AsSpan(i * pageSize, pageSize);
             empty[i] = !source.ReadPage(batch.FirstPfn + (ulong)i, page) || !page.ContainsAnyExcept((byte)0);
         }

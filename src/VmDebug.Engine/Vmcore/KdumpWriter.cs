@@ -193,8 +193,15 @@ public static class KdumpWriter
         try
         {
             var used = 0;
+            var zeros = source as IKnownZeroPages;
             for (var i = 0; i < batch.Count; i++)
             {
+                if (zeros?.KnownZeroPages(batch.FirstPfn + (ulong)i, batch.Count - i) is > 0 and var run)
+                {
+                    kinds.AsSpan(i, run).Fill(PageKind.Zero);
+                    i += run - 1;
+                    continue;
+                }
                 var span = page.AsSpan(0, pageSize);
                 if (!source.ReadPage(batch.FirstPfn + (ulong)i, span))
                 {

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using VmDebug.Engine.Dump;
+using VmDebug.Engine.ProcessCore;
 
 namespace VmDebug.Commands;
 
@@ -12,6 +13,8 @@ public sealed class InvokeGuestMemoryDumpCommand : VmDebugCmdlet
     private const string QmpLiteralPath = "QmpLiteralPath";
     private const string DomainPath = "DomainPath";
     private const string DomainLiteralPath = "DomainLiteralPath";
+    private const string CoreFilePath = "CoreFilePath";
+    private const string CoreFileLiteralPath = "CoreFileLiteralPath";
 
     [Parameter(Mandatory = true, ParameterSetName = QmpPath, ValueFromPipelineByPropertyName = true)]
     [Parameter(Mandatory = true, ParameterSetName = QmpLiteralPath, ValueFromPipelineByPropertyName = true)]
@@ -24,6 +27,17 @@ public sealed class InvokeGuestMemoryDumpCommand : VmDebugCmdlet
     [ValidateNotNullOrEmpty]
     public string Domain { get; set; } = "";
 
+    /// <summary>A QEMU process core; binds from Get-QemuCoreDump's CoreFile property.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = CoreFilePath, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, ParameterSetName = CoreFileLiteralPath, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string CoreFile { get; set; } = "";
+
+    [Parameter(ParameterSetName = CoreFilePath)]
+    [Parameter(ParameterSetName = CoreFileLiteralPath)]
+    [ValidateNotNullOrEmpty]
+    public string GuestMemoryLayout { get; set; } = "";
+
     [Parameter(ParameterSetName = DomainPath)]
     [Parameter(ParameterSetName = DomainLiteralPath)]
     [ValidateNotNullOrEmpty]
@@ -31,11 +45,13 @@ public sealed class InvokeGuestMemoryDumpCommand : VmDebugCmdlet
 
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = QmpPath)]
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = DomainPath)]
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = CoreFilePath)]
     [ValidateNotNullOrEmpty]
     public string Path { get; set; } = "";
 
     [Parameter(Mandatory = true, ParameterSetName = QmpLiteralPath)]
     [Parameter(Mandatory = true, ParameterSetName = DomainLiteralPath)]
+    [Parameter(Mandatory = true, ParameterSetName = CoreFileLiteralPath)]
     [Alias("PSPath", "LP")]
     [ValidateNotNullOrEmpty]
     public string LiteralPath { get; set; } = "";
@@ -49,6 +65,12 @@ public sealed class InvokeGuestMemoryDumpCommand : VmDebugCmdlet
     protected override void ProcessRecord()
     {
         var path = GetUnresolvedProviderPathFromPSPath(ParameterSetName.EndsWith("LiteralPath", StringComparison.Ordinal) ? LiteralPath : Path);
+        if (ParameterSetName.StartsWith("CoreFile", StringComparison.Ordinal))
+        {
+            ExtractFromCore(path);
+            return;
+        }
+
         var viaQmp = ParameterSetName.StartsWith("Qmp", StringComparison.Ordinal);
         var request = new DumpRequest
         {
@@ -76,6 +98,32 @@ public sealed class InvokeGuestMemoryDumpCommand : VmDebugCmdlet
             foreach (var repair in dump.Repairs)
             {
                 WriteVerbose($"Repaired: {repair}");
+            }
+
+            WriteObject(dump);
+        }
+    }
+
+    private void ExtractFromCore(string path)
+    {
+        var request = new ProcessCoreDumpRequest
+        {
+            CoreFile = GetUnresolvedProviderPathFromPSPath(CoreFile),
+            Path = path,
+            Format = Format,
+            Force = Force,
+            GuestMemoryLayout = string.IsNullOrEmpty(GuestMemoryLayout) ? null : GuestMemoryLayout,
+        };
+        if (!ShouldProcess(request.CoreFile, $"Extract guest memory ({Format}) from the QEMU process core to '{path}'"))
+        {
+            return;
+        }
+
+        if (TryRunEngine(ct => ProcessCoreDumper.DumpAsync(request, CreateProgress(), ct), out var dump, request.CoreFile))
+        {
+            foreach (var warning in dump.Warnings)
+            {
+                WriteWarning(warning);
             }
 
             WriteObject(dump);

@@ -1,0 +1,112 @@
+using System.Diagnostics;
+using VmDebug.Engine.Compression;
+using VmDebug.Engine.Dump;
+using VmDebug.Engine.Vmcore;
+
+namespace VmDebug.Engine.ProcessCore;
+
+/// <summary>What to extract from a QEMU process core, to where, in which format.</summary>
+public sealed record ProcessCoreDumpRequest
+{
+    /// <summary>The QEMU process core (ELF, uncompressed).</summary>
+    public required string CoreFile { get; init; }
+
+    /// <summary>The vmcore to create.</summary>
+    public required string Path { get; init; }
+
+    public DumpFormat Format { get; init; } = DumpFormat.Elf;
+    public bool Force { get; init; }
+
+    /// <summary>Overrides the layout derived from QEMU's command line: "q35", "pc", explicit ranges, optionally ",ram=0xADDR".</summary>
+    public string? GuestMemoryLayout { get; init; }
+}
+
+/// <summary>
+/// Invoke-GuestMemoryDump -CoreFile / vmdebug dump --core-file: turns a QEMU process core (dump-guest-core=on)
+/// into a guest vmcore without gdb or QEMU debug symbols, the job scripts/dump-guest-memory.py does inside gdb.
+/// </summary>
+public static class ProcessCoreDumper
+{
+    public static async Task<GuestMemoryDump> DumpAsync(ProcessCoreDumpRequest request, IProgress<OperationProgress> progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var clock = Stopwatch.StartNew();
+        if (request.Format == DumpFormat.WinDmp)
+        {
+            throw new VmDebugException("DumpFormatUnsupported", ErrorKind.InvalidArgument,
+                "A Windows crash dump cannot be made from a QEMU process core; use Elf or a Kdump format.", request.CoreFile);
+        }
+        var compression = DumpFormats.PageCompressionOf(request.Format);
+        using var output = DumpOutputFile.Prepare(request.Path, request.Force);
+        var corePath = System.IO.Path.GetFullPath(request.CoreFile);
+        var activity = $"Extracting guest memory from {corePath}";
+        progress.Report(new OperationProgress(activity, "Reading the process core"));
+
+        using var core = ProcessCoreFile.Open(corePath);
+        core.RequireComplete();
+        var analysis = QemuCoreAnalysis.Analyze(core, request.GuestMemoryLayout);
+        if (!analysis.IncludesGuestRam)
+        {
+            throw analysis.RamSegment.FileSize == 0
+                ? new ProcessCoreException(ProcessCoreException.NoGuestRam, ErrorKind.InvalidData, corePath,
+                    $"the core does not contain guest RAM: QEMU ran with dump-guest-core=off (libvirt's default), so its {Units.FormatBytes((long)analysis.RamSegment.MemorySize)} "
+                    + "RAM mapping was left out (the kernel also leaves out RAM a guest never wrote, but a guest that ran always has). Run Enable-QemuCoreDump -IncludeGuestMemory (qemu.conf dump_guest_core = 1) or start QEMU with -machine dump-guest-core=on, "
+                    + "then reproduce the crash.")
+                : ProcessCoreFile.Truncation(core.File, analysis.RamSegment.FileOffset + (long)analysis.RamSegment.MemorySize, "guest RAM");
+        }
+
+        var ram = analysis.RamSegment;
+        var extents = core.File.DataExtents(ram.FileOffset, ram.FileOffset + (long)ram.FileSize, cancellationToken);
+        using var memory = new ProcessCoreGuestMemory(core.File, ram, analysis.Layout, extents);
+        progress.Report(new OperationProgress(activity, "Looking for the guest's VMCOREINFO"));
+        var rejected = new List<string>();
+        var vmcoreinfo = VmcoreInfoLocator.Find(memory, core.File, rejected, cancellationToken);
+        var warnings = new List<string>();
+        if (vmcoreinfo is null)
+        {
+            warnings.Add("No valid VMCOREINFO note was found in guest RAM, so crash and makedumpfile cannot find the kernel's symbols in this dump. "
+                + "The guest kernel may lack CONFIG_CRASH_CORE/CONFIG_VMCORE_INFO, or died before setting it up."
+                + (rejected.Count > 0 ? " Rejected candidates: " + string.Join("; ", rejected) + "." : ""));
+        }
+        else
+        {
+            memory.SetNotes([vmcoreinfo.Note]);
+        }
+
+        string temporary;
+        await using (var stream = output.CreateTemporary("vmcore"))
+        {
+            temporary = stream.Name;
+            if (compression is null)
+            {
+                await ElfVmcoreWriter.WriteAsync(memory, stream, progress, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                // Zero pages stay in the dump (shared, as QEMU writes them): makedumpfile and crash refuse to read excluded
+                // pages, and the kernel's log ring may well sit on one that is still zero.
+                var options = new KdumpWriteOptions { Compression = compression.Value, ZeroPages = ZeroPagePolicy.Share };
+                await KdumpWriter.WriteAsync(memory, stream, options, progress, cancellationToken)
+                    .ConfigureAwait(false);
+            }
+            stream.Flush(flushToDisk: true);
+        }
+        var size = new FileInfo(temporary).Length;
+        output.Commit(temporary);
+        progress.Report(new OperationProgress(activity, "Done", 100, Completed: true));
+        return new GuestMemoryDump
+        {
+            Path = output.Path,
+            Format = request.Format,
+            Source = DumpSource.QemuProcessCore,
+            Target = corePath,
+            SizeBytes = size,
+            GuestRamBytes = analysis.Layout.RamBytes,
+            Duration = clock.Elapsed,
+            KernelRelease = vmcoreinfo?.Info.OsRelease,
+            PhysBase = vmcoreinfo?.Info.PhysBase,
+            Repairs = [],
+            Warnings = warnings,
+        };
+    }
+}
