@@ -10,8 +10,13 @@
     PowerShellVersion    = '7.4'
     FormatsToProcess     = @('VmDebug.Format.ps1xml')
     CmdletsToExport      = @(
+        'Disable-QemuCoreDump'
+        'Enable-QemuCoreDump'
+        'Get-GuestPanicDevice'
+        'Get-QemuCoreDumpSetting'
         'Invoke-GuestMemoryDump'
         'Invoke-QmpCommand'
+        'Set-GuestPanicDevice'
         'Wait-GuestPanic'
     )
     FunctionsToExport    = @()

@@ -8,6 +8,8 @@ public static class CommandCatalog
     public static IEnumerable<Command> All() =>
     [
         DemoCommand.Create(),
+        CoreDumpCliCommand.Create(),
+        PanicDeviceCliCommand.Create(),
         DumpCliCommand.Create(),
         QmpCliCommand.Create(),
         WaitPanicCliCommand.Create(),

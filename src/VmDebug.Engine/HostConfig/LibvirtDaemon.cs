@@ -40,9 +40,11 @@ public static class LibvirtDaemonLocator
         }
         else
         {
+            // A daemon in another mount namespace (a container, a test's private daemon) reads another qemu.conf.
+            var ownNamespace = MountNamespace(paths, "self");
             foreach (var (p, comm) in EnumerateProcesses(paths))
             {
-                if (!DaemonNames.Contains(comm)) continue;
+                if (!DaemonNames.Contains(comm) || MountNamespace(paths, p.ToString(CultureInfo.InvariantCulture)) != ownNamespace) continue;
                 // A modular host may also run libvirtd-less helpers; virtqemud is the one that owns QEMU.
                 if (name is null || comm == "virtqemud") { name = comm; pid = p; }
             }
@@ -117,6 +119,13 @@ public static class LibvirtDaemonLocator
             var comm = ReadComm(paths, pid);
             if (comm is not null) yield return (pid, comm);
         }
+    }
+
+    private static string? MountNamespace(HostPaths paths, string process)
+    {
+        try { return new FileInfo(Path.Combine(paths.ProcRoot, process, "ns", "mnt")).LinkTarget; }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
     }
 
     internal static string? ReadComm(HostPaths paths, int pid)
