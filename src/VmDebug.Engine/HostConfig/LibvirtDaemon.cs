@@ -162,16 +162,20 @@ public static class LibvirtDaemonLocator
         catch (IOException) { return null; }
     }
 
-    /// <summary>Field 22 (starttime, clock ticks after boot) plus btime from /proc/stat.</summary>
+    /// <summary>
+    /// Field 22 (starttime, clock ticks after boot) added to the boot time. The boot time comes from /proc/uptime
+    /// (centiseconds) rather than btime (whole seconds): a restart right after a config write must be seen as later.
+    /// </summary>
     internal static DateTime? ProcessStartTime(HostPaths paths, int pid)
     {
         var fields = ReadStat(paths, pid);
         if (fields is null || fields.Length < 20 || !long.TryParse(fields[19], out var ticks)) return null;
         try
         {
-            var btimeLine = File.ReadLines(Path.Combine(paths.ProcRoot, "stat")).FirstOrDefault(l => l.StartsWith("btime ", StringComparison.Ordinal));
-            if (btimeLine is null || !long.TryParse(btimeLine.AsSpan(6), out var btime)) return null;
-            return DateTime.UnixEpoch.AddSeconds(btime).AddSeconds((double)ticks / HostNative.ClockTicksPerSecond());
+            var now = DateTime.UtcNow;
+            var uptime = File.ReadAllText(Path.Combine(paths.ProcRoot, "uptime")).Split(' ')[0];
+            if (!double.TryParse(uptime, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds)) return null;
+            return now.AddSeconds(-seconds).AddSeconds((double)ticks / HostNative.ClockTicksPerSecond());
         }
         catch (IOException) { return null; }
     }

@@ -15,8 +15,9 @@ namespace VmDebug.Tests.Support;
 /// Only the QEMU capabilities cache is shared between runs (libvirt re-validates it against the QEMU binary),
 /// which saves several seconds of probing per start.
 /// qemu.conf sets user/group root: /dev/kvm is root-only here and libvirt would otherwise re-probe QEMU on every
-/// call (define took ~70 s). The pid file is private too (-p): the default /run/libvirtd.pid is outside the bind
-/// mounts, so it would clash with other daemons and make the host's init script look responsible for this one.
+/// call (define took ~70 s). The pid files are private too (-p): the defaults /run/libvirtd.pid and /run/virtlogd.pid
+/// are outside the bind mounts, so a second test daemon on the host would fail to start, and the host's init script
+/// would look responsible for this one.
 /// Tests may restart the daemon (it then runs under another PID); disposal stops whichever one serves the socket.
 /// </summary>
 public sealed partial class LibvirtDaemonFixture : IAsyncLifetime
@@ -100,7 +101,7 @@ public sealed partial class LibvirtDaemonFixture : IAsyncLifetime
             $"mount --bind '{Path.Combine(RootDirectory, "lib")}' /var/lib/libvirt",
             $"mount --bind '{Path.Combine(RootDirectory, "log")}' /var/log/libvirt",
             $"mount --bind '{cache}' /var/cache/libvirt",
-            $"exec '{virtlogd}' -f /etc/libvirt/virtlogd.conf");
+            $"exec '{virtlogd}' -f /etc/libvirt/virtlogd.conf -p /run/libvirt/virtlogd.pid");
         _virtlogd = StartDaemon("unshare", ["--mount", "--propagation", "private", "--", "/bin/sh", "-c", script]);
         await WaitForFileAsync(Path.Combine(RootDirectory, "run", "virtlogd-sock"), _virtlogd, "virtlogd");
 
@@ -158,9 +159,11 @@ public sealed partial class LibvirtDaemonFixture : IAsyncLifetime
             if (int.TryParse(File.ReadAllText(pidFile).Trim(), out var pid)) Kill(pid, SigKill);
         }
         await StopAsync(_libvirtd);
+        _libvirtd = null;
         // A daemon a test restarted is no child of ours: stop it by the PID that serves the socket.
         if (serving is { } restarted && restarted != original && LibvirtDaemonIsRunning(restarted)) await StopByPidAsync(restarted);
         await StopAsync(_virtlogd);
+        _virtlogd = null;
         if (RootDirectory.Length > 0 && Directory.Exists(RootDirectory))
             Directory.Delete(RootDirectory, recursive: true);
     }
