@@ -126,6 +126,8 @@ public static class CoreDumpCommands
                 if (request.RestartDaemon) options = options with { ActiveJobs = libvirt.ActiveJobs() };
             }
             var plan = planner(options);
+            if (plan.Domain?.Configuration.TakesEffectAtNextBoot == true)
+                notes.Add($"Domain '{request.Domain}' is running: its persistent definition changes, and dumpCore takes effect at its next boot.");
             if (request.RestartDaemon && plan.Restart is null)
                 notes.Add("No libvirt daemon was found to restart: the new settings apply when it next starts.");
             var target = options.ConfigPath! + (request.Domain is { } d ? $", domain '{d}'" : request.XmlPath is { } x ? $", {x}" : "");

@@ -163,6 +163,50 @@ public sealed class LibvirtConfigurationTests(LibvirtDaemonFixture daemon) : IDi
         }
     }
 
+    [Fact]
+    public async Task DomainDumpCoreIsSetOnTheRunningDomainsPersistentDefinitionForItsNextBoot()
+    {
+        daemon.SkipIfUnavailable();
+        var conf = Path.Combine(_scratch, "qemu.conf");
+        File.Copy(daemon.QemuConfPath, conf);
+        var name = TestDomains.UniqueName("dumpcore");
+        using (var connection = daemon.Connect())
+        using (var defined = connection.DefineDomain(TestDomains.Minimal(name, Guid.NewGuid(), memoryMiB: 384)))
+            defined.Create();
+        try
+        {
+            var request = new CoreDumpRequest { ConfigPath = conf, Domain = name, ConnectionUri = daemon.Uri };
+            using (var change = CoreDumpCommands.PlanEnable(request))
+            {
+                Assert.Contains("dumpCore='on'", change.Describe());
+                Assert.Contains($"domain '{name}'", change.Target);
+                var setting = change.Apply(TestContext.Current.CancellationToken);
+                Assert.Equal(384L << 20, setting.LargestGuestRamBytes);
+                Assert.Contains(setting.Warnings, w => w.Contains("next boot", StringComparison.Ordinal));
+            }
+            using (var connection = daemon.Connect())
+            using (var domain = connection.LookupDomain(name))
+            {
+                Assert.Contains("dumpCore='on'", domain.GetXmlDesc(LibvirtDomainXmlFlags.Inactive));
+                Assert.DoesNotContain("dumpCore", domain.GetXmlDesc()); // the running definition waits for the next boot
+            }
+            using (var again = CoreDumpCommands.PlanEnable(request))
+                Assert.False(again.HasChanges);
+
+            var shown = Json(await RunCliAsync("coredump", "show", "--config", conf, "--connect", daemon.Uri, "--json"));
+            Assert.Equal(384L << 20, (long?)shown["largestGuestRamBytes"]);
+
+            using (var disable = CoreDumpCommands.PlanDisable(request)) disable.Apply(TestContext.Current.CancellationToken);
+            using (var connection = daemon.Connect())
+            using (var domain = connection.LookupDomain(name))
+                Assert.DoesNotContain("dumpCore", domain.GetXmlDesc(LibvirtDomainXmlFlags.Inactive));
+        }
+        finally
+        {
+            await RemoveDomainAsync(name);
+        }
+    }
+
     /// <summary>
     /// Destroys and undefines a test domain. Right after a restart that cut a dump short, the new daemon may still be
     /// settling the domain's state (seen: it stops between IsActive and Destroy), so this is retried briefly.
