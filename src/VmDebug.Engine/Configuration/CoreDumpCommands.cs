@@ -115,7 +115,7 @@ public static class CoreDumpCommands
             {
                 if (request.RestartDaemon && options.DaemonSocketPath is null)
                     throw new VmDebugException("LibvirtDaemonNotLocal", ErrorKind.InvalidArgument,
-                        $"{request.ConnectionUri} is not a local libvirt URI: only a daemon on this host can be restarted.", request.ConnectionUri);
+                        $"{request.ConnectionUri} does not reach the system libvirt daemon of this host, the only one whose restart applies qemu.conf.", request.ConnectionUri);
                 libvirt = LibvirtHost.Open(request.ConnectionUri);
                 options = options with { LargestGuestRamBytes = libvirt.LargestGuestRamBytes() };
                 if (request.Domain is { } name)

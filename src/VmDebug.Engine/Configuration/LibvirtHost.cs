@@ -67,12 +67,18 @@ internal sealed class LibvirtHost : IDisposable
 
     /// <summary>
     /// The Unix socket a local URI reaches: its socket= parameter, else the modular or monolithic daemon's
-    /// system socket. Null for remote URIs (a daemon on another host cannot be restarted from here).
+    /// system socket. Null for remote URIs (a daemon on another host cannot be restarted from here) and session URIs.
     /// </summary>
     public static string? SocketOf(string? uri)
     {
         uri ??= LibvirtConnection.DefaultUri;
         int query = uri.IndexOf('?', StringComparison.Ordinal);
+        var main = query >= 0 ? uri[..query] : uri;
+        // qemu[+unix]:///... is local; a host name or another transport (ssh, tcp, tls) is not.
+        int scheme = main.IndexOf("://", StringComparison.Ordinal);
+        if (scheme < 0 || main[scheme..].StartsWith(":///", StringComparison.Ordinal) is false) return null;
+        var transport = main[..scheme].Split('+') is [_, var t] ? t : null;
+        if (transport is not (null or "unix") || !main.EndsWith("/system", StringComparison.Ordinal)) return null; // session daemons are per user
         if (query >= 0)
         {
             foreach (var pair in uri[(query + 1)..].Split('&'))
@@ -80,8 +86,6 @@ internal sealed class LibvirtHost : IDisposable
                 if (pair.StartsWith("socket=", StringComparison.Ordinal)) return Uri.UnescapeDataString(pair["socket=".Length..]);
             }
         }
-        var main = query >= 0 ? uri[..query] : uri;
-        if (!main.StartsWith("qemu:///", StringComparison.Ordinal) && !main.StartsWith("qemu+unix:///", StringComparison.Ordinal)) return null;
         var modular = Path.Combine(SystemRunDirectory, "virtqemud-sock");
         return File.Exists(modular) ? modular : Path.Combine(SystemRunDirectory, "libvirt-sock");
     }
