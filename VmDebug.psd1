@@ -12,8 +12,13 @@
     CmdletsToExport      = @(
         'Convert-Vmcore'
         'Get-QemuCoreDump'
+        'Disable-QemuCoreDump'
+        'Enable-QemuCoreDump'
+        'Get-GuestPanicDevice'
+        'Get-QemuCoreDumpSetting'
         'Invoke-GuestMemoryDump'
         'Invoke-QmpCommand'
+        'Set-GuestPanicDevice'
         'Wait-GuestPanic'
     )
     FunctionsToExport    = @()

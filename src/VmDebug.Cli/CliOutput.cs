@@ -34,6 +34,12 @@ public static class CliOutput
             return;
         }
 
+        if (result is string text)
+        {
+            writer.Write(text); // already formatted, e.g. a --what-if diff
+            return;
+        }
+
         writer.Write(FormatList(result));
         writer.WriteLine();
     }

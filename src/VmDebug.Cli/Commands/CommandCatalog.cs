@@ -9,6 +9,8 @@ public static class CommandCatalog
     [
         DemoCommand.Create(),
         CoresCliCommand.Create(),
+        CoreDumpCliCommand.Create(),
+        PanicDeviceCliCommand.Create(),
         DumpCliCommand.Create(),
         ConvertCliCommand.Create(),
         QmpCliCommand.Create(),

@@ -125,6 +125,8 @@ public static class GuestPanicConfigurator
             });
             host = hostPlan.Setting;
             changes.AddRange(hostPlan.Changes);
+            if (hostPlan.HasChanges)
+                warnings.Add($"{confPath} changes: the libvirt daemon reads it only when it starts, so restart it (Enable-QemuCoreDump -RestartDaemon) before the next panic.");
             diff += hostPlan.Diff;
         }
         else if (File.Exists(confPath))

@@ -25,6 +25,19 @@ public static class CrashActionNames
     };
 
     public static string ToXml(this GuestPanicModel m) => m.ToString().ToLowerInvariant();
+
+    /// <summary>libvirt's spelling (coredump-restart) back to the enum; the CLI takes these names.</summary>
+    public static CrashAction ParseCrashAction(string text) =>
+        Enum.GetValues<CrashAction>().FirstOrDefault(a => a.ToXml() == text.Trim().ToLowerInvariant(), (CrashAction)(-1)) is var action && Enum.IsDefined(action)
+            ? action
+            : throw new VmDebugException("CrashActionInvalid", ErrorKind.InvalidArgument,
+                $"'{text}' is not an on_crash action; use one of {string.Join(", ", Enum.GetValues<CrashAction>().Select(a => a.ToXml()))}.", text);
+
+    public static GuestPanicModel ParsePanicModel(string text) =>
+        Enum.TryParse<GuestPanicModel>(text.Trim(), ignoreCase: true, out var model) && Enum.IsDefined(model) && !int.TryParse(text, out _)
+            ? model
+            : throw new VmDebugException("PanicModelInvalid", ErrorKind.InvalidArgument,
+                $"'{text}' is not a panic device model; use one of {string.Join(", ", Enum.GetValues<GuestPanicModel>().Select(m => m.ToXml()))}.", text);
 }
 
 /// <summary>The panic device model refused for this libvirt, architecture or machine.</summary>

@@ -21,6 +21,8 @@ public sealed record QemuCoreDumpOptions
     public IReadOnlyList<ActiveDomainJob> ActiveJobs { get; init; } = [];
     /// <summary>A specific daemon process to restart (e.g. one started with its own config); null detects it.</summary>
     public int? DaemonProcessId { get; init; }
+    /// <summary>The socket clients reach that daemon on (from the connection URI); a restart waits for it to answer again.</summary>
+    public string? DaemonSocketPath { get; init; }
     public TimeSpan RestartTimeout { get; init; } = TimeSpan.FromSeconds(60);
     /// <summary>Persistent XML of a libvirt domain whose &lt;memory dumpCore&gt; Enable/Disable set (-Domain).</summary>
     public string? DomainXml { get; init; }
@@ -87,13 +89,14 @@ public sealed class CoreDumpPlan
         return Copy(after, Changes, Diff, backup);
     }
 
-    internal static QemuCoreDumpSetting Copy(QemuCoreDumpSetting s, IReadOnlyList<string> changes, string diff, string? backup) => new()
+    internal static QemuCoreDumpSetting Copy(QemuCoreDumpSetting s, IReadOnlyList<string> changes, string diff, string? backup,
+        IEnumerable<string>? moreWarnings = null) => new()
     {
         ConfigPath = s.ConfigPath, MaxCore = s.MaxCore, MaxCoreBytes = s.MaxCoreBytes, IncludeGuestMemory = s.IncludeGuestMemory,
         AutoDumpPath = s.AutoDumpPath, AutoDumpBypassCache = s.AutoDumpBypassCache, User = s.User, Group = s.Group,
         RestartNeeded = s.RestartNeeded, Daemon = s.Daemon, CorePattern = s.CorePattern,
         HandledBySystemdCoredump = s.HandledBySystemdCoredump, SystemdCoredumpLimits = s.SystemdCoredumpLimits,
-        LargestGuestRamBytes = s.LargestGuestRamBytes, Warnings = s.Warnings, Changes = changes, Diff = diff, BackupPath = backup,
+        LargestGuestRamBytes = s.LargestGuestRamBytes, Warnings = [.. s.Warnings, .. moreWarnings ?? []], Changes = changes, Diff = diff, BackupPath = backup,
     };
 }
 
@@ -186,7 +189,7 @@ public static class CoreDumpConfigurator
 
     private static string ConfigPath(QemuCoreDumpOptions options) => options.ConfigPath ?? options.Paths.QemuConf;
 
-    private static LibvirtDaemonInfo? Daemon(QemuCoreDumpOptions options) => LibvirtDaemonLocator.Detect(options.Paths, options.DaemonProcessId);
+    private static LibvirtDaemonInfo? Daemon(QemuCoreDumpOptions options) => LibvirtDaemonLocator.Detect(options.Paths, options.DaemonProcessId, options.DaemonSocketPath);
 
     /// <summary>Effective values as libvirt's qemu driver reads them, plus where cores go and what to watch out for.</summary>
     internal static QemuCoreDumpSetting Describe(LibvirtConfDocument doc, QemuCoreDumpOptions options, LibvirtDaemonInfo? daemon,

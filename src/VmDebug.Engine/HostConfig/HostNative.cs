@@ -62,6 +62,14 @@ internal static unsafe partial class HostNative
     private static partial int kill(int pid, int signal);
 
     /// <summary>Sends a signal; returns the errno (0 on success).</summary>
+    /// <summary>
+    /// Opens a file read-only (close-on-exec) and returns the descriptor, or -1. Used to hold a process's mount
+    /// namespace (/proc/PID/ns/mnt) alive after the process exits.
+    /// </summary>
+    public static int OpenReadOnly(string path) => open(path, ORdOnly | OCloexec, 0);
+
+    public static void Close(int fd) => close(fd);
+
     public static int SendSignal(int pid, int signal) => kill(pid, signal) == 0 ? 0 : Marshal.GetLastPInvokeError();
 
     private static readonly object AccountLock = new();

@@ -23,9 +23,10 @@ public static class LibvirtDaemonLocator
 
     /// <summary>
     /// The running daemon (or, when <paramref name="processId"/> is given, that process), else the one whose
-    /// socket or pid file exists; null if no libvirt daemon is running or set up.
+    /// socket or pid file exists; null if no libvirt daemon is running or set up. <paramref name="socketPath"/>
+    /// is the socket clients reach it on, when the caller knows it (e.g. from a connection URI).
     /// </summary>
-    public static LibvirtDaemonInfo? Detect(HostPaths paths, int? processId = null)
+    public static LibvirtDaemonInfo? Detect(HostPaths paths, int? processId = null, string? socketPath = null)
     {
         string? name = null;
         int? pid = null;
@@ -39,9 +40,11 @@ public static class LibvirtDaemonLocator
         }
         else
         {
+            // A daemon in another mount namespace (a container, a test's private daemon) reads another qemu.conf.
+            var ownNamespace = MountNamespace(paths, "self");
             foreach (var (p, comm) in EnumerateProcesses(paths))
             {
-                if (!DaemonNames.Contains(comm)) continue;
+                if (!DaemonNames.Contains(comm) || MountNamespace(paths, p.ToString(CultureInfo.InvariantCulture)) != ownNamespace) continue;
                 // A modular host may also run libvirtd-less helpers; virtqemud is the one that owns QEMU.
                 if (name is null || comm == "virtqemud") { name = comm; pid = p; }
             }
@@ -54,7 +57,7 @@ public static class LibvirtDaemonLocator
             else return null;
         }
         bool modular = name == "virtqemud";
-        var socket = Path.Combine(libvirtRun, modular ? "virtqemud-sock" : "libvirt-sock");
+        var socket = socketPath ?? Path.Combine(libvirtRun, modular ? "virtqemud-sock" : "libvirt-sock");
         var (manager, command) = ServiceManagement(paths, name, pid);
         return new LibvirtDaemonInfo
         {
@@ -118,6 +121,13 @@ public static class LibvirtDaemonLocator
         }
     }
 
+    private static string? MountNamespace(HostPaths paths, string process)
+    {
+        try { return new FileInfo(Path.Combine(paths.ProcRoot, process, "ns", "mnt")).LinkTarget; }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
+    }
+
     internal static string? ReadComm(HostPaths paths, int pid)
     {
         try { return File.ReadAllText(Path.Combine(paths.ProcRoot, pid.ToString(CultureInfo.InvariantCulture), "comm")).TrimEnd('\n'); }
@@ -152,16 +162,20 @@ public static class LibvirtDaemonLocator
         catch (IOException) { return null; }
     }
 
-    /// <summary>Field 22 (starttime, clock ticks after boot) plus btime from /proc/stat.</summary>
+    /// <summary>
+    /// Field 22 (starttime, clock ticks after boot) added to the boot time. The boot time comes from /proc/uptime
+    /// (centiseconds) rather than btime (whole seconds): a restart right after a config write must be seen as later.
+    /// </summary>
     internal static DateTime? ProcessStartTime(HostPaths paths, int pid)
     {
         var fields = ReadStat(paths, pid);
         if (fields is null || fields.Length < 20 || !long.TryParse(fields[19], out var ticks)) return null;
         try
         {
-            var btimeLine = File.ReadLines(Path.Combine(paths.ProcRoot, "stat")).FirstOrDefault(l => l.StartsWith("btime ", StringComparison.Ordinal));
-            if (btimeLine is null || !long.TryParse(btimeLine.AsSpan(6), out var btime)) return null;
-            return DateTime.UnixEpoch.AddSeconds(btime).AddSeconds((double)ticks / HostNative.ClockTicksPerSecond());
+            var now = DateTime.UtcNow;
+            var uptime = File.ReadAllText(Path.Combine(paths.ProcRoot, "uptime")).Split(' ')[0];
+            if (!double.TryParse(uptime, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds)) return null;
+            return now.AddSeconds(-seconds).AddSeconds((double)ticks / HostNative.ClockTicksPerSecond());
         }
         catch (IOException) { return null; }
     }
@@ -202,7 +216,8 @@ public sealed class DaemonRestartPlan
         if (Refused) throw new DaemonRestartRefusedException(Daemon.Name, BlockingJobs);
     }
 
-    /// <summary>Restarts the daemon and returns the new process id once it runs again (null if unknown).</summary>
+    /// <summary>Restarts the daemon and returns the new process id once it runs again and, for a daemon restarted
+    /// by signal, accepts connections on its socket.</summary>
     public int? Apply(TimeSpan timeout, CancellationToken cancellationToken)
     {
         ThrowIfRefused();
@@ -227,33 +242,78 @@ public sealed class DaemonRestartPlan
             throw new VmDebugException("LibvirtDaemonRestartFailed", ErrorKind.InvalidOperation,
                 $"Cannot read the command line of {Daemon.Name} (PID {pid}).", Daemon.Name);
 
+        // A daemon in another mount namespace (a container, or a test's private libvirtd) must come back in it:
+        // hold the namespace open now, since /proc/PID/ns/mnt vanishes with the process.
+        int namespaceFd = -1;
+        var theirNamespace = Path.Combine(procDir, "ns", "mnt");
+        var ownNamespace = Path.Combine(_paths.ProcRoot, "self", "ns", "mnt");
+        var theirs = new FileInfo(theirNamespace).LinkTarget;
+        if (theirs is not null && theirs != new FileInfo(ownNamespace).LinkTarget)
+        {
+            namespaceFd = HostNative.OpenReadOnly(theirNamespace);
+            if (namespaceFd < 0)
+                throw new VmDebugException("LibvirtDaemonRestartFailed", ErrorKind.PermissionDenied,
+                    $"Cannot open the mount namespace of {Daemon.Name} (PID {pid}) to start it again there.", Daemon.Name);
+        }
+        try
+        {
+            Terminate(pid, timeout, cancellationToken, out var elapsed);
+            StartAgain(argv, environment, cwd, namespaceFd);
+            return WaitForNewProcess(pid, argv, timeout - elapsed, cancellationToken);
+        }
+        finally
+        {
+            if (namespaceFd >= 0) HostNative.Close(namespaceFd);
+        }
+    }
+
+    private void Terminate(int pid, TimeSpan timeout, CancellationToken cancellationToken, out TimeSpan elapsed)
+    {
         const int SigTerm = 15;
         int errno = HostNative.SendSignal(pid, SigTerm);
         if (errno != 0)
             throw new VmDebugException("LibvirtDaemonRestartFailed", ErrorKind.PermissionDenied,
                 $"Cannot signal {Daemon.Name} (PID {pid}): {HostNative.ErrnoText(errno)}.", Daemon.Name);
-        var deadline = Stopwatch.StartNew();
+        var clock = Stopwatch.StartNew();
         while (LibvirtDaemonLocator.IsAlive(_paths, pid))
         {
-            if (deadline.Elapsed > timeout)
+            if (clock.Elapsed > timeout)
                 throw new VmDebugException("LibvirtDaemonRestartTimeout", ErrorKind.OperationTimeout,
                     $"{Daemon.Name} (PID {pid}) did not exit within {timeout.TotalSeconds:0} s of SIGTERM.", Daemon.Name);
             Task.Delay(50, cancellationToken).GetAwaiter().GetResult();
         }
+        elapsed = clock.Elapsed;
+    }
 
-        // setsid detaches the new daemon from our session, as a service manager would.
+    /// <summary>
+    /// Starts the command line again, detached (setsid) as a service manager would, with the old environment,
+    /// inside the old mount namespace when <paramref name="namespaceFd"/> holds one, and with stdio on /dev/null:
+    /// inherited pipes would keep whoever reads our output waiting for as long as the daemon lives.
+    /// </summary>
+    private static void StartAgain(string[] argv, string[] environment, string cwd, int namespaceFd)
+    {
+        var command = new List<string>();
         var setsid = new[] { "/usr/bin/setsid", "/bin/setsid" }.FirstOrDefault(File.Exists);
-        var start = new ProcessStartInfo(setsid ?? argv[0]) { UseShellExecute = false, WorkingDirectory = cwd };
-        if (setsid is not null) { start.ArgumentList.Add("-f"); start.ArgumentList.Add(argv[0]); }
-        foreach (var a in argv.Skip(1)) start.ArgumentList.Add(a);
+        if (setsid is not null) command.AddRange([setsid, "-f"]);
+        if (namespaceFd >= 0)
+        {
+            var nsenter = new[] { "/usr/bin/nsenter", "/bin/nsenter" }.FirstOrDefault(File.Exists)
+                ?? throw new VmDebugException("LibvirtDaemonRestartFailed", ErrorKind.NotInstalled,
+                    "The daemon runs in its own mount namespace and nsenter (package util-linux) is not installed to start it there again.", "nsenter");
+            command.AddRange([nsenter, $"--mount=/proc/{Environment.ProcessId}/fd/{namespaceFd}", "--"]);
+        }
+        command.AddRange(argv);
+        var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, WorkingDirectory = Directory.Exists(cwd) ? cwd : "/" };
+        foreach (var a in new[] { "-c", "exec \"$@\" </dev/null >/dev/null 2>&1", "sh" }.Concat(command)) start.ArgumentList.Add(a);
         start.Environment.Clear();
         foreach (var kv in environment)
         {
             int eq = kv.IndexOf('=');
             if (eq > 0) start.Environment[kv[..eq]] = kv[(eq + 1)..];
         }
-        using (Process.Start(start)) { }
-        return WaitForNewProcess(pid, argv, timeout - deadline.Elapsed, cancellationToken);
+        using var launcher = Process.Start(start)!;
+        // setsid -f returns at once; without setsid the shell is the daemon, so do not wait for it.
+        if (setsid is not null) launcher.WaitForExit();
     }
 
     /// <param name="argv">When known, the new process must have this command line (other daemons may run too).</param>
@@ -262,7 +322,7 @@ public sealed class DaemonRestartPlan
         var clock = Stopwatch.StartNew();
         while (true)
         {
-            var found = LibvirtDaemonLocator.EnumerateProcesses(_paths)
+            var found = argv is not null && Daemon.Socket is { } socket ? ListenerOf(socket, oldPid, argv) : LibvirtDaemonLocator.EnumerateProcesses(_paths)
                 .Where(p => p.Comm == Daemon.Name && p.Pid != oldPid && LibvirtDaemonLocator.IsAlive(_paths, p.Pid)
                     && (argv is null || LibvirtDaemonLocator.ReadCommandLine(_paths, p.Pid).SequenceEqual(argv)))
                 .Select(p => (int?)p.Pid).FirstOrDefault();
@@ -272,6 +332,14 @@ public sealed class DaemonRestartPlan
                     $"{Daemon.Name} did not come back within {timeout.TotalSeconds:0} s after the restart.", Daemon.Name);
             Task.Delay(100, cancellationToken).GetAwaiter().GetResult();
         }
+    }
+
+    /// <summary>The new daemon once it accepts connections on its socket: other daemons with the same command line may run.</summary>
+    private int? ListenerOf(string socket, int? oldPid, string[] argv)
+    {
+        var pid = UnixSocketPeer.TryGetListenerProcessId(socket);
+        return pid is { } p && p != oldPid && LibvirtDaemonLocator.ReadComm(_paths, p) == Daemon.Name
+            && LibvirtDaemonLocator.ReadCommandLine(_paths, p).SequenceEqual(argv) ? p : null;
     }
 
     private static void RunCommand(IReadOnlyList<string> command, TimeSpan timeout, CancellationToken cancellationToken)

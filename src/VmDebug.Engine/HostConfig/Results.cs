@@ -26,6 +26,8 @@ public sealed class LibvirtDaemonInfo
     public required string ServiceManager { get; init; }
     /// <summary>The command a restart runs; empty for a Process restart.</summary>
     public required IReadOnlyList<string> RestartCommand { get; init; }
+
+    public override string ToString() => $"{Name} ({(ProcessId is { } pid ? $"PID {pid}" : "not running")}, {ServiceManager})";
 }
 
 /// <summary>Effective QEMU core-dump settings of the host, where cores go, and what is still missing.</summary>

@@ -120,8 +120,11 @@ public sealed class LibvirtConnection : IDisposable
                 LibvirtJobInfo info;
                 try { info = domain.GetJobInfo(); }
                 catch (LibvirtException e) when (e.Kind is ErrorKind.ObjectNotFound or ErrorKind.InvalidOperation) { continue; }
-                if (info.Type != LibvirtJobType.None)
-                    jobs.Add(new LibvirtActiveJob(domain.Name, info.Type, TimeSpan.FromMilliseconds(info.TimeElapsedMs)));
+                if (info.Type == LibvirtJobType.None) continue;
+                var operation = LibvirtJobOperation.Unknown;
+                try { operation = domain.GetJobOperation(); }
+                catch (LibvirtException) { } // the job may end between the two calls; it still counted as active
+                jobs.Add(new LibvirtActiveJob(domain.Name, info.Type, TimeSpan.FromMilliseconds(info.TimeElapsedMs), operation));
             }
         }
         return jobs;

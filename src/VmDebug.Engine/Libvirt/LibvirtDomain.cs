@@ -93,6 +93,25 @@ public sealed unsafe class LibvirtDomain : IDisposable
             i.DataRemaining, i.MemTotal, i.MemProcessed, i.MemRemaining, i.FileTotal, i.FileProcessed, i.FileRemaining);
     }
 
+    /// <summary>
+    /// The operation of the domain's current job (virDomainGetJobStats, typed parameter "operation");
+    /// Unknown when libvirt does not say.
+    /// </summary>
+    public LibvirtJobOperation GetJobOperation()
+    {
+        if (LibvirtNative.virDomainGetJobStats(Handle, out _, out var parameters, out var count, 0) < 0) throw Fail("Reading job stats");
+        try
+        {
+            return LibvirtNative.virTypedParamsGetInt(parameters, count, "operation", out var operation) == 1
+                ? (LibvirtJobOperation)operation
+                : LibvirtJobOperation.Unknown;
+        }
+        finally
+        {
+            LibvirtNative.virTypedParamsFree(parameters, count);
+        }
+    }
+
     /// <summary>Asks libvirt to abort the domain's current job (virDomainAbortJob).</summary>
     public void AbortJob()
     {

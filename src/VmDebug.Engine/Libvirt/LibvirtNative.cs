@@ -87,6 +87,11 @@ internal static unsafe partial class LibvirtNative
     internal static partial int virDomainCoreDumpWithFormat(LibvirtDomainHandle domain, string to, uint dumpformat, uint flags);
     [LibraryImport(Library)] internal static partial int virDomainGetJobInfo(LibvirtDomainHandle domain, out VirDomainJobInfo info);
     [LibraryImport(Library)] internal static partial int virDomainAbortJob(LibvirtDomainHandle domain);
+    [LibraryImport(Library)]
+    internal static partial int virDomainGetJobStats(LibvirtDomainHandle domain, out int type, out nint parameters, out int count, uint flags);
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int virTypedParamsGetInt(nint parameters, int count, string name, out int value);
+    [LibraryImport(Library)] internal static partial void virTypedParamsFree(nint parameters, int count);
 
     [LibraryImport(Library)] internal static partial int virEventRegisterDefaultImpl();
     [LibraryImport(Library)] internal static partial int virEventRunDefaultImpl();

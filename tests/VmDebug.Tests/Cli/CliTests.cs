@@ -15,7 +15,7 @@ public sealed class CliTests
 
         var help = await Support.Cli.RunAsync("--help");
         Assert.Equal(0, help.ExitCode);
-        foreach (var command in new[] { "demo", "qmp", "wait-panic" })
+        foreach (var command in new[] { "demo", "coredump", "panic-device", "qmp", "wait-panic" })
         {
             Assert.Contains(command, help.Stdout);
         }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
+using VmDebug.Engine.HostConfig;
 using VmDebug.Engine.Libvirt;
 
 namespace VmDebug.Tests.Support;
@@ -14,7 +15,10 @@ namespace VmDebug.Tests.Support;
 /// Only the QEMU capabilities cache is shared between runs (libvirt re-validates it against the QEMU binary),
 /// which saves several seconds of probing per start.
 /// qemu.conf sets user/group root: /dev/kvm is root-only here and libvirt would otherwise re-probe QEMU on every
-/// call (define took ~70 s).
+/// call (define took ~70 s). The pid files are private too (-p): the defaults /run/libvirtd.pid and /run/virtlogd.pid
+/// are outside the bind mounts, so a second test daemon on the host would fail to start, and the host's init script
+/// would look responsible for this one.
+/// Tests may restart the daemon (it then runs under another PID); disposal stops whichever one serves the socket.
 /// </summary>
 public sealed partial class LibvirtDaemonFixture : IAsyncLifetime
 {
@@ -28,6 +32,15 @@ public sealed partial class LibvirtDaemonFixture : IAsyncLifetime
     public string SocketPath => Path.Combine(RootDirectory, "run", "libvirt-sock");
     public string Uri => $"qemu:///system?socket={SocketPath}";
     public string ReadOnlyUri => $"qemu:///system?socket={SocketPath}-ro";
+    /// <summary>The daemon's qemu.conf (/etc/libvirt/qemu.conf inside its namespace).</summary>
+    public string QemuConfPath => Path.Combine(RootDirectory, "etc", "qemu.conf");
+    /// <summary>/run/libvirt inside the daemon's namespace: QEMU pid files are in its qemu/ folder.</summary>
+    public string RunDirectory => Path.Combine(RootDirectory, "run");
+    /// <summary>The daemon serving <see cref="SocketPath"/> now (a restart changes it); null when none answers.</summary>
+    public int? DaemonProcessId => UnixSocketPeer.TryGetListenerProcessId(SocketPath);
+
+    /// <summary>The PID of the QEMU process running <paramref name="domain"/>, from libvirt's pid file.</summary>
+    public int QemuProcessId(string domain) => int.Parse(File.ReadAllText(Path.Combine(RunDirectory, "qemu", domain + ".pid")).Trim());
     /// <summary>From process start until the daemon socket exists.</summary>
     public TimeSpan DaemonStartTime { get; private set; }
     /// <summary>From socket present until the first virConnectGetVersion answered (QEMU capability probing).</summary>
@@ -88,11 +101,11 @@ public sealed partial class LibvirtDaemonFixture : IAsyncLifetime
             $"mount --bind '{Path.Combine(RootDirectory, "lib")}' /var/lib/libvirt",
             $"mount --bind '{Path.Combine(RootDirectory, "log")}' /var/log/libvirt",
             $"mount --bind '{cache}' /var/cache/libvirt",
-            $"exec '{virtlogd}' -f /etc/libvirt/virtlogd.conf");
+            $"exec '{virtlogd}' -f /etc/libvirt/virtlogd.conf -p /run/libvirt/virtlogd.pid");
         _virtlogd = StartDaemon("unshare", ["--mount", "--propagation", "private", "--", "/bin/sh", "-c", script]);
         await WaitForFileAsync(Path.Combine(RootDirectory, "run", "virtlogd-sock"), _virtlogd, "virtlogd");
 
-        _libvirtd = StartDaemon("nsenter", [$"--mount=/proc/{_virtlogd.Id}/ns/mnt", "--", libvirtd, "-f", "/etc/libvirt/libvirtd.conf"]);
+        _libvirtd = StartDaemon("nsenter", [$"--mount=/proc/{_virtlogd.Id}/ns/mnt", "--", libvirtd, "-f", "/etc/libvirt/libvirtd.conf", "-p", "/run/libvirt/libvirtd.pid"]);
         await WaitForFileAsync(SocketPath, _libvirtd, "libvirtd");
         DaemonStartTime = clock.Elapsed;
 
@@ -119,7 +132,9 @@ public sealed partial class LibvirtDaemonFixture : IAsyncLifetime
 
     public async ValueTask DisposeAsync()
     {
-        if (_libvirtd is { HasExited: false })
+        var serving = RootDirectory.Length > 0 ? DaemonProcessId : null;
+        var original = _libvirtd?.Id;
+        if (serving is not null)
         {
             try
             {
@@ -144,7 +159,11 @@ public sealed partial class LibvirtDaemonFixture : IAsyncLifetime
             if (int.TryParse(File.ReadAllText(pidFile).Trim(), out var pid)) Kill(pid, SigKill);
         }
         await StopAsync(_libvirtd);
+        _libvirtd = null;
+        // A daemon a test restarted is no child of ours: stop it by the PID that serves the socket.
+        if (serving is { } restarted && restarted != original && LibvirtDaemonIsRunning(restarted)) await StopByPidAsync(restarted);
         await StopAsync(_virtlogd);
+        _virtlogd = null;
         if (RootDirectory.Length > 0 && Directory.Exists(RootDirectory))
             Directory.Delete(RootDirectory, recursive: true);
     }
@@ -214,6 +233,20 @@ public sealed partial class LibvirtDaemonFixture : IAsyncLifetime
                 await process.WaitForExitAsync();
             }
         }
+    }
+
+    private static bool LibvirtDaemonIsRunning(int pid)
+    {
+        try { return File.ReadAllText($"/proc/{pid}/comm").Trim() == "libvirtd"; }
+        catch (IOException) { return false; }
+    }
+
+    private static async Task StopByPidAsync(int pid)
+    {
+        Kill(pid, SigTerm);
+        var clock = Stopwatch.StartNew();
+        while (LibvirtDaemonIsRunning(pid) && clock.Elapsed < TimeSpan.FromSeconds(10)) await Task.Delay(50);
+        if (LibvirtDaemonIsRunning(pid)) Kill(pid, SigKill);
     }
 
     private static string? FindTool(string name)

@@ -1,0 +1,161 @@
+using VmDebug.Engine.HostConfig;
+using VmDebug.Engine.Libvirt;
+
+namespace VmDebug.Engine.Configuration;
+
+/// <summary>Parameters of Get-/Enable-/Disable-QemuCoreDump and `vmdebug coredump show|enable|disable`.</summary>
+public sealed record CoreDumpRequest
+{
+    /// <summary>qemu.conf; null means /etc/libvirt/qemu.conf.</summary>
+    public string? ConfigPath { get; init; }
+    /// <summary>Enable: "unlimited" (the default) or a size with units.</summary>
+    public string? MaxCore { get; init; }
+    /// <summary>Enable: sets dump_guest_core; null leaves it as it is.</summary>
+    public bool? IncludeGuestMemory { get; init; }
+    /// <summary>A libvirt domain whose persistent &lt;memory dumpCore&gt; is set (Enable) or removed (Disable).</summary>
+    public string? Domain { get; init; }
+    /// <summary>A domain XML file edited offline instead; libvirt is not contacted for it.</summary>
+    public string? XmlPath { get; init; }
+    /// <summary>libvirt URI; null means qemu:///system.</summary>
+    public string? ConnectionUri { get; init; }
+    public bool RestartDaemon { get; init; }
+    /// <summary>Restart even while domains have active jobs.</summary>
+    public bool Force { get; init; }
+    public TimeSpan RestartTimeout { get; init; } = TimeSpan.FromSeconds(60);
+    public HostPaths Paths { get; init; } = HostPaths.Default;
+}
+
+/// <summary>
+/// A planned Enable/Disable-QemuCoreDump: <see cref="Describe"/> is the -WhatIf text, <see cref="Apply"/> does it.
+/// Holds the libvirt connection (when one was needed) until disposed.
+/// </summary>
+public sealed class CoreDumpChange : IDisposable
+{
+    private readonly LibvirtHost? _libvirt;
+    private readonly IReadOnlyList<string> _notes;
+
+    internal CoreDumpChange(CoreDumpPlan plan, LibvirtHost? libvirt, string target, IReadOnlyList<string> notes)
+    {
+        Plan = plan;
+        _libvirt = libvirt;
+        Target = target;
+        _notes = notes;
+        Preview = CoreDumpPlan.Copy(plan.Setting, plan.Changes, plan.Diff, null, notes);
+    }
+
+    public CoreDumpPlan Plan { get; }
+    /// <summary>What ShouldProcess names: the config file, and the domain or XML file when one is edited.</summary>
+    public string Target { get; }
+    /// <summary>The settings as they would be after Apply (what --what-if --json prints).</summary>
+    public QemuCoreDumpSetting Preview { get; }
+    /// <summary>The config, the domain or the daemon would change.</summary>
+    public bool HasChanges => Plan.HasChanges || Plan.Domain?.DomainChanged == true || Plan.Restart is not null;
+
+    /// <summary>The exact diff and the restart, if any: the -WhatIf text.</summary>
+    public string Describe() => Plan.Describe();
+
+    /// <summary>Writes, defines and restarts as planned; a refused restart throws before anything is written.</summary>
+    public QemuCoreDumpSetting Apply(CancellationToken cancellationToken)
+    {
+        var applied = Plan.Apply(cancellationToken, _libvirt is null ? null : _libvirt.Define);
+        var notes = _notes.ToList();
+        if (Plan.Restart is { Forced: true, BlockingJobs.Count: > 0 } restart)
+            notes.Add($"{restart.Daemon.Name} was restarted despite active jobs ({string.Join(", ", restart.BlockingJobs.Select(j => $"{j.Operation} on domain '{j.Domain}'"))}); they may have been aborted.");
+        return CoreDumpPlan.Copy(applied, applied.Changes, applied.Diff, applied.BackupPath, notes);
+    }
+
+    public void Dispose() => _libvirt?.Dispose();
+}
+
+/// <summary>Engine entry points of the core-dump commands: one call each, libvirt consulted only when needed.</summary>
+public static class CoreDumpCommands
+{
+    /// <summary>
+    /// Get-QemuCoreDumpSetting. With a connection URI the largest guest's RAM is read from libvirt (read-only)
+    /// and the daemon behind the URI is the one checked for a pending restart; an unreachable daemon is a warning.
+    /// </summary>
+    public static QemuCoreDumpSetting Get(CoreDumpRequest request)
+    {
+        var options = BaseOptions(request);
+        var notes = new List<string>();
+        var uri = request.ConnectionUri ?? LibvirtConnection.DefaultUri;
+        // Without a URI, ask the system daemon only if it is there: a host without libvirt running is no error.
+        if (request.ConnectionUri is not null || options.DaemonSocketPath is not null)
+        {
+            try
+            {
+                using var libvirt = LibvirtHost.Open(uri, readOnly: true);
+                options = options with { LargestGuestRamBytes = libvirt.LargestGuestRamBytes() };
+            }
+            catch (LibvirtException e)
+            {
+                notes.Add($"libvirt at {uri} could not be asked for its guests' RAM: {e.LibvirtMessage}");
+            }
+        }
+        var setting = CoreDumpConfigurator.Read(options);
+        return notes.Count == 0 ? setting : CoreDumpPlan.Copy(setting, setting.Changes, setting.Diff, null, notes);
+    }
+
+    /// <summary>Enable-QemuCoreDump: max_core, dump_guest_core, the domain's dumpCore='on', and the restart.</summary>
+    public static CoreDumpChange PlanEnable(CoreDumpRequest request) => Plan(request, CoreDumpConfigurator.PlanEnable);
+
+    /// <summary>Disable-QemuCoreDump: libvirt's defaults again, the domain's dumpCore removed, and the restart.</summary>
+    public static CoreDumpChange PlanDisable(CoreDumpRequest request) => Plan(request, CoreDumpConfigurator.PlanDisable);
+
+    private static CoreDumpChange Plan(CoreDumpRequest request, Func<QemuCoreDumpOptions, CoreDumpPlan> planner)
+    {
+        if (request.Domain is not null && request.XmlPath is not null)
+            throw new VmDebugException("DomainSourceAmbiguous", ErrorKind.InvalidArgument, "Give either a libvirt domain or an XML file, not both.", request.Domain);
+        var options = BaseOptions(request);
+        var notes = new List<string>();
+        LibvirtHost? libvirt = null;
+        try
+        {
+            if (request.Domain is not null || request.RestartDaemon)
+            {
+                if (request.RestartDaemon && options.DaemonSocketPath is null)
+                    throw new VmDebugException("LibvirtDaemonNotLocal", ErrorKind.InvalidArgument,
+                        $"{request.ConnectionUri} does not reach the system libvirt daemon of this host, the only one whose restart applies qemu.conf.", request.ConnectionUri);
+                libvirt = LibvirtHost.Open(request.ConnectionUri);
+                options = options with { LargestGuestRamBytes = libvirt.LargestGuestRamBytes() };
+                if (request.Domain is { } name)
+                {
+                    var (xml, running) = libvirt.PersistentDomain(name);
+                    options = options with { DomainXml = xml, DomainIsRunning = running };
+                }
+                if (request.RestartDaemon) options = options with { ActiveJobs = libvirt.ActiveJobs() };
+            }
+            var plan = planner(options);
+            if (plan.Domain?.Configuration.TakesEffectAtNextBoot == true)
+                notes.Add($"Domain '{request.Domain}' is running: its persistent definition changes, and dumpCore takes effect at its next boot.");
+            if (request.RestartDaemon && plan.Restart is null)
+                notes.Add("No libvirt daemon was found to restart: the new settings apply when it next starts.");
+            var target = options.ConfigPath! + (request.Domain is { } d ? $", domain '{d}'" : request.XmlPath is { } x ? $", {x}" : "");
+            return new CoreDumpChange(plan, libvirt, target, notes);
+        }
+        catch
+        {
+            libvirt?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Offline mode (an XML file) contacts no daemon, not even its socket.</summary>
+    private static QemuCoreDumpOptions BaseOptions(CoreDumpRequest request)
+    {
+        var socket = request.XmlPath is null ? LibvirtHost.SocketOf(request.ConnectionUri) : null;
+        return new QemuCoreDumpOptions
+        {
+            ConfigPath = request.ConfigPath ?? request.Paths.QemuConf,
+            MaxCore = request.MaxCore,
+            IncludeGuestMemory = request.IncludeGuestMemory,
+            XmlPath = request.XmlPath,
+            RestartDaemon = request.RestartDaemon,
+            Force = request.Force,
+            RestartTimeout = request.RestartTimeout,
+            DaemonProcessId = LibvirtHost.DaemonProcessOf(socket, request.Paths),
+            DaemonSocketPath = socket is not null && File.Exists(socket) ? socket : null,
+            Paths = request.Paths,
+        };
+    }
+}
