@@ -80,6 +80,7 @@ public sealed partial class LibvirtDaemonFixture : IAsyncLifetime
     {
         var clock = Stopwatch.StartNew();
         // The shell makes the bind mounts inside the new namespace and becomes virtlogd, so the PID we hold is virtlogd's.
+        // Their pid files default to /run/*.pid, outside the private mounts: other test runs' daemons hold those locks.
         var script = string.Join("; ",
             "set -e",
             "mkdir -p /run/libvirt /var/log/libvirt /var/cache/libvirt /var/lib/libvirt /etc/libvirt",
@@ -88,11 +89,11 @@ public sealed partial class LibvirtDaemonFixture : IAsyncLifetime
             $"mount --bind '{Path.Combine(RootDirectory, "lib")}' /var/lib/libvirt",
             $"mount --bind '{Path.Combine(RootDirectory, "log")}' /var/log/libvirt",
             $"mount --bind '{cache}' /var/cache/libvirt",
-            $"exec '{virtlogd}' -f /etc/libvirt/virtlogd.conf");
+            $"exec '{virtlogd}' -f /etc/libvirt/virtlogd.conf -p /run/libvirt/virtlogd.pid");
         _virtlogd = StartDaemon("unshare", ["--mount", "--propagation", "private", "--", "/bin/sh", "-c", script]);
         await WaitForFileAsync(Path.Combine(RootDirectory, "run", "virtlogd-sock"), _virtlogd, "virtlogd");
 
-        _libvirtd = StartDaemon("nsenter", [$"--mount=/proc/{_virtlogd.Id}/ns/mnt", "--", libvirtd, "-f", "/etc/libvirt/libvirtd.conf"]);
+        _libvirtd = StartDaemon("nsenter", [$"--mount=/proc/{_virtlogd.Id}/ns/mnt", "--", libvirtd, "-f", "/etc/libvirt/libvirtd.conf", "-p", "/run/libvirt/libvirtd.pid"]);
         await WaitForFileAsync(SocketPath, _libvirtd, "libvirtd");
         DaemonStartTime = clock.Elapsed;
 
