@@ -10,6 +10,7 @@
     PowerShellVersion    = '7.4'
     FormatsToProcess     = @('VmDebug.Format.ps1xml')
     CmdletsToExport      = @(
+        'Get-VsockKmsgStream'
         'Invoke-GuestMemoryDump'
         'Invoke-QmpCommand'
         'Wait-GuestPanic'
