@@ -9,6 +9,7 @@ public static class CommandCatalog
     [
         DemoCommand.Create(),
         DumpCliCommand.Create(),
+        KmsgCliCommand.Create(),
         QmpCliCommand.Create(),
         WaitPanicCliCommand.Create(),
     ];

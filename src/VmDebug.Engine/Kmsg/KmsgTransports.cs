@@ -301,7 +301,10 @@ internal sealed class ChardevClient : KmsgTransport
         catch (SocketException e)
         {
             socket.Dispose();
-            throw new KmsgTransportException("KmsgConnectFailed", ErrorKind.ConnectionError, $"Cannot connect to the chardev socket {path}: {e.Message}.", path, e);
+            // .NET reports a missing Unix socket file as "Cannot assign requested address": say what is wrong.
+            throw File.Exists(path)
+                ? new KmsgTransportException("KmsgConnectFailed", ErrorKind.ConnectionError, $"Cannot connect to the chardev socket {path}: {e.Message}.", path, e)
+                : new KmsgTransportException("KmsgSocketNotFound", ErrorKind.ObjectNotFound, $"Cannot connect to the chardev socket {path}: it does not exist (is the guest running?).", path, e);
         }
         catch
         {
