@@ -75,6 +75,46 @@ public sealed class KmsgDomainTests(LibvirtDaemonFixture daemon) : IDisposable
     }
 
     [Fact]
+    public async Task CliStreamsADomainsKernelLogThroughLibvirt()
+    {
+        daemon.SkipIfUnavailable();
+        const int Markers = 3;
+        var socket = Path.Combine(_scratch, "kmsg.sock");
+        var name = TestDomains.UniqueName("kmsgcli");
+        using var connection = daemon.Connect();
+        using var domain = connection.DefineDomain(TestDomains.KmsgGuest(name, TestEnvironment.Guest, TestDomains.KmsgChannel(socket), Markers));
+        try
+        {
+            domain.Create();
+            await using var cli = LiveCli.Start("kmsg", "--domain", name, "--connect", daemon.Uri, "--json");
+            var records = new List<System.Text.Json.Nodes.JsonNode>();
+            while (records.Count == 0 || (string?)records[^1]["message"] != $"vmdebug marker {Markers}")
+            {
+                var line = await cli.ReadLineAsync(TimeSpan.FromMinutes(2), Ct);
+                Assert.True(line is not null, $"stdout ended early; stderr: {cli.Stderr}");
+                records.Add(System.Text.Json.Nodes.JsonNode.Parse(line)!);
+            }
+
+            cli.Interrupt();
+            Assert.Equal(130, await cli.WaitForExitAsync(TimeSpan.FromSeconds(10), Ct));
+            Assert.Equal(0UL, (ulong)records[0]["sequence"]!);
+            Assert.StartsWith("Linux version ", (string?)records[0]["message"]);
+            Assert.All(records, r => Assert.Equal(name, (string?)r["guest"]));
+            Assert.Equal(Markers, records.Count(r => ((string?)r["message"])!.StartsWith("vmdebug marker ", StringComparison.Ordinal)));
+            Log($"{records.Count} records through vmdebug kmsg --domain");
+        }
+        finally
+        {
+            if (domain.IsActive) domain.Destroy();
+            domain.Undefine();
+        }
+
+        var missing = await Support.Cli.RunAsync("kmsg", "--domain", name, "--connect", daemon.Uri, "--json");
+        Assert.Equal(4, missing.ExitCode);
+        Assert.Equal("LibvirtDomainNotFound", (string?)System.Text.Json.Nodes.JsonNode.Parse(missing.Stderr.Trim())!["error"]!["id"]);
+    }
+
+    [Fact]
     public async Task ReadsTheChannelPathLibvirtGeneratesFromTheLiveXml()
     {
         daemon.SkipIfUnavailable();
