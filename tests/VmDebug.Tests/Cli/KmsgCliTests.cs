@@ -159,6 +159,30 @@ public sealed class KmsgCliTests : IDisposable
     }
 
     [Fact]
+    public async Task VsockListenerEndsAtTimeoutAndReportsAPortInUse()
+    {
+        var port = Kmsg.VsockListenerTests.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var clock = Stopwatch.StartNew();
+        var idle = await Support.Cli.RunAsync("kmsg", "--vsock-port", port, "--cid", "3", "4", "--timeout", "1");
+        Log($"--timeout 1 exited {idle.ExitCode} after {clock.ElapsedMilliseconds} ms");
+        Assert.True(idle.ExitCode == 0, idle.Stderr);
+        Assert.Contains($"vsock port {port}", idle.Stderr);
+        Assert.Equal("", idle.Stdout);
+
+        var holder = Kmsg.VsockListenerTests.OpenBound(uint.Parse(port, System.Globalization.CultureInfo.InvariantCulture));
+        try
+        {
+            var busy = await Support.Cli.RunAsync("kmsg", "--vsock-port", port, "--json");
+            Assert.Equal(10, busy.ExitCode);
+            Assert.Equal("VsockPortInUse", (string?)JsonNode.Parse(busy.Stderr.Trim())!["error"]!["id"]);
+        }
+        finally
+        {
+            Engine.Kmsg.VsockNative.Close(holder);
+        }
+    }
+
+    [Fact]
     public async Task MissingChardevSocketIsObjectNotFound()
     {
         var path = Path.Combine(_directory.FullName, "absent.sock");

@@ -99,7 +99,7 @@ public class VsockListenerTests
     }
 
     /// <summary>An AF_VSOCK socket bound to CID_ANY:port, or -1 when the port is taken.</summary>
-    private static int OpenBound(uint port)
+    internal static int OpenBound(uint port)
     {
         var fd = VsockNative.Socket(VsockNative.AfVsock, VsockNative.SockStream | VsockNative.SockCloexec, 0);
         SkipWithoutVsock(fd);
