@@ -11,11 +11,12 @@
     FormatsToProcess     = @('VmDebug.Format.ps1xml')
     CmdletsToExport      = @(
         'Convert-Vmcore'
-        'Get-QemuCoreDump'
         'Disable-QemuCoreDump'
         'Enable-QemuCoreDump'
         'Get-GuestPanicDevice'
+        'Get-QemuCoreDump'
         'Get-QemuCoreDumpSetting'
+        'Get-VsockKmsgStream'
         'Invoke-GuestMemoryDump'
         'Invoke-QmpCommand'
         'Set-GuestPanicDevice'

@@ -1,4 +1,7 @@
 using System.CommandLine;
+using System.CommandLine.Invocation;
+using System.Text.Json.Nodes;
+using VmDebug.Cli;
 using VmDebug.Cli.Commands;
 
 var root = new RootCommand(
@@ -9,7 +12,26 @@ foreach (var command in CommandCatalog.All())
 }
 
 var parse = root.Parse(args);
-var exitCode = await parse.InvokeAsync();
+if (parse.Errors.Count > 0 && parse.Action is ParseErrorAction)
+{
+    // Usage errors exit 2, like other Unix tools; --help still shows help whatever else is wrong.
+    var asJson = args.Contains("--json");
+    foreach (var error in parse.Errors)
+    {
+        Console.Error.WriteLine(asJson
+            ? new JsonObject { ["error"] = new JsonObject { ["id"] = "UsageError", ["kind"] = "InvalidArgument", ["message"] = error.Message } }.ToJsonString(CliOutput.Json)
+            : $"vmdebug: {error.Message}");
+    }
 
-// Usage errors exit 2, as POSIX tools do; System.CommandLine itself returns 1 for them.
-return parse.Errors.Count > 0 ? 2 : exitCode;
+    if (!asJson)
+    {
+        Console.Error.WriteLine($"Run '{string.Join(' ', parse.CommandResult.Command.Name == root.Name ? ["vmdebug"] : ["vmdebug", parse.CommandResult.Command.Name])} --help' for usage.");
+    }
+
+    return 2;
+}
+
+// Without an explicit configuration System.CommandLine 2.0.0 installs no SIGINT/SIGTERM handler (checked): Ctrl+C
+// killed the process before engine work could close sockets or remove partial files. With it, Ctrl+C cancels the
+// action's token and waits this long for the action to finish before exiting anyway.
+return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(10) });

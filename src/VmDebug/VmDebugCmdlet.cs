@@ -68,17 +68,46 @@ public abstract class VmDebugCmdlet : PSCmdlet, IDisposable
 
     /// <summary>Streams an engine sequence to the pipeline as items arrive.</summary>
     protected void RunEngineStream<T>(Func<CancellationToken, IAsyncEnumerable<T>> engineStream, object? errorTarget = null)
+        where T : notnull =>
+        RunEngineStream(engineStream, item => WriteObject(item), errorTarget);
+
+    /// <summary>
+    /// Streams an engine sequence, handing each item to <paramref name="onItem"/> on the pipeline thread as it arrives
+    /// (WriteObject for results, WriteWarning or WriteVerbose for events). At most <see cref="MaxItemsInFlight"/> items
+    /// wait for the pipeline thread, so a slow pipeline slows the engine instead of growing a queue. When the pipeline
+    /// stops (Ctrl+C, Select-Object -First), the engine sequence is cancelled and has ended, its resources released,
+    /// before this returns.
+    /// </summary>
+    protected void RunEngineStream<T>(Func<CancellationToken, IAsyncEnumerable<T>> engineStream, Action<T> onItem, object? errorTarget = null)
         where T : notnull
     {
+        // Not disposed: queued callbacks may still release it after an early return.
+        var inFlight = new SemaphoreSlim(MaxItemsInFlight);
         var task = Task.Run(async () =>
         {
             await foreach (var item in engineStream(StopToken).ConfigureAwait(false))
             {
-                OnPipelineThread(() => WriteObject(item));
+                await inFlight.WaitAsync(StopToken).ConfigureAwait(false);
+                OnPipelineThread(() =>
+                {
+                    inFlight.Release();
+                    onItem(item);
+                });
             }
         });
         task.ContinueWith(_ => _pipelineQueue.Add(() => { }), TaskScheduler.Default);
-        PumpUntil(task);
+        try
+        {
+            PumpUntil(task);
+        }
+        catch
+        {
+            // PipelineStoppedException from a Write call, or any failure of the callback: end the engine's work first.
+            _stopping.Cancel();
+            Task.WaitAny(task);
+            throw;
+        }
+
         try
         {
             task.GetAwaiter().GetResult();
@@ -88,6 +117,8 @@ public abstract class VmDebugCmdlet : PSCmdlet, IDisposable
             WriteEngineError(e, errorTarget);
         }
     }
+
+    private const int MaxItemsInFlight = 64;
 
     private void PumpUntil(Task task)
     {

@@ -66,3 +66,49 @@ Describe 'Invoke-QmpCommand and Wait-GuestPanic against a real guest' {
         Invoke-QmpCommand -QmpSocket $guest.QmpSocket -Command stop -WhatIf | Should -BeNullOrEmpty
     }
 }
+
+Describe 'Get-VsockKmsgStream against a real guest' {
+    BeforeAll {
+        function Start-KmsgGuest {
+            $dir = New-Item -ItemType Directory (Join-Path ([IO.Path]::GetTempPath()) "vmdebug-pester-$([guid]::NewGuid())")
+            $qemuArgs = @('-nodefaults', '-display', 'none', '-nic', 'none', '-m', '256M', '-machine', 'q35,accel=tcg',
+                '-kernel', "$guestDir/vmlinuz", '-initrd', "$guestDir/initrd.gz",
+                '-append', 'console=ttyS0 quiet vmdebug.kmsg_port=org.vmdebug.kmsg vmdebug.markers=3 vmdebug.marker_level=3',
+                '-device', 'virtio-serial-pci', '-chardev', "socket,id=kmsg,path=$dir/kmsg.sock,server=on,wait=off",
+                '-device', 'virtserialport,chardev=kmsg,name=org.vmdebug.kmsg')
+            $process = Start-Process qemu-system-x86_64 -ArgumentList $qemuArgs -PassThru
+            while (-not (Test-Path "$dir/kmsg.sock")) { Start-Sleep -Milliseconds 50 }
+            [pscustomobject]@{ Process = $process; KmsgSocket = "$dir/kmsg.sock"; Directory = $dir }
+        }
+    }
+    BeforeEach { $guest = $null }
+    AfterEach {
+        if ($guest) {
+            Stop-Process -Id $guest.Process.Id -Force -ErrorAction Ignore
+            Remove-Item -Recurse -Force $guest.Directory -ErrorAction Ignore
+        }
+    }
+
+    It 'streams the guest''s records from sequence 0 and stops at the first marker' {
+        $guest = Start-KmsgGuest
+        # Select-Object -First stops the stream early: the cmdlet must end and close its socket.
+        $records = Get-VsockKmsgStream -ChardevSocket $guest.KmsgSocket -Timeout 120 |
+            Where-Object { $_.Sequence -eq 0 -or $_.Message -eq 'vmdebug marker 1' } | Select-Object -First 2
+        $records[0] | Should -BeOfType ([VmDebug.KmsgRecord])
+        $records[0].Sequence | Should -Be 0
+        $records[0].Message | Should -BeLike 'Linux version *'
+        $records[1].Level | Should -Be 'Err'
+    }
+
+    It 'ends after -Count records and formats them without control characters' {
+        $guest = Start-KmsgGuest
+        $records = @(Get-VsockKmsgStream -ChardevSocket $guest.KmsgSocket -Count 5)
+        $records.Count | Should -Be 5
+        ($records | Format-Table | Out-String) | Should -Not -Match '\x1b'
+    }
+
+    It 'reports a libvirt connection failure with a stable id' -Skip:(-not (Test-Path /usr/lib/x86_64-linux-gnu/libvirt.so.0)) {
+        { Get-VsockKmsgStream -Domain web1 -ConnectionUri 'qemu:///system?socket=/nonexistent/libvirt-sock' -ErrorAction Stop } |
+            Should -Throw -ErrorId 'LibvirtConnectionFailed*'
+    }
+}

@@ -13,6 +13,7 @@ public static class CommandCatalog
         PanicDeviceCliCommand.Create(),
         DumpCliCommand.Create(),
         ConvertCliCommand.Create(),
+        KmsgCliCommand.Create(),
         QmpCliCommand.Create(),
         WaitPanicCliCommand.Create(),
     ];

@@ -23,18 +23,21 @@ internal sealed class VsockListener : KmsgTransport
     private readonly int _wakeFd;
     private readonly uint _port;
     private readonly HashSet<uint>? _allowedCids;
+    private readonly string? _guestName;
     private Task _acceptLoop = Task.CompletedTask;
     private int _disposed;
 
-    private VsockListener(int listenFd, int wakeFd, uint port, HashSet<uint>? allowedCids)
+    private VsockListener(int listenFd, int wakeFd, uint port, HashSet<uint>? allowedCids, string? guestName)
     {
         _listenFd = listenFd;
         _wakeFd = wakeFd;
         _port = port;
         _allowedCids = allowedCids;
+        _guestName = guestName;
     }
 
-    public static VsockListener Open(uint port, HashSet<uint>? allowedCids)
+    /// <param name="guestName">Names accepted guests (e.g. the libvirt domain owning the only allowed CID); null: their CID.</param>
+    public static VsockListener Open(uint port, HashSet<uint>? allowedCids, string? guestName = null)
     {
         var fd = VsockNative.Socket(VsockNative.AfVsock, VsockNative.SockStream | VsockNative.SockNonBlock | VsockNative.SockCloexec, 0);
         if (fd < 0)
@@ -69,7 +72,7 @@ internal sealed class VsockListener : KmsgTransport
                 throw Failure("VsockListenFailed", $"Cannot create an eventfd for vsock port {port}: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}.", port);
             }
 
-            return new VsockListener(fd, wakeFd, port, allowedCids);
+            return new VsockListener(fd, wakeFd, port, allowedCids, guestName);
         }
         catch
         {
@@ -184,7 +187,7 @@ internal sealed class VsockListener : KmsgTransport
                 continue;
             }
 
-            pipeline.Accept(socket, guest);
+            pipeline.Accept(socket, _guestName ?? guest);
         }
     }
 
@@ -277,27 +280,31 @@ internal sealed class UnixSocketListener : KmsgTransport
 /// <summary>Client of a QEMU chardev socket: one connection, and the source ends when it closes.</summary>
 internal sealed class ChardevClient : KmsgTransport
 {
-    private readonly string _path;
+    private readonly string _guest;
     private Socket? _socket;
 
-    private ChardevClient(Socket socket, string path)
+    private ChardevClient(Socket socket, string guest)
     {
         _socket = socket;
-        _path = path;
+        _guest = guest;
     }
 
-    public static async Task<ChardevClient> ConnectAsync(string path, CancellationToken cancellationToken)
+    /// <param name="guestName">Names the guest in records (e.g. its libvirt domain); null: the socket path.</param>
+    public static async Task<ChardevClient> ConnectAsync(string path, string? guestName, CancellationToken cancellationToken)
     {
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
             await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), cancellationToken).ConfigureAwait(false);
-            return new ChardevClient(socket, path);
+            return new ChardevClient(socket, guestName ?? path);
         }
         catch (SocketException e)
         {
             socket.Dispose();
-            throw new KmsgTransportException("KmsgConnectFailed", ErrorKind.ConnectionError, $"Cannot connect to the chardev socket {path}: {e.Message}.", path, e);
+            // .NET reports a missing Unix socket file as "Cannot assign requested address": say what is wrong.
+            throw File.Exists(path)
+                ? new KmsgTransportException("KmsgConnectFailed", ErrorKind.ConnectionError, $"Cannot connect to the chardev socket {path}: {e.Message}.", path, e)
+                : new KmsgTransportException("KmsgSocketNotFound", ErrorKind.ObjectNotFound, $"Cannot connect to the chardev socket {path}: it does not exist (is the guest running?).", path, e);
         }
         catch
         {
@@ -309,7 +316,7 @@ internal sealed class ChardevClient : KmsgTransport
     public override void Start(KmsgPipeline pipeline)
     {
         var socket = Interlocked.Exchange(ref _socket, null) ?? throw new InvalidOperationException("The chardev connection was started already.");
-        pipeline.Accept(socket, _path);
+        pipeline.Accept(socket, _guest);
         pipeline.CompleteSource(null);
     }
 

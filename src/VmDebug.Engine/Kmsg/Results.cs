@@ -61,7 +61,10 @@ public abstract class KmsgItem
         Received = received;
     }
 
-    /// <summary>Who sent it: the vsock CID in decimal, or the socket path for hybrid vsock and chardev sockets.</summary>
+    /// <summary>
+    /// Who sent it: the vsock CID in decimal, the socket path for hybrid vsock and chardev sockets, or the libvirt
+    /// domain's name when the source was resolved from a domain.
+    /// </summary>
     public string Guest { get; }
 
     /// <summary>Number of the connection within this stream (1, 2, ...), distinguishing reconnects of one guest.</summary>

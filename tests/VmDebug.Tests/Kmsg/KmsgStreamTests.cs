@@ -294,9 +294,22 @@ public sealed class KmsgStreamTests : IDisposable
     public async Task ReportsAChardevSocketThatCannotBeReached()
     {
         var path = Path.Combine(_directory.FullName, "absent.sock");
-        var error = await Assert.ThrowsAsync<KmsgTransportException>(() => Collect(KmsgSource.ChardevSocket(path), new KmsgStreamOptions()));
-        Assert.Equal(("KmsgConnectFailed", ErrorKind.ConnectionError), (error.ErrorId, error.Kind));
-        Assert.Contains(path, error.Message);
+        var missing = await Assert.ThrowsAsync<KmsgTransportException>(() => Collect(KmsgSource.ChardevSocket(path), new KmsgStreamOptions()));
+        Assert.Equal(("KmsgSocketNotFound", ErrorKind.ObjectNotFound), (missing.ErrorId, missing.Kind));
+        Assert.Contains(path, missing.Message);
+        Assert.Contains("does not exist", missing.Message);
+
+        // A socket file nobody listens on, as a killed QEMU leaves behind. .NET unlinks the path it bound when the
+        // socket is disposed, so the file is moved away from that path first.
+        using (var stale = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
+        {
+            stale.Bind(new UnixDomainSocketEndPoint(path + ".bound"));
+            File.Move(path + ".bound", path);
+        }
+
+        var refused = await Assert.ThrowsAsync<KmsgTransportException>(() => Collect(KmsgSource.ChardevSocket(path), new KmsgStreamOptions()));
+        Assert.Equal(("KmsgConnectFailed", ErrorKind.ConnectionError), (refused.ErrorId, refused.Kind));
+        Assert.Contains(path, refused.Message);
     }
 
     [Theory]

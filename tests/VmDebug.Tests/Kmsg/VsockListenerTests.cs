@@ -72,7 +72,7 @@ public class VsockListenerTests
         Assert.False(socket.Connected);
     }
 
-    private static uint FreePort()
+    internal static uint FreePort()
     {
         for (var attempt = 0; attempt < 100; attempt++)
         {
@@ -86,7 +86,7 @@ public class VsockListenerTests
         throw new InvalidOperationException("No free vsock port found");
     }
 
-    private static bool TryBind(uint port)
+    internal static bool TryBind(uint port)
     {
         var fd = OpenBound(port);
         if (fd < 0)
@@ -99,7 +99,7 @@ public class VsockListenerTests
     }
 
     /// <summary>An AF_VSOCK socket bound to CID_ANY:port, or -1 when the port is taken.</summary>
-    private static int OpenBound(uint port)
+    internal static int OpenBound(uint port)
     {
         var fd = VsockNative.Socket(VsockNative.AfVsock, VsockNative.SockStream | VsockNative.SockCloexec, 0);
         SkipWithoutVsock(fd);

@@ -45,4 +45,32 @@ internal static class TestDomains
           </devices>
         </domain>
         """;
+
+    /// <summary>
+    /// The test guest with nothing but <paramref name="kmsgDevices"/> (e.g. an org.vmdebug.kmsg channel): its /init
+    /// copies /dev/kmsg into the port of that name and writes <paramref name="markers"/> lines at level err, then idles.
+    /// </summary>
+    public static string KmsgGuest(string name, GuestImage guest, string kmsgDevices, int markers, int memoryMiB = 256) => $"""
+        <domain type='qemu'>
+          <name>{SecurityElement.Escape(name)}</name>
+          <memory unit='MiB'>{memoryMiB}</memory>
+          <vcpu>1</vcpu>
+          <os>
+            <type arch='x86_64' machine='q35'>hvm</type>
+            <kernel>{SecurityElement.Escape(guest.Kernel)}</kernel>
+            <initrd>{SecurityElement.Escape(guest.Initrd)}</initrd>
+            <cmdline>console=ttyS0 quiet loglevel=6 vmdebug.kmsg_port={GuestLaunchOptions.KmsgPortName} vmdebug.markers={markers} vmdebug.marker_level=3</cmdline>
+          </os>
+          <features><acpi/></features>
+          <devices>
+            <emulator>/usr/bin/qemu-system-x86_64</emulator>
+            {kmsgDevices}
+          </devices>
+        </domain>
+        """;
+
+    /// <summary>A virtio channel named org.vmdebug.kmsg that QEMU listens on; no path: libvirt generates one.</summary>
+    public static string KmsgChannel(string? socketPath) =>
+        $"<channel type='unix'><source mode='bind'{(socketPath is null ? "" : $" path='{SecurityElement.Escape(socketPath)}'")}/>" +
+        $"<target type='virtio' name='{GuestLaunchOptions.KmsgPortName}'/></channel>";
 }

@@ -93,6 +93,7 @@ public sealed partial class LibvirtDaemonFixture : IAsyncLifetime
     {
         var clock = Stopwatch.StartNew();
         // The shell makes the bind mounts inside the new namespace and becomes virtlogd, so the PID we hold is virtlogd's.
+        // Their pid files default to /run/*.pid, outside the private mounts: other test runs' daemons hold those locks.
         var script = string.Join("; ",
             "set -e",
             "mkdir -p /run/libvirt /var/log/libvirt /var/cache/libvirt /var/lib/libvirt /etc/libvirt",
