@@ -21,18 +21,7 @@ internal sealed partial class SparseFile : IDisposable
     public SparseFile(string path)
     {
         Path = path;
-        try
-        {
-            _handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            throw new VmDebugException("ProcessCoreNotFound", ErrorKind.ObjectNotFound, $"{path}: the core file does not exist.", path, e);
-        }
-        catch (UnauthorizedAccessException e)
-        {
-            throw new VmDebugException("ProcessCoreAccessDenied", ErrorKind.PermissionDenied, $"{path}: permission denied reading the core file.", path, e);
-        }
+        _handle = Interop.ReadOnlyFile.Open(path, FileOptions.SequentialScan, "ProcessCore", "core file");
         Length = RandomAccess.GetLength(_handle);
     }
 

@@ -50,18 +50,7 @@ internal sealed class FileByteSource : DumpByteSource
     public FileByteSource(string path)
         : base(path)
     {
-        try
-        {
-            _handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.RandomAccess);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            throw new VmDebugException("VmcoreNotFound", ErrorKind.ObjectNotFound, $"{path}: the dump file does not exist.", path, e);
-        }
-        catch (UnauthorizedAccessException e)
-        {
-            throw new VmDebugException("VmcoreAccessDenied", ErrorKind.PermissionDenied, $"{path}: permission denied reading the dump file.", path, e);
-        }
+        _handle = Interop.ReadOnlyFile.Open(path, FileOptions.RandomAccess, "Vmcore", "dump file");
         Length = RandomAccess.GetLength(_handle);
     }
 

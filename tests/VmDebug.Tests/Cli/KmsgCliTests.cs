@@ -193,22 +193,5 @@ public sealed class KmsgCliTests : IDisposable
         Assert.Contains(path, (string?)error["message"]);
     }
 
-    private static async Task<Socket> ConnectWhenListening(string path)
-    {
-        var clock = Stopwatch.StartNew();
-        while (true)
-        {
-            var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            try
-            {
-                await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), Ct);
-                return socket;
-            }
-            catch (SocketException) when (clock.Elapsed < Patience)
-            {
-                socket.Dispose();
-                await Task.Delay(50, Ct);
-            }
-        }
-    }
+    private static Task<Socket> ConnectWhenListening(string path) => Support.UnixSockets.ConnectWhenListeningAsync(path, Patience, Ct);
 }

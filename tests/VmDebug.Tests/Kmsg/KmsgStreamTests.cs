@@ -366,22 +366,5 @@ public sealed class KmsgStreamTests : IDisposable
         return socket;
     }
 
-    private static async Task<Socket> ConnectWhenListening(string path)
-    {
-        var clock = Stopwatch.StartNew();
-        while (true)
-        {
-            var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            try
-            {
-                await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), Ct);
-                return socket;
-            }
-            catch (SocketException) when (clock.Elapsed < Patience)
-            {
-                socket.Dispose();
-                await Task.Delay(20, Ct);
-            }
-        }
-    }
+    private static Task<Socket> ConnectWhenListening(string path) => Support.UnixSockets.ConnectWhenListeningAsync(path, Patience, Ct);
 }
