@@ -178,7 +178,7 @@ public sealed partial class LibvirtDaemonTests(LibvirtDaemonFixture daemon) : ID
         var head = new byte[13];
         using (var f = File.OpenRead(path)) f.ReadExactly(head);
         Assert.Equal("makedumpfile\0"u8.ToArray(), head);
-        if (Tool("makedumpfile") is null) return;
+        TestEnvironment.RequireTool("makedumpfile", "makedumpfile");
         var reassembled = Path.Combine(_scratch, "zlib.kdump");
         RunWithStdin("makedumpfile", path, "-R", reassembled);
         var sig = new byte[8];
@@ -212,7 +212,7 @@ public sealed partial class LibvirtDaemonTests(LibvirtDaemonFixture daemon) : ID
         using var guest = RunningGuest.Start(connection, "progress", 2048);
         var path = Path.Combine(_scratch, "big.elf");
         var reports = new List<OperationProgress>();
-        var progress = new SynchronousProgress(reports);
+        var progress = new CallbackProgress<OperationProgress>(report => { lock (reports) reports.Add(report); });
         var activeJobs = new List<LibvirtActiveJob>();
 
         var dump = LibvirtDumpOperation.DumpAsync(daemon.Uri, guest.Domain.Name, path, LibvirtDumpFormat.Raw, progress,
@@ -311,7 +311,7 @@ public sealed partial class LibvirtDaemonTests(LibvirtDaemonFixture daemon) : ID
         var path = Path.Combine(_scratch, "cancelled.elf");
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         var statuses = new List<OperationProgress>();
-        var progress = new CallbackProgress(p =>
+        var progress = new CallbackProgress<OperationProgress>(p =>
         {
             lock (statuses) statuses.Add(p);
             if (p.BytesDone > 0) cancel.Cancel();
@@ -361,14 +361,11 @@ public sealed partial class LibvirtDaemonTests(LibvirtDaemonFixture daemon) : ID
     [GeneratedRegex(@"\d+\.\d+\.\d+")]
     private static partial Regex VersionPattern();
 
-    private static string? Tool(string name) =>
-        new[] { "/usr/sbin", "/usr/bin" }.Select(d => Path.Combine(d, name)).FirstOrDefault(File.Exists);
-
     private static string Run(string tool, params string[] args) => RunWithStdin(tool, null, args);
 
     private static string RunWithStdin(string tool, string? stdinFile, params string[] args)
     {
-        var info = new ProcessStartInfo(Tool(tool) ?? tool)
+        var info = new ProcessStartInfo(TestEnvironment.FindTool(tool) ?? tool)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -388,18 +385,6 @@ public sealed partial class LibvirtDaemonTests(LibvirtDaemonFixture daemon) : ID
         return stdout;
     }
 
-    private sealed class CallbackProgress(Action<OperationProgress> onReport) : IProgress<OperationProgress>
-    {
-        public void Report(OperationProgress value) => onReport(value);
-    }
-
-    private sealed class SynchronousProgress(List<OperationProgress> reports) : IProgress<OperationProgress>
-    {
-        public void Report(OperationProgress value)
-        {
-            lock (reports) reports.Add(value);
-        }
-    }
 }
 
 /// <summary>A defined and started test domain, destroyed and undefined on dispose.</summary>

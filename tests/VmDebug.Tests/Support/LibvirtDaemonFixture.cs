@@ -55,8 +55,8 @@ public sealed partial class LibvirtDaemonFixture : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        var libvirtd = FindTool("libvirtd");
-        var virtlogd = FindTool("virtlogd");
+        var libvirtd = TestEnvironment.FindTool("libvirtd");
+        var virtlogd = TestEnvironment.FindTool("virtlogd");
         if (libvirtd is null || virtlogd is null)
         {
             SkipReason = $"{(libvirtd is null ? "libvirtd" : "virtlogd")} is not installed: apt-get install libvirt-daemon-system libvirt-daemon-driver-qemu";
@@ -250,15 +250,6 @@ public sealed partial class LibvirtDaemonFixture : IAsyncLifetime
         if (LibvirtDaemonIsRunning(pid)) Kill(pid, SigKill);
     }
 
-    private static string? FindTool(string name)
-    {
-        foreach (var dir in new[] { "/usr/sbin", "/usr/bin", "/sbin", "/bin" })
-        {
-            var path = Path.Combine(dir, name);
-            if (File.Exists(path)) return path;
-        }
-        return null;
-    }
 
     private const int SigKill = 9;
     private const int SigTerm = 15;

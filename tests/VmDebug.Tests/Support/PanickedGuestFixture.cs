@@ -10,7 +10,15 @@ public sealed class PanickedGuestFixture : IAsyncLifetime
 
     private QemuGuest? _guest;
 
-    public QemuGuest Guest => _guest ?? throw new InvalidOperationException("fixture not started");
+    /// <summary>The panicked guest; without QEMU installed the test skips here, naming the package.</summary>
+    public QemuGuest Guest
+    {
+        get
+        {
+            TestEnvironment.RequireTool(QemuGuest.QemuBinary, "qemu-system-x86");
+            return _guest ?? throw new InvalidOperationException("fixture not started");
+        }
+    }
     public GuestImage Image { get; private set; } = null!;
 
     public async ValueTask InitializeAsync()

@@ -82,7 +82,7 @@ public sealed class WriterRoundTripTests : IDisposable
         var reports = new List<OperationProgress>();
         await using (var output = File.Create(Path.Combine(_dir, "p.kdump")))
         {
-            await KdumpWriter.WriteAsync(source, output, null, new SynchronousProgress(reports.Add), TestContext.Current.CancellationToken);
+            await KdumpWriter.WriteAsync(source, output, null, new CallbackProgress<OperationProgress>(reports.Add), TestContext.Current.CancellationToken);
         }
         Assert.True(reports[^1].Completed);
         Assert.Equal(8L << 20, reports[^1].BytesDone);
@@ -91,10 +91,5 @@ public sealed class WriterRoundTripTests : IDisposable
         cancelled.Cancel();
         await using var second = File.Create(Path.Combine(_dir, "c.kdump"));
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => KdumpWriter.WriteAsync(source, second, null, null, cancelled.Token));
-    }
-
-    private sealed class SynchronousProgress(Action<OperationProgress> report) : IProgress<OperationProgress>
-    {
-        public void Report(OperationProgress value) => report(value);
     }
 }
