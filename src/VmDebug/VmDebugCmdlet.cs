@@ -66,11 +66,6 @@ public abstract class VmDebugCmdlet : PSCmdlet, IDisposable
         }
     }
 
-    /// <summary>Streams an engine sequence to the pipeline as items arrive.</summary>
-    protected void RunEngineStream<T>(Func<CancellationToken, IAsyncEnumerable<T>> engineStream, object? errorTarget = null)
-        where T : notnull =>
-        RunEngineStream(engineStream, item => WriteObject(item), errorTarget);
-
     /// <summary>
     /// Streams an engine sequence, handing each item to <paramref name="onItem"/> on the pipeline thread as it arrives
     /// (WriteObject for results, WriteWarning or WriteVerbose for events). At most <see cref="MaxItemsInFlight"/> items
@@ -132,7 +127,7 @@ public abstract class VmDebugCmdlet : PSCmdlet, IDisposable
     }
 
     /// <summary>The one place engine exceptions become ErrorRecords.</summary>
-    protected void WriteEngineError(Exception exception, object? fallbackTarget)
+    private void WriteEngineError(Exception exception, object? fallbackTarget)
     {
         var record = exception switch
         {
