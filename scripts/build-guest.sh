@@ -1,21 +1,40 @@
 #!/usr/bin/env bash
 # Builds the VmDebug test guest from Debian packages only: the cloud kernel plus a busybox initramfs whose /init
 # takes its orders from the kernel command line (see scripts/guest/init). Cached; rebuilt when anything is missing.
-#   scripts/build-guest.sh [--debug-symbols]    prints the guest directory on stdout
+#   scripts/build-guest.sh [--debug-symbols] [--kernel 6.1|6.12]    prints the guest directory on stdout
 # --debug-symbols also extracts the kernel's -dbg vmlinux (283 MB download, 590 MB unpacked) for `crash`.
+# --kernel picks the cloud kernel series: 6.1 (bookworm's own, the default) or 6.12 (bookworm's newer series).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${VMDEBUG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vmdebug}
 want_dbg=0
-[[ ${1:-} == --debug-symbols ]] && want_dbg=1
+series=6.1
+while (( $# )); do
+    case $1 in
+        --debug-symbols) want_dbg=1 ;;
+        --kernel) series=${2:?--kernel needs 6.1 or 6.12}; shift ;;
+        *) echo "build-guest: unknown argument $1" >&2; exit 2 ;;
+    esac
+    shift
+done
 
 log() { echo "build-guest: $*" >&2; }
 
-# The metapackage's candidate version names the current kernel ABI; it changes with every kernel update.
-abi=$(apt-cache show --no-all-versions linux-image-cloud-amd64 2>/dev/null \
-      | sed -n 's/^Depends:.*linux-image-\([0-9][^ ]*\)-cloud-amd64.*/\1/p' | head -n1)
+# The candidate versions name the current kernel ABI; it changes with every kernel update.
+case $series in
+    6.1)
+        abi=$(apt-cache show --no-all-versions linux-image-cloud-amd64 2>/dev/null \
+              | sed -n 's/^Depends:.*linux-image-\([0-9][^ ]*\)-cloud-amd64.*/\1/p' | head -n1)
+        image_suffix="" ;;
+    6.12)
+        # No signed metapackage for 6.12 in bookworm: take the newest unsigned image.
+        abi=$(apt-cache search --names-only '^linux-image-6\.12\.[0-9]+\+deb12-cloud-amd64-unsigned$' 2>/dev/null \
+              | sed -n 's/^linux-image-\(6\.12\.[0-9]*+deb12\)-cloud-amd64-unsigned .*/\1/p' | sort -V | tail -n1)
+        image_suffix="-unsigned" ;;
+    *) log "unknown kernel series $series (use 6.1 or 6.12)"; exit 2 ;;
+esac
 if [[ -z $abi ]]; then
-    log "cannot resolve the cloud kernel ABI: run 'apt-get update' first"
+    log "cannot resolve the $series cloud kernel ABI: run 'apt-get update' first"
     exit 1
 fi
 kver="$abi-cloud-amd64"
@@ -34,7 +53,7 @@ fetch_deb() { # package -> path of its .deb in the cache
 }
 
 if [[ ! -s $dir/vmlinuz ]]; then
-    deb=$(fetch_deb "linux-image-$kver")
+    deb=$(fetch_deb "linux-image-$kver$image_suffix")
     rm -rf "$dir/kernel" && mkdir -p "$dir/kernel"
     dpkg-deb -x "$deb" "$dir/kernel"
     cp "$dir/kernel/boot/vmlinuz-$kver" "$dir/vmlinuz.tmp" && mv "$dir/vmlinuz.tmp" "$dir/vmlinuz"
@@ -43,7 +62,7 @@ fi
 initrd_inputs=$(cat "$here/guest/init" /bin/busybox | sha256sum | cut -c1-16)
 if [[ ! -s $dir/initrd.gz || $(cat "$dir/initrd.stamp" 2>/dev/null) != "$initrd_inputs" ]]; then
     [[ -x /bin/busybox ]] || { log "busybox-static is not installed"; exit 1; }
-    [[ -d $dir/kernel ]] || dpkg-deb -x "$(fetch_deb "linux-image-$kver")" "$dir/kernel"
+    [[ -d $dir/kernel ]] || dpkg-deb -x "$(fetch_deb "linux-image-$kver$image_suffix")" "$dir/kernel"
     root=$(mktemp -d)
     trap 'rm -rf "$root"' EXIT
     mkdir -p "$root"/{bin,dev,proc,sys,tmp,modules}
@@ -55,8 +74,12 @@ if [[ ! -s $dir/initrd.gz || $(cat "$dir/initrd.stamp" 2>/dev/null) != "$initrd_
              vmw_vsock_virtio_transport; do
         ko=$(find "$dir/kernel/lib/modules/$kver" -name "$m.ko" -o -name "$m.ko.xz" | head -n1)
         [[ -n $ko ]] || { log "kernel module $m not found in linux-image-$kver"; exit 1; }
-        cp "$ko" "$root/modules/"
-        echo "$(basename "$ko")" >> "$root/modules/order"
+        # busybox insmod reads plain modules only; 6.12 ships them xz-compressed.
+        case $ko in
+            *.xz) xz -dc "$ko" > "$root/modules/$m.ko" ;;
+            *) cp "$ko" "$root/modules/$m.ko" ;;
+        esac
+        echo "$m.ko" >> "$root/modules/order"
     done
     (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$dir/initrd.gz.tmp"
     mv "$dir/initrd.gz.tmp" "$dir/initrd.gz"

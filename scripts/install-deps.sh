@@ -10,6 +10,11 @@ packages=(
     libxml2-utils                       # xmllint; virt-xml-validate is in libvirt-clients
     liblzo2-2 libsnappy1v5 libzstd1     # LZO, snappy, zstd for kdump pages
     socat                               # guest-side forwarding examples and hybrid vsock checks
+    openssh-server                      # PowerShell remoting over SSH to a private sshd in the Pester tests
+    kexec-tools python3-drgn            # more independent readers (vmcore-dmesg, drgn)
+    debuginfod                          # a local debuginfod serving -dbg packages by build id
+    trace-cmd                           # joins and reports virtio-trace data
+    zstd lz4 xz-utils liblzma5          # compressed process cores (systemd-coredump) and their tests
 )
 missing=()
 for p in "${packages[@]}"; do
