@@ -33,6 +33,9 @@ public sealed class GuestKernelSession : IDisposable
     /// <summary>Notes of the source (QEMU CPU state, NT_PRSTATUS); empty for process cores and live guests.</summary>
     public IReadOnlyList<ElfNote> Notes { get; }
 
+    /// <summary>A running (or paused) guest read through QMP or libvirt, which never carries a note: VMCOREINFO comes from its RAM.</summary>
+    public bool IsLive => Memory is QmpPhysicalMemory or LibvirtPhysicalMemory;
+
     /// <summary>Guest-physical address where VMCOREINFO was found in RAM; null when the source carried the note.</summary>
     public ulong? VmcoreInfoFoundAt { get; }
 

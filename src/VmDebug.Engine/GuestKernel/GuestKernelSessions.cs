@@ -16,6 +16,10 @@ public static class GuestKernelSessions
             return await Task.Run(() => GuestKernelSession.OpenProcessCore(core, target.GuestMemoryLayout, cancellationToken), cancellationToken)
                 .ConfigureAwait(false);
         }
-        throw new NotImplementedException("live");
+        if (target.QmpSocket is { } socket)
+        {
+            return await QmpPhysicalMemory.OpenSessionAsync(socket, target.Pause, cancellationToken).ConfigureAwait(false);
+        }
+        return await LibvirtPhysicalMemory.OpenSessionAsync(target.Domain!, target.ConnectionUri, target.Pause, cancellationToken).ConfigureAwait(false);
     }
 }

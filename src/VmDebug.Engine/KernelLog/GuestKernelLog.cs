@@ -29,9 +29,9 @@ public sealed class GuestKernelLog
     public static GuestKernelLog Read(GuestKernelSession session)
     {
         var warnings = new List<string>(session.Warnings);
-        if (session.VmcoreInfoFoundAt is { } at)
+        if (session.VmcoreInfoFoundAt is { } at && !session.IsLive)
         {
-            warnings.Add($"The source has no VMCOREINFO note; the one found in guest RAM at physical 0x{at:x} was used.");
+            warnings.Add($"The dump has no VMCOREINFO note; the one found in guest RAM at physical 0x{at:x} was used.");
         }
         var info = session.VmcoreInfo;
         if (LocklessRingReader.Applies(info))

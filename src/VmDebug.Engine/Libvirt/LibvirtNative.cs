@@ -104,6 +104,10 @@ internal static unsafe partial class LibvirtNative
         LibvirtConnectionHandle conn, nint dom, int eventId, nint cb, nint opaque, delegate* unmanaged<nint, void> freecb);
     [LibraryImport(Library)] internal static partial int virConnectDomainEventDeregisterAny(nint conn, int callbackId);
 
+    [LibraryImport(Library)] internal static partial int virDomainMemoryPeek(LibvirtDomainHandle domain, ulong start, nuint size, void* buffer, uint flags);
+    [LibraryImport(Library)] internal static partial int virDomainSuspend(LibvirtDomainHandle domain);
+    [LibraryImport(Library)] internal static partial int virDomainResume(LibvirtDomainHandle domain);
+
     [LibraryImport(QemuLibrary, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int virDomainQemuMonitorCommand(LibvirtDomainHandle domain, string cmd, out byte* result, uint flags);
 
