@@ -13,6 +13,8 @@
         'Convert-Vmcore'
         'Disable-QemuCoreDump'
         'Enable-QemuCoreDump'
+        'Get-GuestCrashInfo'
+        'Get-GuestKernelLog'
         'Get-GuestPanicDevice'
         'Get-QemuCoreDump'
         'Get-QemuCoreDumpSetting'
