@@ -33,5 +33,17 @@ public sealed record GuestLaunchOptions
     /// <summary>With <see cref="ProcessCoreDumps"/>: false passes dump-guest-core=off (libvirt's default), so cores lack guest RAM.</summary>
     public bool DumpGuestCore { get; init; } = true;
 
+    /// <summary>vCPUs (-smp).</summary>
+    public int Cpus { get; init; } = 1;
+
+    /// <summary>A -cpu model, e.g. "max,+la57" for 5-level paging; null: QEMU's default.</summary>
+    public string? CpuModel { get; init; }
+
+    /// <summary>False leaves out -device vmcoreinfo, so dumps carry no VMCOREINFO note (it is still in guest RAM).</summary>
+    public bool VmcoreInfoDevice { get; init; } = true;
+
+    /// <summary>More guest kernel command-line words (e.g. log_buf_len=, printk.devkmsg=on).</summary>
+    public IReadOnlyList<string> KernelArguments { get; init; } = [];
+
     public const string KmsgPortName = "org.vmdebug.kmsg";
 }

@@ -51,9 +51,21 @@ public sealed partial class QemuGuest : IAsyncDisposable
             "-serial", $"file:{Path.Combine(workDirectory, "console.log")}",
             // Default panic action is poweroff: QEMU would exit before anyone could dump it.
             "-action", "panic=pause",
-            "-device", "pvpanic-pci", "-device", "vmcoreinfo",
+            "-device", "pvpanic-pci",
             "-qmp", $"unix:{Path.Combine(workDirectory, "qmp.sock")},server=on,wait=off",
         };
+        if (options.VmcoreInfoDevice)
+        {
+            args.AddRange(["-device", "vmcoreinfo"]);
+        }
+        if (options.Cpus > 1)
+        {
+            args.AddRange(["-smp", options.Cpus.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        }
+        if (options.CpuModel is { } cpu)
+        {
+            args.AddRange(["-cpu", cpu]);
+        }
         if (options.MemoryBackend == GuestMemoryBackend.Memfd)
         {
             args.AddRange(["-object", $"memory-backend-memfd,id=ram0,size={options.MemoryMiB}M"]);
@@ -63,6 +75,7 @@ public sealed partial class QemuGuest : IAsyncDisposable
         args.AddRange(["-machine", machine]);
 
         var cmdline = new List<string> { "console=ttyS0", "panic=0", "quiet", "loglevel=6" };
+        cmdline.AddRange(options.KernelArguments);
         if (options.Markers > 0)
         {
             cmdline.Add($"vmdebug.markers={options.Markers}");

@@ -4,7 +4,10 @@ namespace VmDebug.Engine.GuestKernel;
 
 /// <summary>
 /// <see cref="IGuestPhysicalMemory"/> over a dump's pages (<see cref="IGuestMemorySource"/>). Keeps the last few
-/// pages read, since the printk readers and page walks touch the same pages again and again.
+/// pages read, since the printk readers and page walks touch the same pages again and again. A page a kdump file
+/// left out but whose frame lies inside its ranges reads as zeros: at dump level 1 and up, excluded pages are zero
+/// pages or free, cache and user pages, none of which holds the kernel structures read here; a page outside every
+/// range is a failed read.
 /// </summary>
 public sealed class DumpPhysicalMemory : IGuestPhysicalMemory
 {
@@ -40,7 +43,7 @@ public sealed class DumpPhysicalMemory : IGuestPhysicalMemory
                 if (n == _pageSize)
                 {
                     // Whole pages (scans, ring buffers) go straight into the caller's buffer, past the cache.
-                    if (!_source.ReadPage(at / (ulong)_pageSize, buffer.Slice(done, n)))
+                    if (!_source.ReadPage(at / (ulong)_pageSize, buffer.Slice(done, n)) && !InRanges(at))
                     {
                         return false;
                     }
@@ -66,7 +69,7 @@ public sealed class DumpPhysicalMemory : IGuestPhysicalMemory
             return cached;
         }
         var page = new byte[_pageSize];
-        byte[]? result = _source.ReadPage(pfn, page) ? page : null;
+        byte[]? result = _source.ReadPage(pfn, page) || InRanges(pfn * (ulong)_pageSize) ? page : null;
         if (_order.Count == CachedPages)
         {
             _cache.Remove(_order.Dequeue());
@@ -74,5 +77,17 @@ public sealed class DumpPhysicalMemory : IGuestPhysicalMemory
         _cache[pfn] = result;
         _order.Enqueue(pfn);
         return result;
+    }
+
+    private bool InRanges(ulong address)
+    {
+        foreach (var range in _source.Ranges)
+        {
+            if (address >= range.Start && address < range.End)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 }

@@ -17,17 +17,20 @@ public static class PeerTools
     }
 
     /// <summary>crash's `log` output for a dump, with the guest kernel's -dbg vmlinux.</summary>
-    public static async Task<string> CrashLogAsync(string vmlinux, string dump)
+    public static Task<string> CrashLogAsync(string vmlinux, string dump) => CrashCommandsAsync(vmlinux, dump, "log\n");
+
+    /// <summary>crash's output for <paramref name="commands"/> (newline-separated) in one run, with the -dbg vmlinux.</summary>
+    public static async Task<string> CrashCommandsAsync(string vmlinux, string dump, string commands)
     {
         var crash = TestEnvironment.RequireTool("crash", "crash");
-        var (exit, stdout, stderr) = await TestEnvironment.RunAsync(crash, ["-s", vmlinux, dump], stdin: "log\nquit\n",
+        var (exit, stdout, stderr) = await TestEnvironment.RunAsync(crash, ["-s", vmlinux, dump], stdin: commands + "quit\n",
             timeout: TimeSpan.FromMinutes(3));
         if (exit != 0 && stdout.Length == 0 && stderr.Length == 0)
         {
             // Seen twice under a fully loaded machine: crash exiting 1 before printing anything, on files it then read
             // fine. One retry on exactly that symptom; any error message, or a second silent exit, still fails.
             TestContext.Current.SendDiagnosticMessage($"crash exited {exit} silently on {dump}; retrying once");
-            (exit, stdout, stderr) = await TestEnvironment.RunAsync(crash, ["-s", vmlinux, dump], stdin: "log\nquit\n",
+            (exit, stdout, stderr) = await TestEnvironment.RunAsync(crash, ["-s", vmlinux, dump], stdin: commands + "quit\n",
                 timeout: TimeSpan.FromMinutes(3));
         }
 

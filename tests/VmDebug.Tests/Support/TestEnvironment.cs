@@ -21,6 +21,8 @@ public static class TestEnvironment
 
     private static readonly Lazy<GuestImage> LazyGuest = new(() => BuildGuest(debugSymbols: false));
     private static readonly Lazy<GuestImage> LazyGuestWithSymbols = new(() => BuildGuest(debugSymbols: true));
+    private static readonly Lazy<GuestImage> LazyGuest612WithSymbols = new(() =>
+        GuestImage.Build(Path.Combine(RepoRoot, "scripts", "build-guest.sh"), debugSymbols: true, kernel: "6.12"));
 
     public static string RepoRoot => LazyRepoRoot.Value;
 
@@ -67,6 +69,16 @@ public static class TestEnvironment
         {
             RequireTool(QemuGuest.QemuBinary, "qemu-system-x86");
             return LazyGuestWithSymbols.Value;
+        }
+    }
+
+    /// <summary>The test guest on Debian's 6.12 cloud kernel, with its -dbg vmlinux.</summary>
+    public static GuestImage Guest612WithDebugSymbols
+    {
+        get
+        {
+            RequireTool(QemuGuest.QemuBinary, "qemu-system-x86");
+            return LazyGuest612WithSymbols.Value;
         }
     }
 

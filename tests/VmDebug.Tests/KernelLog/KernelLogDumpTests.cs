@@ -1,0 +1,140 @@
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+using VmDebug.Engine.Compression;
+using VmDebug.Engine.GuestKernel;
+using VmDebug.Engine.KernelLog;
+using VmDebug.Engine.Vmcore;
+using VmDebug.Tests.Support;
+
+namespace VmDebug.Tests.KernelLog;
+
+/// <summary>
+/// The kernel log and crash summary of a real panicked 6.1 guest, read by VmDebug from every container and checked
+/// against makedumpfile --dump-dmesg (text, byte for byte) and crash with the -dbg vmlinux (symbols).
+/// </summary>
+public sealed partial class KernelLogDumpTests(Kernel61Fixture fixture) : IClassFixture<Kernel61Fixture>
+{
+    [Fact]
+    public async Task TextIsByteIdenticalToMakedumpfileOnElfKdumpCodecsAndFlattenedDumps()
+    {
+        fixture.SkipIfUnavailable();
+        var ct = TestContext.Current.CancellationToken;
+        var expected = await PeerTools.MakedumpfileDmesgAsync(fixture.RepairedElf);
+        Assert.Contains("Kernel panic - not syncing: sysrq triggered crash", expected);
+        Assert.Contains($"vmdebug marker {Kernel61Fixture.Markers}\n", expected);
+
+        var dumps = new List<string> { fixture.QemuElf, fixture.QemuFlattened, fixture.RepairedElf };
+        using (var source = VmcoreFile.Open(fixture.RepairedElf))
+        {
+            foreach (var compression in new[] { PageCompression.Zlib, PageCompression.Lzo, PageCompression.Snappy, PageCompression.Zstd })
+            {
+                var path = Path.Combine(fixture.Directory, $"ours.{compression}.kdump");
+                if (!File.Exists(path))
+                {
+                    await using var output = File.Create(path);
+                    await KdumpWriter.WriteAsync(source, output, new KdumpWriteOptions { Compression = compression }, cancellationToken: ct);
+                }
+                dumps.Add(path);
+            }
+        }
+        foreach (var dump in dumps)
+        {
+            var log = await GuestKernelLogReader.ReadAsync(new GuestKernelTarget { Path = dump }, ct);
+            Assert.Empty(log.Warnings);
+            Assert.True(expected == log.ToMakedumpfileText(), $"{Path.GetFileName(dump)}: text differs from makedumpfile's");
+        }
+        // makedumpfile reads zlib and lzo kdumps itself (Debian's build lacks snappy and zstd): its text there is the same.
+        Assert.Equal(expected, await PeerTools.MakedumpfileDmesgAsync(Path.Combine(fixture.Directory, "ours.Lzo.kdump")));
+
+        // The CLI writes exactly those bytes, on the raw QEMU output makedumpfile itself cannot open.
+        var (exit, stdout, stderr) = await Support.Cli.RunAsync("log", "--input", fixture.QemuElf);
+        Assert.True(exit == 0, stderr);
+        Assert.Equal(expected, stdout);
+    }
+
+    [Fact]
+    public async Task RecordsAreKmsgRecordsNamedAfterTheDumpThatMergeWithAStreamBySequence()
+    {
+        fixture.SkipIfUnavailable();
+        var ct = TestContext.Current.CancellationToken;
+        var log = await GuestKernelLogReader.ReadAsync(new GuestKernelTarget { Path = fixture.RepairedElf }, ct);
+        var records = log.ToKmsgRecords();
+        Assert.All(records, r => Assert.Equal(fixture.RepairedElf, r.Guest));
+        Assert.Equal(Enumerable.Range(0, records.Count).Select(i => (ulong)i), records.Select(r => r.Sequence));
+        var marker = Assert.Single(records, r => r.Message == "vmdebug marker 3");
+        Assert.Equal(KmsgLevel.Notice, marker.Level);
+        Assert.Equal(KmsgFacility.User, marker.Facility); // written to /dev/kmsg by init: facility 1
+        Assert.Equal(KmsgLevel.Emerg, Assert.Single(records, r => r.Message.StartsWith("Kernel panic", StringComparison.Ordinal)).Level);
+
+        // A "stream" that saw the first records, merged with the dump's, is the timeline once each.
+        var streamed = records.Take(10).ToList();
+        var merged = streamed.Concat(records).GroupBy(r => r.Sequence).Select(g => g.First()).OrderBy(r => r.Sequence).ToList();
+        Assert.Equal(records.Select(r => r.Sequence), merged.Select(r => r.Sequence));
+
+        var tail = log.ToKmsgRecords(tail: 3);
+        Assert.Equal(records.TakeLast(3).Select(r => r.Sequence), tail.Select(r => r.Sequence));
+        Assert.All(log.ToKmsgRecords(minimumLevel: KmsgLevel.Err), r => Assert.True(r.Level <= KmsgLevel.Err));
+        Assert.Contains(log.ToKmsgRecords(minimumLevel: KmsgLevel.Err), r => r.Message.StartsWith("Kernel panic", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task CrashSummaryMatchesTheLogAndItsSymbolsEqualCrashs()
+    {
+        fixture.SkipIfUnavailable();
+        var ct = TestContext.Current.CancellationToken;
+        var crash = await GuestCrashAnalyzer.ReadAsync(new GuestKernelTarget { Path = fixture.QemuFlattened }, ct);
+        var text = await PeerTools.MakedumpfileDmesgAsync(fixture.RepairedElf);
+
+        Assert.Equal("sysrq triggered crash", crash.PanicMessage);
+        Assert.Equal("init", crash.Comm);
+        Assert.Equal(1, crash.Pid);
+        Assert.Contains($"CPU: {crash.Cpu} PID: {crash.Pid} Comm: {crash.Comm} ", text);
+        Assert.Contains($"Kernel panic - not syncing: {crash.PanicMessage}\n", text);
+        Assert.Equal("Not tainted", crash.Taint);
+        Assert.Equal(fixture.Image.Release, crash.KernelRelease);
+        Assert.True(crash.BuildIdValid);
+        Assert.Equal(4, crash.PagingLevels);
+        Assert.True(crash.KallsymsAvailable);
+        Assert.Equal(2, crash.Vcpus.Count);
+        Assert.Contains(crash.CallTrace, f => f.Symbol == "panic");
+        Assert.Contains(crash.CallTrace, f => f.Symbol == "sysrq_handle_crash");
+        Assert.NotNull(crash.Uptime);
+
+        await AssertSymbolsEqualCrashAsync(fixture.Image.Vmlinux!, fixture.RepairedElf, crash);
+    }
+
+    /// <summary>One crash run for every vCPU RIP in kernel text and every resolved frame: `sym ADDRESS` names the same symbol+offset.</summary>
+    internal static async Task AssertSymbolsEqualCrashAsync(string vmlinux, string dump, GuestCrashInfo crash)
+    {
+        var expected = new List<(ulong Address, string Name, ulong Offset)>();
+        foreach (var vcpu in crash.Vcpus.Where(v => v.RipSymbol is not null))
+        {
+            var match = SymbolText().Match(vcpu.RipSymbol!);
+            expected.Add((vcpu.Rip, match.Groups[1].Value, ulong.Parse(match.Groups[2].Value, NumberStyles.HexNumber, CultureInfo.InvariantCulture)));
+        }
+        Assert.NotEmpty(expected); // at least the idle vCPU sits in kernel text
+        foreach (var frame in crash.CallTrace.Where(f => f.Module is null))
+        {
+            Assert.True(frame.Address is not null, $"call-trace frame {frame} was not resolved through kallsyms");
+            expected.Add((frame.Address!.Value, frame.Symbol, frame.Offset));
+        }
+        var commands = new StringBuilder();
+        foreach (var (address, _, _) in expected)
+        {
+            commands.Append(CultureInfo.InvariantCulture, $"sym {address:x}\n");
+        }
+        var stdout = await PeerTools.CrashCommandsAsync(vmlinux, dump, commands.ToString());
+        foreach (var (address, name, offset) in expected)
+        {
+            // crash prints "ffffffff96fcd049 (T) panic+280 kernel/panic.c: 357": the offset in decimal, none at offset 0.
+            var line = stdout.Split('\n').FirstOrDefault(l => l.StartsWith($"{address:x} ", StringComparison.Ordinal));
+            Assert.True(line is not null, $"crash printed nothing for sym {address:x}: {stdout}");
+            var want = offset == 0 ? name : $"{name}+{offset}";
+            Assert.True(line.Split(' ')[2] == want, $"crash: '{line}', VmDebug: {want}");
+        }
+    }
+
+    [GeneratedRegex(@"^(.+)\+0x([0-9a-f]+)/0x[0-9a-f]+$")]
+    private static partial Regex SymbolText();
+}
