@@ -104,21 +104,28 @@ public sealed partial class KernelLogDumpTests(Kernel61Fixture fixture) : IClass
         await AssertSymbolsEqualCrashAsync(fixture.Image.Vmlinux!, fixture.RepairedElf, crash);
     }
 
-    /// <summary>One crash run for every vCPU RIP in kernel text and every resolved frame: `sym ADDRESS` names the same symbol+offset.</summary>
-    internal static async Task AssertSymbolsEqualCrashAsync(string vmlinux, string dump, GuestCrashInfo crash)
+    /// <summary>Every vCPU RIP in kernel text and every resolved frame, with the symbol and offset VmDebug gives it.</summary>
+    internal static List<(ulong Address, string Name, ulong Offset)> ResolvedAddresses(GuestCrashInfo crash)
     {
-        var expected = new List<(ulong Address, string Name, ulong Offset)>();
+        var resolved = new List<(ulong Address, string Name, ulong Offset)>();
         foreach (var vcpu in crash.Vcpus.Where(v => v.RipSymbol is not null))
         {
             var match = SymbolText().Match(vcpu.RipSymbol!);
-            expected.Add((vcpu.Rip, match.Groups[1].Value, ulong.Parse(match.Groups[2].Value, NumberStyles.HexNumber, CultureInfo.InvariantCulture)));
+            resolved.Add((vcpu.Rip, match.Groups[1].Value, ulong.Parse(match.Groups[2].Value, NumberStyles.HexNumber, CultureInfo.InvariantCulture)));
         }
-        Assert.NotEmpty(expected); // at least the idle vCPU sits in kernel text
+        Assert.NotEmpty(resolved); // at least the idle vCPU sits in kernel text
         foreach (var frame in crash.CallTrace.Where(f => f.Module is null))
         {
             Assert.True(frame.Address is not null, $"call-trace frame {frame} was not resolved through kallsyms");
-            expected.Add((frame.Address!.Value, frame.Symbol, frame.Offset));
+            resolved.Add((frame.Address!.Value, frame.Symbol, frame.Offset));
         }
+        return resolved;
+    }
+
+    /// <summary>One crash run for every resolved address: `sym ADDRESS` names the same symbol+offset.</summary>
+    internal static async Task AssertSymbolsEqualCrashAsync(string vmlinux, string dump, GuestCrashInfo crash)
+    {
+        var expected = ResolvedAddresses(crash);
         var commands = new StringBuilder();
         foreach (var (address, _, _) in expected)
         {

@@ -70,14 +70,18 @@ public abstract class PanickedKernelFixture : IAsyncLifetime
     }
 }
 
-/// <summary>The test guest's 6.1 cloud kernel, two vCPUs (so one RIP is idle kernel text), with the vmcoreinfo device.</summary>
+/// <summary>
+/// The test guest's 6.1 cloud kernel, two vCPUs (so one RIP is idle kernel text), with the vmcoreinfo device and a
+/// log_buf_len above the built-in ring's, so the ring is allocated at boot in the direct map and every read of it
+/// goes through a page walk (the static ring sits in the kernel image).
+/// </summary>
 public sealed class Kernel61Fixture : PanickedKernelFixture
 {
     public const int Markers = 20;
 
     protected override GuestImage LoadImage() => TestEnvironment.GuestWithDebugSymbols;
 
-    protected override GuestLaunchOptions Options => new() { MemoryMiB = 256, Cpus = 2, Markers = Markers };
+    protected override GuestLaunchOptions Options => new() { MemoryMiB = 256, Cpus = 2, Markers = Markers, KernelArguments = ["log_buf_len=256K"] };
 }
 
 /// <summary>Debian's 6.12 cloud kernel with 5-level paging (-cpu max,+la57, which TCG emulates).</summary>
