@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using VmDebug.Engine.Dump;
 using VmDebug.Engine.Guest;
+using VmDebug.Engine.GuestKernel;
+using VmDebug.Engine.KernelLog;
 using VmDebug.Engine.Panic;
 using VmDebug.Engine.Qmp;
 
@@ -18,13 +20,20 @@ public sealed class DemoReport
     public required GuestPanicEvent Panic { get; init; }
     public required GuestMemoryDump Dump { get; init; }
 
-    /// <summary>How to read the dump's kernel log with a peer tool, no vmlinux needed.</summary>
-    public string ReadLogWith => $"makedumpfile --dump-dmesg {Dump.Path} dmesg.txt";
+    /// <summary>The panic message read back from the dump's printk ring ("Kernel panic - not syncing: …").</summary>
+    public string? PanicMessage { get; init; }
+
+    /// <summary>The crashing task as the kernel printed it: "CPU n PID n comm".</summary>
+    public string? CrashingTask { get; init; }
+
+    /// <summary>The first call-trace frames from the dump, symbol+offset/size.</summary>
+    public required IReadOnlyList<string> CallTrace { get; init; }
 }
 
 /// <summary>
 /// The main job end to end on an embedded default: build the test guest if needed, boot it under TCG,
-/// wait for its panic over QMP, dump it as kdump-zlib (repaired for crash and makedumpfile), and report.
+/// wait for its panic over QMP, dump it as kdump-zlib (repaired for crash and makedumpfile), and report why it died
+/// (panic message, crashing task, first call-trace frames) as read back from the dump itself.
 /// </summary>
 public static class DemoRunner
 {
@@ -65,6 +74,8 @@ public static class DemoRunner
         var dump = await GuestMemoryDumper.DumpAsync(
             new DumpRequest { QmpSocket = guest.QmpSocketPath, Path = Path.Combine(dumpDirectory, "vmcore.kdump"), Format = DumpFormat.KdumpZlib },
             progress, cancellationToken).ConfigureAwait(false);
+        progress.Report(new OperationProgress(activity, "Reading why the guest died from the dump"));
+        var crash = await GuestCrashAnalyzer.ReadAsync(new GuestKernelTarget { Path = dump.Path }, cancellationToken).ConfigureAwait(false);
         progress.Report(new OperationProgress(activity, "Done", 100, Completed: true));
 
         return new DemoReport
@@ -77,6 +88,9 @@ public static class DemoRunner
             BootToPanic = bootToPanic,
             Panic = panic,
             Dump = dump,
+            PanicMessage = crash.PanicMessage,
+            CrashingTask = crash.Pid is null ? null : $"CPU {crash.Cpu} PID {crash.Pid} {crash.Comm}",
+            CallTrace = crash.CallTrace.Take(6).Select(f => f.ToString()).ToList(),
         };
     }
 }

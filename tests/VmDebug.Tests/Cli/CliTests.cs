@@ -108,6 +108,10 @@ public sealed class CliTests
             var dmesg = await PeerTools.MakedumpfileDmesgAsync(dumpPath);
             Assert.Contains("vmdebug marker 3", dmesg);
             Assert.Contains("Kernel panic - not syncing", dmesg);
+            // The demo itself says why the guest died, read from the dump: the same panic and task as the log.
+            Assert.Contains($"Kernel panic - not syncing: {(string?)report["panicMessage"]}\n", dmesg);
+            Assert.Equal("CPU 0 PID 1 init", (string?)report["crashingTask"]);
+            Assert.Contains("panic+", string.Join(' ', report["callTrace"]!.AsArray().Select(f => (string?)f)));
         }
         finally
         {
