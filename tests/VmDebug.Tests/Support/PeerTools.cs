@@ -19,23 +19,34 @@ public static class PeerTools
     /// <summary>crash's `log` output for a dump, with the guest kernel's -dbg vmlinux.</summary>
     public static Task<string> CrashLogAsync(string vmlinux, string dump) => CrashCommandsAsync(vmlinux, dump, "log\n");
 
-    /// <summary>crash's output for <paramref name="commands"/> (newline-separated) in one run, with the -dbg vmlinux.</summary>
+    /// <summary>
+    /// crash's output for <paramref name="commands"/> (newline-separated) in one run, with the -dbg vmlinux. The
+    /// commands go in a file (crash -i) rather than on stdin: with many commands piped in, crash 8.0.2 under the test
+    /// host repeatedly exited 1 without a word, while the same file given with -i ran.
+    /// </summary>
     public static async Task<string> CrashCommandsAsync(string vmlinux, string dump, string commands)
     {
         var crash = TestEnvironment.RequireTool("crash", "crash");
-        var (exit, stdout, stderr) = await TestEnvironment.RunAsync(crash, ["-s", vmlinux, dump], stdin: commands + "quit\n",
-            timeout: TimeSpan.FromMinutes(3));
-        for (var retry = 1; retry <= 2 && exit != 0 && stdout.Length == 0 && stderr.Length == 0; retry++)
+        var input = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(dump))!, $"crash-{Guid.NewGuid():N}.txt");
+        await File.WriteAllTextAsync(input, commands + "quit\n");
+        try
         {
-            // Seen under a fully loaded machine: crash exiting 1 before printing anything, on files it then read fine
-            // (and never under strace). Retries on exactly that symptom; any error message, or a third silent exit, fails.
-            TestContext.Current.SendDiagnosticMessage($"crash exited {exit} silently on {dump}; retry {retry}");
-            (exit, stdout, stderr) = await TestEnvironment.RunAsync(crash, ["-s", vmlinux, dump], stdin: commands + "quit\n",
-                timeout: TimeSpan.FromMinutes(3));
-        }
+            var (exit, stdout, stderr) = await TestEnvironment.RunAsync(crash, ["-s", "-i", input, vmlinux, dump], timeout: TimeSpan.FromMinutes(3));
+            for (var retry = 1; retry <= 2 && exit != 0 && stdout.Length == 0 && stderr.Length == 0; retry++)
+            {
+                // Seen under a fully loaded machine: crash exiting 1 before printing anything, on files it then read
+                // fine. Retries on exactly that symptom; any error message, or a third silent exit, still fails.
+                TestContext.Current.SendDiagnosticMessage($"crash exited {exit} silently on {dump}; retry {retry}");
+                (exit, stdout, stderr) = await TestEnvironment.RunAsync(crash, ["-s", "-i", input, vmlinux, dump], timeout: TimeSpan.FromMinutes(3));
+            }
 
-        Assert.True(exit == 0, $"crash {dump} failed ({exit}): {stdout}{stderr}");
-        return stdout;
+            Assert.True(exit == 0, $"crash {dump} failed ({exit}): {stdout}{stderr}");
+            return stdout;
+        }
+        finally
+        {
+            File.Delete(input);
+        }
     }
 
     /// <summary>
