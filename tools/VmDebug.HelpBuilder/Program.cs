@@ -1,7 +1,8 @@
 using System.Reflection;
 using VmDebug.HelpBuilder;
 
-// vmdebug-helpbuilder --assembly VmDebug.dll --references "a.dll;b.dll" --docs docs/en-US --output DIR
+// vmdebug-helpbuilder --assembly VmDebug.dll --references-file refs.txt --docs docs/en-US --output DIR
+// (refs.txt: the assemblies VmDebug.dll was compiled against, one path a line)
 // Writes DIR/VmDebug.dll-Help.xml (cmdlet help) and DIR/about_*.help.txt (about topics). A markdown file that breaks
 // the form is reported as "file(line): error VMDHELP: ..." and fails the build; cmdlets or parameters without prose
 // are listed as notes (the conformance tests fail on them), so a new parameter never stops a build.
@@ -9,11 +10,13 @@ var options = args.Chunk(2).Where(p => p.Length == 2).ToDictionary(p => p[0], p 
 if (!options.TryGetValue("--assembly", out var assemblyPath) || !options.TryGetValue("--docs", out var docs)
     || !options.TryGetValue("--output", out var output))
 {
-    Console.Error.WriteLine("usage: vmdebug-helpbuilder --assembly PATH [--references \"A;B\"] --docs DIR --output DIR");
+    Console.Error.WriteLine("usage: vmdebug-helpbuilder --assembly PATH [--references-file PATH] --docs DIR --output DIR");
     return 2;
 }
 
-var references = (options.GetValueOrDefault("--references") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+var references = options.TryGetValue("--references-file", out var referencesFile)
+    ? File.ReadAllLines(referencesFile).Select(l => l.Trim()).Where(l => l.Length > 0).ToArray()
+    : [];
 var resolverPaths = references
     .Concat(Directory.GetFiles(Path.GetDirectoryName(Path.GetFullPath(assemblyPath))!, "*.dll"))
     .Concat(Directory.GetFiles(System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory(), "*.dll"))
