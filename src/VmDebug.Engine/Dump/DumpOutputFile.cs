@@ -40,8 +40,10 @@ public sealed class DumpOutputFile : IDisposable
         var existing = new FileInfo(full);
         if ((existing.Exists || existing.LinkTarget is not null) && !force)
         {
-            throw new VmDebugException("DumpFileExists", ErrorKind.ResourceExists,
-                $"'{full}' already exists. Use -Force (--force) to replace it; it was left untouched.", full);
+            throw new VmDebugException("DumpFileExists", ErrorKind.ResourceExists, $"'{full}' already exists; it was left untouched.", full)
+            {
+                Remedy = ReplaceRemedy,
+            };
         }
 
         return output;
@@ -73,9 +75,22 @@ public sealed class DumpOutputFile : IDisposable
         catch (IOException e)
         {
             throw new VmDebugException("DumpFileNotCreated", ErrorKind.WriteError,
-                $"Cannot create a file in '{Directory}': {e.Message}", Directory, e);
+                $"Cannot create '{Path}': {Reason(e)}.", Path, e);
         }
     }
+
+    /// <summary>
+    /// A failed write of a temporary file, told under the destination's name: the temporary names are VmDebug's
+    /// business, and the file is removed anyway.
+    /// </summary>
+    public VmDebugException WriteFailure(IOException e) =>
+        new("DumpWriteFailed", ErrorKind.WriteError, $"Writing '{Path}' failed: {Reason(e)}; nothing was left behind.", Path, e);
+
+    private static readonly Remedy ReplaceRemedy = new("Use {0} to replace it.", RemedyTerm.Of(RemedyParameter.Force));
+
+    /// <summary>The OS's reason (strerror) without the path .NET puts in its messages, which would be a temporary name.</summary>
+    private static string Reason(IOException e) =>
+        e.HResult is > 0 and < 4096 ? System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(e.HResult) : e.GetType().Name;
 
     /// <summary>A temporary path for a writer that opens the file itself (libvirt); removed with the others.</summary>
     public string ReserveTemporaryPath(string purpose)
@@ -96,7 +111,10 @@ public sealed class DumpOutputFile : IDisposable
         catch (IOException e) when (File.Exists(Path) && !Force)
         {
             throw new VmDebugException("DumpFileExists", ErrorKind.ResourceExists,
-                $"'{Path}' appeared while dumping; it was left untouched and the dump discarded. Use -Force to replace it.", Path, e);
+                $"'{Path}' appeared while dumping; it was left untouched and the dump discarded.", Path, e)
+            {
+                Remedy = ReplaceRemedy,
+            };
         }
 
         _temporaries.Remove(temporary);

@@ -78,7 +78,10 @@ public static class GuestMemoryDumper
         DumpFormat.KdumpSnappy => LibvirtDumpFormat.KdumpSnappy,
         DumpFormat.WinDmp => LibvirtDumpFormat.WinDmp,
         DumpFormat.KdumpZstd => throw new VmDebugException("DumpFormatUnsupported", ErrorKind.InvalidArgument,
-            "libvirt and QEMU cannot write zstd dumps; dump as Elf or KdumpZlib and use Convert-Vmcore -Format KdumpZstd.", format),
+            "libvirt and QEMU cannot write zstd dumps.", format)
+        {
+            Remedy = DumpFormats.ConvertRemedy(DumpFormat.KdumpZstd, DumpFormat.Elf, DumpFormat.KdumpZlib),
+        },
         _ => throw new ArgumentOutOfRangeException(nameof(format), format, null),
     };
 
