@@ -149,6 +149,8 @@ public static class GuestPanicEditor
             DomainXmlDocument.Insert(doc.Root, features, after, before);
         }
         if (features.Element("vmcoreinfo") is { } existing) return SetAttribute(existing, "state", state);
+        // No element means off already: writing state='off' would be a change that changes nothing.
+        if (!on) return false;
         DomainXmlDocument.Insert(features, new XElement("vmcoreinfo", new XAttribute("state", state)));
         return true;
     }
@@ -163,6 +165,8 @@ public static class GuestPanicEditor
             existing.Value = value;
             return true;
         }
+        // No element means destroy already (libvirt's default).
+        if (action == CrashAction.Destroy) return false;
         var element = new XElement("on_crash", value);
         var after = doc.Root.Elements().LastOrDefault(e => e.Name == "on_poweroff" || e.Name == "on_reboot");
         var before = after is null ? FirstOf(doc.Root, "on_lockfailure", "pm", "perf", "devices") : null;
