@@ -112,6 +112,24 @@ Describe 'Convert-Vmcore' {
         (Convert-Vmcore -Path $elf -Destination $out -Force).Path | Should -Be $out
     }
 
+    It 'defect 14: a full disk is told under the destination''s name, never a temporary one, and leaves nothing' {
+        if ((id -u) -ne '0') { Set-ItResult -Skipped -Because 'mounting a small tmpfs needs root; CI runs as root'; return }
+        $small = New-Destination
+        & mount -t tmpfs -o size=2m vmdebug-test $small
+        $LASTEXITCODE | Should -Be 0
+        try {
+            $out = Join-Path $small 'full.elf'
+            Convert-Vmcore -Path $elf -Destination $out -Format Elf -ErrorAction SilentlyContinue -ErrorVariable failures
+            $failures.Count | Should -Be 1
+            $failures[0].FullyQualifiedErrorId | Should -Be 'DumpWriteFailed,VmDebug.Commands.ConvertVmcoreCommand'
+            $failures[0].CategoryInfo.Category | Should -Be 'WriteError'
+            $failures[0].TargetObject | Should -Be $out
+            "$($failures[0])" | Should -Be "Writing '$out' failed: No space left on device; nothing was left behind."
+            @(Get-ChildItem -Force $small).Count | Should -Be 0
+        }
+        finally { & umount -l $small }
+    }
+
     It 'binds -LiteralPath from piped files (PSPath) and takes names with wildcard characters literally' {
         $inputs = New-Destination
         $odd = Join-Path $inputs 'vm[1].elf'

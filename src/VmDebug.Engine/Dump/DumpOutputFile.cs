@@ -80,11 +80,33 @@ public sealed class DumpOutputFile : IDisposable
     }
 
     /// <summary>
-    /// A failed write of a temporary file, told under the destination's name: the temporary names are VmDebug's
-    /// business, and the file is removed anyway.
+    /// A failure that names one of the temporaries (an I/O error, or an engine error about the file being written or
+    /// read), told again under the destination's name: the temporary names are VmDebug's business, and the files are
+    /// removed anyway. Null when <paramref name="e"/> names none; use it as
+    /// <c>catch (Exception e) when (output.Retell(e) is { } retold) { throw retold; }</c>.
     /// </summary>
-    public VmDebugException WriteFailure(IOException e) =>
-        new("DumpWriteFailed", ErrorKind.WriteError, $"Writing '{Path}' failed: {Reason(e)}; nothing was left behind.", Path, e);
+    public VmDebugException? Retell(Exception e)
+    {
+        var engine = e as VmDebugException;
+        if (!_temporaries.Any(t => e.Message.Contains(t, StringComparison.Ordinal) || Equals(engine?.Target, t)))
+        {
+            return null;
+        }
+
+        return e switch
+        {
+            IOException io => new VmDebugException("DumpWriteFailed", ErrorKind.WriteError,
+                $"Writing '{Path}' failed: {Reason(io)}; nothing was left behind.", Path, io),
+            UnauthorizedAccessException => new VmDebugException("DumpDirectoryNotWritable", ErrorKind.PermissionDenied,
+                $"Cannot write '{Path}': permission denied.", Path, e),
+            _ => new VmDebugException(engine?.ErrorId ?? "DumpFailed", engine?.Kind ?? ErrorKind.WriteError,
+                _temporaries.Aggregate(e.Message, (text, t) => text.Replace(t, $"{Path} (unfinished)", StringComparison.Ordinal)),
+                engine?.Target is string target && _temporaries.Contains(target) ? Path : engine?.Target ?? Path, e)
+            {
+                Remedy = engine?.Remedy,
+            },
+        };
+    }
 
     private static readonly Remedy ReplaceRemedy = new("Use {0} to replace it.", RemedyTerm.Of(RemedyParameter.Force));
 
