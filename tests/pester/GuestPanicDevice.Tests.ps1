@@ -24,20 +24,7 @@ BeforeAll {
     $domain = 'vmdebug-pester-panic'
     if (-not $daemon.SkipReason) {
         # ISA panic device, vmcoreinfo off, on_crash preserve: what defect 1 must leave alone.
-        $domainXml = Join-Path $dir 'libvirt-domain.xml'
-        Set-Content -LiteralPath $domainXml -Value @"
-<domain type='qemu'>
-  <name>$domain</name>
-  <memory unit='MiB'>128</memory>
-  <vcpu>1</vcpu>
-  <os><type arch='x86_64' machine='q35'>hvm</type></os>
-  <features><acpi/><vmcoreinfo state='off'/></features>
-  <on_crash>preserve</on_crash>
-  <devices><emulator>/usr/bin/qemu-system-x86_64</emulator><panic model='isa'/></devices>
-</domain>
-"@
-        & virsh -q -c $daemon.Uri define $domainXml | Out-Null
-        if ($LASTEXITCODE) { throw "virsh define failed with exit code $LASTEXITCODE" }
+        Register-TestDomain $daemon $domain -Features "<vmcoreinfo state='off'/>" -Devices "<panic model='isa'/>" -OnCrash preserve
     }
     $uri = $daemon.Uri
 }

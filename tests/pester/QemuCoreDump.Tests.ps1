@@ -20,20 +20,7 @@ BeforeAll {
 
     $daemon = Start-TestLibvirtDaemon
     $domain = 'vmdebug-pester-cores'
-    if (-not $daemon.SkipReason) {
-        $domainXml = Join-Path $dir 'libvirt-domain.xml'
-        Set-Content -LiteralPath $domainXml -Value @"
-<domain type='qemu'>
-  <name>$domain</name>
-  <memory unit='MiB'>128</memory>
-  <vcpu>1</vcpu>
-  <os><type arch='x86_64' machine='q35'>hvm</type></os>
-  <devices><emulator>/usr/bin/qemu-system-x86_64</emulator></devices>
-</domain>
-"@
-        & virsh -q -c $daemon.Uri define $domainXml | Out-Null
-        if ($LASTEXITCODE) { throw "virsh define failed with exit code $LASTEXITCODE" }
-    }
+    if (-not $daemon.SkipReason) { Register-TestDomain $daemon $domain }
     $uri = $daemon.Uri
 }
 AfterAll {
