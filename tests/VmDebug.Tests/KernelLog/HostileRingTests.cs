@@ -11,7 +11,8 @@ namespace VmDebug.Tests.KernelLog;
 /// A real dump's printk ring, its descriptors, infos, text and the page tables that map them, overwritten with random
 /// bytes in 10,000 cases: the readers end with a typed error or a (partial) log, each case within 5 s and 64 MiB.
 /// </summary>
-public sealed class HostileRingTests(Kernel61Fixture fixture) : IClassFixture<Kernel61Fixture>
+[Collection(Kernel61Collection.Name)]
+public sealed class HostileRingTests(Kernel61Fixture fixture)
 {
     private const int Cases = 10_000;
     private const long MaxAllocatedBytes = 64L << 20;

@@ -13,7 +13,8 @@ namespace VmDebug.Tests.KernelLog;
 /// The kernel log and crash summary of a real panicked 6.1 guest, read by VmDebug from every container and checked
 /// against makedumpfile --dump-dmesg (text, byte for byte) and crash with the -dbg vmlinux (symbols).
 /// </summary>
-public sealed partial class KernelLogDumpTests(Kernel61Fixture fixture) : IClassFixture<Kernel61Fixture>
+[Collection(Kernel61Collection.Name)]
+public sealed partial class KernelLogDumpTests(Kernel61Fixture fixture)
 {
     [Fact]
     public async Task TextIsByteIdenticalToMakedumpfileOnElfKdumpCodecsAndFlattenedDumps()

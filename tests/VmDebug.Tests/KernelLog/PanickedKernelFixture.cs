@@ -84,6 +84,13 @@ public sealed class Kernel61Fixture : PanickedKernelFixture
     protected override GuestLaunchOptions Options => new() { MemoryMiB = 256, Cpus = 2, Markers = Markers, KernelArguments = ["log_buf_len=256K"] };
 }
 
+/// <summary>The test classes that read the 6.1 guest's dumps share one guest (it boots once).</summary>
+[CollectionDefinition(Name)]
+public sealed class Kernel61Collection : ICollectionFixture<Kernel61Fixture>
+{
+    public const string Name = "Kernel 6.1 panicked guest";
+}
+
 /// <summary>Debian's 6.12 cloud kernel with 5-level paging (-cpu max,+la57, which TCG emulates).</summary>
 public sealed class Kernel612La57Fixture : PanickedKernelFixture
 {
