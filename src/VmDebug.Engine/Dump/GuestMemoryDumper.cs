@@ -33,7 +33,7 @@ public static class GuestMemoryDumper
             raw = output.ReserveTemporaryPath("raw");
             // libvirt would otherwise wait 30 s for the domain's job lock before refusing a second dump.
             using var guestLock = GuestDumpLock.Acquire($"libvirt:{request.ConnectionUri}#{request.Domain}");
-            await LibvirtDumpOperation.DumpAsync(request.ConnectionUri, request.Domain!, raw, ToLibvirt(request.Format), progress, cancellationToken)
+            await LibvirtDumpOperation.DumpAsync(request.ConnectionUri, request.Domain!, raw, DumpFormats.LibvirtFormatOf(request.Format), progress, cancellationToken)
                 .ConfigureAwait(false);
         }
 
@@ -69,18 +69,6 @@ public static class GuestMemoryDumper
         await QmpDumpSource.DumpAsync(client, format, raw, activity, progress, cancellationToken).ConfigureAwait(false);
         return raw.Name;
     }
-
-    private static LibvirtDumpFormat ToLibvirt(DumpFormat format) => format switch
-    {
-        DumpFormat.Elf => LibvirtDumpFormat.Raw,
-        DumpFormat.KdumpZlib => LibvirtDumpFormat.KdumpZlib,
-        DumpFormat.KdumpLzo => LibvirtDumpFormat.KdumpLzo,
-        DumpFormat.KdumpSnappy => LibvirtDumpFormat.KdumpSnappy,
-        DumpFormat.WinDmp => LibvirtDumpFormat.WinDmp,
-        DumpFormat.KdumpZstd => throw new VmDebugException("DumpFormatUnsupported", ErrorKind.InvalidArgument,
-            "libvirt and QEMU cannot write zstd dumps; dump as Elf or KdumpZlib and use Convert-Vmcore -Format KdumpZstd.", format),
-        _ => throw new ArgumentOutOfRangeException(nameof(format), format, null),
-    };
 
     /// <summary>Describes the finished temporary <paramref name="written"/> under the name it is about to get.</summary>
     private static GuestMemoryDump Summarize(string written, string finalPath, DumpRequest request, IReadOnlyList<VmcoreRepair> repairs, Stopwatch clock)
