@@ -92,6 +92,61 @@ internal sealed class KdumpPageWriter
         await descriptors.FlushAsync(cancellationToken).ConfigureAwait(false);
         await data.FlushAsync(cancellationToken).ConfigureAwait(false);
         DataEnd = data.Position;
+        await CloseDescriptorGapAsync(descriptors.Position, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Where page data starts once the gap is closed.</summary>
+    public long DataOffset { get; private set; }
+
+    /// <summary>
+    /// Room was reserved for a descriptor per present page, but excluded and unshared zero pages have none: move the
+    /// data down to the first block after the last descriptor (collapsing the range where the file system can,
+    /// copying otherwise) and shift every descriptor's offset, so the file is as small as makedumpfile's.
+    /// </summary>
+    private async Task CloseDescriptorGapAsync(long descriptorsEnd, CancellationToken cancellationToken)
+    {
+        DataOffset = _layout.DataOffset;
+        var target = ElfVmcoreWriter.AlignUp(descriptorsEnd, _layout.PageSize);
+        var shift = _layout.DataOffset - target;
+        if (shift <= 0)
+        {
+            return;
+        }
+        await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
+        var dataBytes = DataEnd - _layout.DataOffset;
+        var collapsed = dataBytes > 0 && _output is FileStream file && Interop.FileRanges.TryCollapse(file.SafeFileHandle, target, shift);
+        if (!collapsed)
+        {
+            var chunk = new byte[1 << 20];
+            for (long moved = 0; moved < dataBytes;)
+            {
+                var take = (int)Math.Min(chunk.Length, dataBytes - moved);
+                _output.Seek(_layout.DataOffset + moved, SeekOrigin.Begin);
+                await _output.ReadExactlyAsync(chunk.AsMemory(0, take), cancellationToken).ConfigureAwait(false);
+                _output.Seek(target + moved, SeekOrigin.Begin);
+                await _output.WriteAsync(chunk.AsMemory(0, take), cancellationToken).ConfigureAwait(false);
+                moved += take;
+            }
+        }
+        _output.SetLength(target + dataBytes);
+
+        var table = new byte[KdumpLayout.PageDescSize * 43690];
+        for (var at = _layout.DescriptorsOffset; at < descriptorsEnd;)
+        {
+            var take = (int)Math.Min(table.Length, descriptorsEnd - at);
+            _output.Seek(at, SeekOrigin.Begin);
+            await _output.ReadExactlyAsync(table.AsMemory(0, take), cancellationToken).ConfigureAwait(false);
+            for (var i = 0; i < take; i += KdumpLayout.PageDescSize)
+            {
+                var entry = PageDescriptor.Read(table.AsSpan(i));
+                (entry with { Offset = entry.Offset - shift }).Write(table.AsSpan(i));
+            }
+            _output.Seek(at, SeekOrigin.Begin);
+            await _output.WriteAsync(table.AsMemory(0, take), cancellationToken).ConfigureAwait(false);
+            at += take;
+        }
+        DataOffset = target;
+        DataEnd = target + dataBytes;
     }
 
     private enum PageKind : byte

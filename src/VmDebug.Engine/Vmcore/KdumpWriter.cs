@@ -57,7 +57,7 @@ public static class KdumpWriter
         var dumpLevel = options.DumpLevel != 0 ? options.DumpLevel : options.ZeroPages == ZeroPagePolicy.Exclude ? 1 : 0;
         await KdumpHeaders.WriteAsync(output, layout, pages.Dumpable, options.Compression, dumpLevel, info, source.Notes, cancellationToken)
             .ConfigureAwait(false);
-        output.SetLength(Math.Max(pages.DataEnd, layout.DataOffset));
+        output.SetLength(Math.Max(pages.DataEnd, pages.DataOffset));
         await output.FlushAsync(cancellationToken).ConfigureAwait(false);
         reporter.Complete("Done", (long)PageBatches.TotalBytes(source.Ranges));
     }
