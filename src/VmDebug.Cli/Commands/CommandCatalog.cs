@@ -14,6 +14,7 @@ public static class CommandCatalog
         DumpCliCommand.Create(),
         ConvertCliCommand.Create(),
         KmsgCliCommand.Create(),
+        LogCliCommand.Create(),
         QmpCliCommand.Create(),
         WaitPanicCliCommand.Create(),
     ];

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using VmDebug.Engine.Compression;
 using VmDebug.Engine.Dump;
+using VmDebug.Engine.GuestKernel;
 using VmDebug.Engine.Vmcore;
 
 namespace VmDebug.Engine.ProcessCore;
@@ -60,7 +61,7 @@ public static class ProcessCoreDumper
         using var memory = new ProcessCoreGuestMemory(core.File, ram, analysis.Layout, extents);
         progress.Report(new OperationProgress(activity, "Looking for the guest's VMCOREINFO"));
         var rejected = new List<string>();
-        var vmcoreinfo = VmcoreInfoLocator.Find(memory, core.File, rejected, cancellationToken);
+        var vmcoreinfo = VmcoreInfoLocator.Find(new DumpPhysicalMemory(memory, corePath), rejected, cancellationToken);
         var warnings = new List<string>();
         if (vmcoreinfo is null)
         {

@@ -1,0 +1,78 @@
+using VmDebug.Engine.Vmcore;
+
+namespace VmDebug.Engine.GuestKernel;
+
+/// <summary>
+/// <see cref="IGuestPhysicalMemory"/> over a dump's pages (<see cref="IGuestMemorySource"/>). Keeps the last few
+/// pages read, since the printk readers and page walks touch the same pages again and again.
+/// </summary>
+public sealed class DumpPhysicalMemory : IGuestPhysicalMemory
+{
+    private const int CachedPages = 64;
+
+    private readonly IGuestMemorySource _source;
+    private readonly int _pageSize;
+    private readonly Dictionary<ulong, byte[]?> _cache = new();
+    private readonly Queue<ulong> _order = new();
+    private readonly object _lock = new();
+
+    public DumpPhysicalMemory(IGuestMemorySource source, string name)
+    {
+        _source = source;
+        _pageSize = source.PageSize;
+        Name = name;
+    }
+
+    public string Name { get; }
+
+    public IReadOnlyList<PhysicalRange> Ranges => _source.Ranges;
+
+    public bool TryRead(ulong address, Span<byte> buffer)
+    {
+        lock (_lock)
+        {
+            var done = 0;
+            while (done < buffer.Length)
+            {
+                var at = address + (ulong)done;
+                var within = (int)(at % (ulong)_pageSize);
+                var n = Math.Min(_pageSize - within, buffer.Length - done);
+                if (n == _pageSize)
+                {
+                    // Whole pages (scans, ring buffers) go straight into the caller's buffer, past the cache.
+                    if (!_source.ReadPage(at / (ulong)_pageSize, buffer.Slice(done, n)))
+                    {
+                        return false;
+                    }
+                    done += n;
+                    continue;
+                }
+                var page = Page(at / (ulong)_pageSize);
+                if (page is null)
+                {
+                    return false;
+                }
+                page.AsSpan(within, n).CopyTo(buffer[done..]);
+                done += n;
+            }
+            return true;
+        }
+    }
+
+    private byte[]? Page(ulong pfn)
+    {
+        if (_cache.TryGetValue(pfn, out var cached))
+        {
+            return cached;
+        }
+        var page = new byte[_pageSize];
+        byte[]? result = _source.ReadPage(pfn, page) ? page : null;
+        if (_order.Count == CachedPages)
+        {
+            _cache.Remove(_order.Dequeue());
+        }
+        _cache[pfn] = result;
+        _order.Enqueue(pfn);
+        return result;
+    }
+}

@@ -1,0 +1,112 @@
+using System.Text;
+using VmDebug.Engine.GuestKernel;
+
+namespace VmDebug.Engine.KernelLog;
+
+/// <summary>The guest kernel's log as read from its printk ring, with what could not be read said in warnings.</summary>
+public sealed class GuestKernelLog
+{
+    private GuestKernelLog(string source, string ringFormat, IReadOnlyList<KernelLogEntry> entries, IReadOnlyList<string> warnings)
+    {
+        Source = source;
+        RingFormat = ringFormat;
+        Entries = entries;
+        Warnings = warnings;
+    }
+
+    /// <summary>The dump, core, socket or domain read.</summary>
+    public string Source { get; }
+
+    /// <summary>"lockless" (5.10+ prb) or "structured" (3.5–5.9 log_buf).</summary>
+    public string RingFormat { get; }
+
+    /// <summary>Records in ring order (oldest first).</summary>
+    public IReadOnlyList<KernelLogEntry> Entries { get; }
+
+    public IReadOnlyList<string> Warnings { get; }
+
+    /// <summary>Reads the printk ring the session's VMCOREINFO describes.</summary>
+    public static GuestKernelLog Read(GuestKernelSession session)
+    {
+        var warnings = new List<string>(session.Warnings);
+        if (session.VmcoreInfoFoundAt is { } at)
+        {
+            warnings.Add($"The source has no VMCOREINFO note; the one found in guest RAM at physical 0x{at:x} was used.");
+        }
+        var info = session.VmcoreInfo;
+        if (LocklessRingReader.Applies(info))
+        {
+            return new GuestKernelLog(session.Source, "lockless", LocklessRingReader.Read(session.View, warnings), warnings);
+        }
+        if (StructuredRingReader.Applies(info))
+        {
+            return new GuestKernelLog(session.Source, "structured", StructuredRingReader.Read(session.View, warnings), warnings);
+        }
+        throw new KernelLogException(KernelLogException.RingUnknown, ErrorKind.NotImplemented, session.Source,
+            "VMCOREINFO names no printk ring VmDebug reads (neither SYMBOL(prb) of Linux 5.10+ nor SYMBOL(log_buf) with log_first_idx of 3.5–5.9).");
+    }
+
+    /// <summary>The log as <c>makedumpfile --dump-dmesg</c> writes it, byte for byte; optionally only the selected records.</summary>
+    public string ToMakedumpfileText(int? tail = null, VmDebug.KmsgLevel? minimumLevel = null)
+    {
+        var text = new StringBuilder();
+        foreach (var entry in Select(tail, minimumLevel))
+        {
+            text.Append(MakedumpfileText.Format(entry));
+        }
+        return text.ToString();
+    }
+
+    /// <summary>
+    /// The records as the <see cref="VmDebug.KmsgRecord"/>s a /dev/kmsg stream yields, Guest naming the source, so a
+    /// streamed log and a dump's log merge by Sequence. <paramref name="tail"/> keeps the last N,
+    /// <paramref name="minimumLevel"/> drops less severe ones.
+    /// </summary>
+    public IReadOnlyList<VmDebug.KmsgRecord> ToKmsgRecords(int? tail = null, VmDebug.KmsgLevel? minimumLevel = null) =>
+        Select(tail, minimumLevel).Select(ToKmsgRecord).ToList();
+
+    private IEnumerable<KernelLogEntry> Select(int? tail, VmDebug.KmsgLevel? minimumLevel)
+    {
+        IEnumerable<KernelLogEntry> selected = Entries;
+        if (minimumLevel is { } level)
+        {
+            selected = selected.Where(e => e.Level <= (int)level);
+        }
+        if (tail is { } n)
+        {
+            selected = selected.TakeLast(Math.Max(n, 0));
+        }
+        return selected;
+    }
+
+    private VmDebug.KmsgRecord ToKmsgRecord(KernelLogEntry entry)
+    {
+        var fields = new Dictionary<string, string>();
+        if (entry.Subsystem.Length > 0)
+        {
+            fields["SUBSYSTEM"] = entry.Subsystem;
+        }
+        if (entry.Device.Length > 0)
+        {
+            fields["DEVICE"] = entry.Device;
+        }
+        foreach (var (key, value) in entry.Dictionary)
+        {
+            fields.TryAdd(key, value);
+        }
+        // LOG_CONT (8) marks a fragment of a continued line in the structured ring; 5.10+ merges continuations.
+        var flag = (entry.Flags & 8) != 0 ? VmDebug.KmsgFlag.Continuation : VmDebug.KmsgFlag.None;
+        return new VmDebug.KmsgRecord(
+            entry.Sequence,
+            // Microseconds, as /dev/kmsg gives them, so a streamed record and the same record from a dump are equal.
+            TimeSpan.FromTicks((long)Math.Min(entry.TimestampNanoseconds / 1000 * 10, (ulong)TimeSpan.MaxValue.Ticks)),
+            (VmDebug.KmsgLevel)(entry.Level & 7),
+            (VmDebug.KmsgFacility)entry.Facility,
+            flag,
+            Encoding.UTF8.GetString(entry.Text),
+            fields: fields,
+            caller: entry.Caller,
+            truncated: entry.Truncated,
+            guest: Source);
+    }
+}

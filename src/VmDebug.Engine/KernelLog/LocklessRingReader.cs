@@ -1,0 +1,240 @@
+using System.Buffers.Binary;
+using System.Text;
+using VmDebug.Engine.GuestKernel;
+using VmDebug.Engine.Vmcore;
+
+namespace VmDebug.Engine.KernelLog;
+
+/// <summary>
+/// Reads the lockless printk ring of Linux 5.10+ (kernel/printk/printk_ringbuffer.[ch]) through the layout keys
+/// VMCOREINFO exports (log_buf_vmcoreinfo_setup). Descriptors from tail_id to head_id inclusive; only committed or
+/// finalized descriptors whose id matches; each data block starts with its 8-byte descriptor id; a block that wraps
+/// is stored from the ring's start; text is cut to the block (makedumpfile printk.c and kexec-tools elf_info.c agree).
+/// Every count is bounded by the ring's own size, so a corrupted ring yields a partial log and a warning.
+/// </summary>
+internal static class LocklessRingReader
+{
+    private const int MaxCountBits = 22; // 4 Mi descriptors: far above any kernel's (log_buf_len is at most 2^25 / 32)
+    private const int MaxSizeBits = 25; // CONFIG_LOG_BUF_SHIFT's maximum
+    private const int DescriptorBatch = 1024;
+    private const int StateShift = 62;
+    private const ulong IdMask = (1UL << StateShift) - 1;
+    private const ulong Committed = 1, Finalized = 2;
+
+    public static bool Applies(VmcoreInfo info) => info.Symbol("prb") is not null;
+
+    public static IReadOnlyList<KernelLogEntry> Read(KernelMemoryView view, List<string> warnings)
+    {
+        var info = view.VmcoreInfo;
+        var source = view.Memory.Name;
+        var layout = Layout.From(info, source);
+        var rb = view.ReadUInt64(info.Symbol("prb")!.Value, "the printk ring pointer (prb)");
+        var header = view.ReadBytes(rb, (long)layout.RingSize, "the printk ring header");
+
+        var countBits = BinaryPrimitives.ReadUInt32LittleEndian(Field(header, layout.DescRing + layout.CountBits, 4, source));
+        var sizeBits = BinaryPrimitives.ReadUInt32LittleEndian(Field(header, layout.TextRing + layout.SizeBits, 4, source));
+        if (countBits > MaxCountBits || sizeBits > MaxSizeBits || sizeBits < 4)
+        {
+            throw new KernelLogException(KernelLogException.RingCorrupt, ErrorKind.InvalidData, source,
+                $"the printk ring at 0x{rb:x} claims 2^{countBits} descriptors and 2^{sizeBits} text bytes, beyond any kernel's ring.");
+        }
+        var count = 1UL << (int)countBits;
+        var size = 1UL << (int)sizeBits;
+        var descs = U64(header, layout.DescRing + layout.Descs, source);
+        var infos = U64(header, layout.DescRing + layout.Infos, source);
+        var data = U64(header, layout.TextRing + layout.Data, source);
+        var head = U64(header, layout.DescRing + layout.HeadId + layout.Counter, source) & IdMask;
+        var tail = U64(header, layout.DescRing + layout.TailId + layout.Counter, source) & IdMask;
+        var text = view.ReadBytes(data, (long)size, "the printk text ring");
+
+        var span = (head - tail) & IdMask;
+        if (span >= count)
+        {
+            warnings.Add($"The printk ring's tail id {tail} is {span} descriptors behind its head {head}, more than the ring's {count}: only the last {count} are read.");
+            tail = (head - count + 1) & IdMask;
+            span = count - 1;
+        }
+
+        var entries = new List<KernelLogEntry>((int)Math.Min(span + 1, 65536));
+        var batch = new DescriptorWindow(view, layout, descs, infos, count);
+        var unreadable = 0;
+        for (ulong i = 0; i <= span; i++)
+        {
+            var id = (tail + i) & IdMask;
+            if (!batch.TryLoad(id % count, out var desc, out var printkInfo))
+            {
+                unreadable++;
+                continue;
+            }
+            var stateVar = BinaryPrimitives.ReadUInt64LittleEndian(desc[(int)(layout.StateVar + layout.Counter)..]);
+            var state = stateVar >> StateShift;
+            if ((stateVar & IdMask) != id || (state != Committed && state != Finalized))
+            {
+                continue;
+            }
+            var begin = BinaryPrimitives.ReadUInt64LittleEndian(desc[(int)(layout.TextBlk + layout.Begin)..]) % size;
+            var next = BinaryPrimitives.ReadUInt64LittleEndian(desc[(int)(layout.TextBlk + layout.Next)..]) % size;
+            if (begin == next)
+            {
+                continue; // data-less record (FAILED_LPOS / NO_LPOS)
+            }
+            if (begin > next)
+            {
+                begin = 0; // the block wrapped: its data was written at the ring's start
+            }
+            begin += 8; // the owning descriptor's id
+            var textLength = (ulong)BinaryPrimitives.ReadUInt16LittleEndian(printkInfo[(int)layout.TextLen..]);
+            var truncated = false;
+            if (begin > next)
+            {
+                continue; // a block too short for its id: corrupt
+            }
+            if (next - begin < textLength)
+            {
+                textLength = next - begin;
+                truncated = true;
+            }
+            var levelByte = printkInfo[(int)layout.TextLen + 3];
+            entries.Add(new KernelLogEntry
+            {
+                Sequence = BinaryPrimitives.ReadUInt64LittleEndian(printkInfo[(int)layout.Seq..]),
+                TimestampNanoseconds = BinaryPrimitives.ReadUInt64LittleEndian(printkInfo[(int)layout.TsNsec..]),
+                Facility = layout.HasLevel ? printkInfo[(int)layout.TextLen + 2] : 0,
+                Flags = layout.HasLevel ? levelByte & 0x1f : 0,
+                Level = layout.HasLevel ? levelByte >> 5 : 6,
+                CallerId = layout.CallerId is { } c ? BinaryPrimitives.ReadUInt32LittleEndian(printkInfo[(int)c..]) : null,
+                Text = text.AsSpan((int)begin, (int)textLength).ToArray(),
+                Subsystem = layout.Subsystem is { } s ? CString(printkInfo.Slice((int)s, layout.SubsystemLength)) : "",
+                Device = layout.Device is { } d ? CString(printkInfo.Slice((int)d, layout.DeviceLength)) : "",
+                Truncated = truncated,
+            });
+        }
+        if (unreadable > 0)
+        {
+            warnings.Add($"{unreadable} printk descriptors could not be read (their pages are not in the source); their records are missing.");
+        }
+        if (!layout.HasLevel)
+        {
+            warnings.Add("printk_info's layout differs from the one known (caller_id does not follow text_len): levels and facilities are not read.");
+        }
+        return entries;
+    }
+
+    private static string CString(ReadOnlySpan<byte> bytes)
+    {
+        var nul = bytes.IndexOf((byte)0);
+        return Encoding.UTF8.GetString(nul >= 0 ? bytes[..nul] : bytes);
+    }
+
+    private static ReadOnlySpan<byte> Field(byte[] bytes, ulong offset, int length, string source) =>
+        offset + (ulong)length <= (ulong)bytes.Length
+            ? bytes.AsSpan((int)offset, length)
+            : throw new KernelLogException(KernelLogException.RingCorrupt, ErrorKind.InvalidData, source,
+                $"VMCOREINFO places a printk ring field at offset {offset}, past the ring's {bytes.Length}-byte header.");
+
+    private static ulong U64(byte[] bytes, ulong offset, string source) => BinaryPrimitives.ReadUInt64LittleEndian(Field(bytes, offset, 8, source));
+
+    /// <summary>Reads descriptors and infos a batch of slots at a time, so memory stays bounded whatever the count.</summary>
+    private sealed class DescriptorWindow(KernelMemoryView view, Layout layout, ulong descs, ulong infos, ulong count)
+    {
+        private ulong _first = ulong.MaxValue;
+        private int _slots;
+        private byte[] _descs = [];
+        private byte[] _infos = [];
+        private bool[] _readable = [];
+
+        public bool TryLoad(ulong slot, out ReadOnlySpan<byte> desc, out ReadOnlySpan<byte> info)
+        {
+            if (_first == ulong.MaxValue || slot < _first || slot >= _first + (ulong)_slots)
+            {
+                Fill(slot);
+            }
+            var i = (int)(slot - _first);
+            desc = _descs.AsSpan(i * (int)layout.DescSize, (int)layout.DescSize);
+            info = _infos.AsSpan(i * (int)layout.InfoSize, (int)layout.InfoSize);
+            return _readable[i];
+        }
+
+        private void Fill(ulong slot)
+        {
+            _first = slot;
+            _slots = (int)Math.Min(DescriptorBatch, count - slot);
+            _descs = new byte[_slots * (int)layout.DescSize];
+            _infos = new byte[_slots * (int)layout.InfoSize];
+            _readable = new bool[_slots];
+            var whole = view.TryRead(descs + slot * layout.DescSize, _descs) && view.TryRead(infos + slot * layout.InfoSize, _infos);
+            for (var i = 0; i < _slots; i++)
+            {
+                // A batch with an unreadable page is read slot by slot, so one bad page costs only its own records.
+                _readable[i] = whole
+                    || (view.TryRead(descs + (slot + (ulong)i) * layout.DescSize, _descs.AsSpan(i * (int)layout.DescSize, (int)layout.DescSize))
+                        && view.TryRead(infos + (slot + (ulong)i) * layout.InfoSize, _infos.AsSpan(i * (int)layout.InfoSize, (int)layout.InfoSize)));
+            }
+        }
+    }
+
+    /// <summary>The ring's layout from VMCOREINFO, checked so that every field lies inside its structure.</summary>
+    private sealed record Layout
+    {
+        public ulong RingSize, DescRing, TextRing, CountBits, Descs, Infos, HeadId, TailId, Counter;
+        public ulong DescSize, StateVar, TextBlk, Begin, Next;
+        public ulong InfoSize, Seq, TsNsec, TextLen;
+        public ulong? CallerId, Subsystem, Device;
+        public int SubsystemLength, DeviceLength;
+        public ulong SizeBits, Data;
+        public bool HasLevel;
+
+        public static Layout From(VmcoreInfo info, string source)
+        {
+            ulong Need(ulong? value, string key) => value ?? throw new KernelLogException(KernelLogException.RingCorrupt, ErrorKind.InvalidData, source,
+                $"VMCOREINFO has SYMBOL(prb) but not {key}, so the printk ring's layout is unknown.");
+            var layout = new Layout
+            {
+                RingSize = Need(info.Size("printk_ringbuffer"), "SIZE(printk_ringbuffer)"),
+                DescRing = Need(info.Offset("printk_ringbuffer", "desc_ring"), "OFFSET(printk_ringbuffer.desc_ring)"),
+                TextRing = Need(info.Offset("printk_ringbuffer", "text_data_ring"), "OFFSET(printk_ringbuffer.text_data_ring)"),
+                CountBits = Need(info.Offset("prb_desc_ring", "count_bits"), "OFFSET(prb_desc_ring.count_bits)"),
+                Descs = Need(info.Offset("prb_desc_ring", "descs"), "OFFSET(prb_desc_ring.descs)"),
+                Infos = Need(info.Offset("prb_desc_ring", "infos"), "OFFSET(prb_desc_ring.infos)"),
+                HeadId = Need(info.Offset("prb_desc_ring", "head_id"), "OFFSET(prb_desc_ring.head_id)"),
+                TailId = Need(info.Offset("prb_desc_ring", "tail_id"), "OFFSET(prb_desc_ring.tail_id)"),
+                Counter = info.Offset("atomic_long_t", "counter") ?? 0,
+                DescSize = Need(info.Size("prb_desc"), "SIZE(prb_desc)"),
+                StateVar = Need(info.Offset("prb_desc", "state_var"), "OFFSET(prb_desc.state_var)"),
+                TextBlk = Need(info.Offset("prb_desc", "text_blk_lpos"), "OFFSET(prb_desc.text_blk_lpos)"),
+                Begin = Need(info.Offset("prb_data_blk_lpos", "begin"), "OFFSET(prb_data_blk_lpos.begin)"),
+                Next = Need(info.Offset("prb_data_blk_lpos", "next"), "OFFSET(prb_data_blk_lpos.next)"),
+                InfoSize = Need(info.Size("printk_info"), "SIZE(printk_info)"),
+                Seq = Need(info.Offset("printk_info", "seq"), "OFFSET(printk_info.seq)"),
+                TsNsec = Need(info.Offset("printk_info", "ts_nsec"), "OFFSET(printk_info.ts_nsec)"),
+                TextLen = Need(info.Offset("printk_info", "text_len"), "OFFSET(printk_info.text_len)"),
+                CallerId = info.Offset("printk_info", "caller_id"),
+                SizeBits = Need(info.Offset("prb_data_ring", "size_bits"), "OFFSET(prb_data_ring.size_bits)"),
+                Data = Need(info.Offset("prb_data_ring", "data"), "OFFSET(prb_data_ring.data)"),
+            };
+            if (info.Offset("printk_info", "dev_info") is { } devInfo)
+            {
+                layout.SubsystemLength = (int)Math.Min(info.Length("printk_info_subsystem") ?? 0, 256);
+                layout.DeviceLength = (int)Math.Min(info.Length("printk_info_device") ?? 0, 256);
+                layout.Subsystem = info.Offset("dev_printk_info", "subsystem") is { } s && layout.SubsystemLength > 0 ? devInfo + s : null;
+                layout.Device = info.Offset("dev_printk_info", "device") is { } d && layout.DeviceLength > 0 ? devInfo + d : null;
+            }
+            // facility and flags:5/level:3 are bitfields VMCOREINFO does not export; they sit in the two bytes after
+            // the u16 text_len when caller_id follows at +4 (printk_ringbuffer.h struct printk_info, GCC LE order).
+            layout.HasLevel = layout.CallerId == layout.TextLen + 4;
+            const ulong maxStruct = 4096;
+            bool Inside(ulong? offset, ulong bytes, ulong size) => offset is null || (offset.Value + bytes <= size);
+            if (layout.RingSize > maxStruct || layout.DescSize > maxStruct || layout.InfoSize > maxStruct
+                || !Inside(layout.StateVar + layout.Counter, 8, layout.DescSize) || !Inside(layout.TextBlk + layout.Begin, 8, layout.DescSize)
+                || !Inside(layout.TextBlk + layout.Next, 8, layout.DescSize) || !Inside(layout.Seq, 8, layout.InfoSize)
+                || !Inside(layout.TsNsec, 8, layout.InfoSize) || !Inside(layout.TextLen, 4, layout.InfoSize)
+                || !Inside(layout.CallerId, 4, layout.InfoSize) || !Inside(layout.Subsystem, (ulong)layout.SubsystemLength, layout.InfoSize)
+                || !Inside(layout.Device, (ulong)layout.DeviceLength, layout.InfoSize))
+            {
+                throw new KernelLogException(KernelLogException.RingCorrupt, ErrorKind.InvalidData, source,
+                    "VMCOREINFO's printk ring layout places fields outside their structures.");
+            }
+            return layout;
+        }
+    }
+}
