@@ -15,6 +15,7 @@ public static class CommandCatalog
         ConvertCliCommand.Create(),
         KmsgCliCommand.Create(),
         LogCliCommand.Create(),
+        MemUsageCliCommand.Create(),
         QmpCliCommand.Create(),
         WaitPanicCliCommand.Create(),
     ];

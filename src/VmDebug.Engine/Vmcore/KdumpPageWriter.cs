@@ -30,6 +30,9 @@ internal sealed class KdumpPageWriter
     /// <summary>The second bitmap: pages that have a descriptor.</summary>
     public byte[] Dumpable => _dumpable;
 
+    /// <summary>All-zero pages found among the pages not excluded (shared or left out, as the policy says).</summary>
+    public long ZeroPages { get; private set; }
+
     /// <summary>File offset after the last page's data.</summary>
     public long DataEnd { get; private set; }
 
@@ -61,6 +64,10 @@ internal sealed class KdumpPageWriter
                     for (var i = 0; i < batch.Batch.Count; i++)
                     {
                         var kind = batch.Kinds[i];
+                        if (kind == PageKind.Zero)
+                        {
+                            ZeroPages++;
+                        }
                         if (kind is PageKind.Absent or PageKind.Excluded || (kind == PageKind.Zero && sharedZero is null))
                         {
                             continue;

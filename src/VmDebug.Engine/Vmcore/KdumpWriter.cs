@@ -12,7 +12,10 @@ public enum ZeroPagePolicy
     /// </summary>
     Share,
 
-    /// <summary>Leave them out of the dumpable bitmap (makedumpfile -d 1): smaller, but peers cannot read them.</summary>
+    /// <summary>
+    /// Leave them out of the dumpable bitmap: smaller by a descriptor each, but peers cannot read them. (makedumpfile
+    /// -d 1 does not do this: it points them all at one stored zero page, as <see cref="Share"/> does.)
+    /// </summary>
     Exclude,
 }
 
@@ -38,7 +41,8 @@ public sealed record KdumpWriteOptions
 /// </summary>
 public static class KdumpWriter
 {
-    public static async Task WriteAsync(IGuestMemorySource source, Stream output, KdumpWriteOptions? options = null,
+    /// <summary>Writes the file; returns how many of the pages not excluded were all zeros.</summary>
+    public static async Task<long> WriteAsync(IGuestMemorySource source, Stream output, KdumpWriteOptions? options = null,
         IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(source);
@@ -60,5 +64,6 @@ public static class KdumpWriter
         output.SetLength(Math.Max(pages.DataEnd, pages.DataOffset));
         await output.FlushAsync(cancellationToken).ConfigureAwait(false);
         reporter.Complete("Done", (long)PageBatches.TotalBytes(source.Ranges));
+        return pages.ZeroPages;
     }
 }
