@@ -21,6 +21,8 @@ public static class TestEnvironment
 
     private static readonly Lazy<GuestImage> LazyGuest = new(() => BuildGuest(debugSymbols: false));
     private static readonly Lazy<GuestImage> LazyGuestWithSymbols = new(() => BuildGuest(debugSymbols: true));
+    private static readonly Lazy<GuestImage> LazyGuest612WithSymbols = new(() =>
+        GuestImage.Build(Path.Combine(RepoRoot, "scripts", "build-guest.sh"), debugSymbols: true, kernelSeries: "6.12"));
 
     public static string RepoRoot => LazyRepoRoot.Value;
 
@@ -68,6 +70,13 @@ public static class TestEnvironment
             RequireTool(QemuGuest.QemuBinary, "qemu-system-x86");
             return LazyGuestWithSymbols.Value;
         }
+    }
+
+    /// <summary>The test guest on a kernel series (6.1, the default, or 6.12), with its -dbg vmlinux.</summary>
+    public static GuestImage GuestWithDebugSymbolsFor(string kernelSeries)
+    {
+        RequireTool(QemuGuest.QemuBinary, "qemu-system-x86");
+        return kernelSeries == "6.12" ? LazyGuest612WithSymbols.Value : LazyGuestWithSymbols.Value;
     }
 
     private static GuestImage BuildGuest(bool debugSymbols) =>
