@@ -13,6 +13,7 @@
         'Convert-Vmcore'
         'Disable-QemuCoreDump'
         'Enable-QemuCoreDump'
+        'Get-GuestMemoryUsage'
         'Get-GuestPanicDevice'
         'Get-QemuCoreDump'
         'Get-QemuCoreDumpSetting'

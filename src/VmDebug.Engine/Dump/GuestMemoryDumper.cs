@@ -19,6 +19,17 @@ public static class GuestMemoryDumper
                 "Give exactly one target: a QMP socket or a libvirt domain.", request.QmpSocket ?? request.Domain);
         }
 
+        if (FilteredGuestDump.Applies(request))
+        {
+            return await FilteredGuestDump.DumpAsync(request, progress, cancellationToken).ConfigureAwait(false);
+        }
+        if (request.DumpLevel is > 0 && request.Format == DumpFormat.Elf)
+        {
+            throw new VmDebugException("DumpLevelNeedsKdump", ErrorKind.InvalidArgument,
+                $"Dump level {request.DumpLevel} leaves pages out, which only kdump files can record; ELF keeps every page. Choose a Kdump* format or level 0.",
+                request.DumpLevel);
+        }
+
         var clock = Stopwatch.StartNew();
         using var output = DumpOutputFile.Prepare(request.Path, request.Force);
         var target = request.QmpSocket ?? request.Domain!;

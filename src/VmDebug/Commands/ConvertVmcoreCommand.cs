@@ -23,6 +23,11 @@ public sealed class ConvertVmcoreCommand : VmDebugCmdlet
     [Parameter]
     public DumpFormat Format { get; set; } = DumpFormat.KdumpZlib;
 
+    /// <summary>makedumpfile's dump level: 1 zero, 2 cache without private, 4 all cache, 8 user data, 16 free.</summary>
+    [Parameter]
+    [ValidateRange(0, 31)]
+    public int DumpLevel { get; set; }
+
     [Parameter]
     public SwitchParameter Force { get; set; }
 
@@ -37,7 +42,7 @@ public sealed class ConvertVmcoreCommand : VmDebugCmdlet
             return;
         }
 
-        if (TryRunEngine(ct => VmcoreConverter.ConvertAsync(input, output, Format, Force, CreateProgress(), ct), out var converted, input))
+        if (TryRunEngine(ct => VmcoreConverter.ConvertAsync(input, output, Format, Force, DumpLevel, CreateProgress(), ct), out var converted, input))
         {
             foreach (var warning in converted.Warnings)
             {
