@@ -23,7 +23,8 @@ cp bench/guest/bench-init "$work/root/bench-init"
 find /usr/lib/x86_64-linux-gnu -maxdepth 2 -type f -size +64k -printf '%s %p\n' | sort -k2 | awk -v max=$((data_mib << 20)) \
     '{ total += $1; if (total > max) exit; print $2 }' | while read -r f; do cp "$f" "$work/root/bench/data/$(echo "$f" | tr / _)"; done
 (cd "$work/root" && find . | cpio -o -H newc --quiet) > "$work/data.cpio"
-cat "$guest/initrd.gz" "$work/data.cpio" > "$work/initrd"
+# Uncompressed archives concatenate cleanly (the kernel unpacks them in turn).
+{ gzip -dc "$guest/initrd.gz"; cat "$work/data.cpio"; } > "$work/initrd"; rm "$work/data.cpio"
 
 qemu-system-x86_64 -machine q35,accel=tcg -nodefaults -display none -nic none -m "$mib" \
     -kernel "$guest/vmlinuz" -initrd "$work/initrd" -serial "file:$work/console.log" \
