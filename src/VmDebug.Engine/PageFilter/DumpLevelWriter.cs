@@ -40,6 +40,7 @@ public static class DumpLevelWriter
             Free = counts.Free,
             Poisoned = counts.Poisoned,
             Offline = counts.Offline,
+            UnavailableRules = classification.UnavailableRules,
         };
     }
 }

@@ -42,6 +42,9 @@ public sealed class GuestMemoryUsage
     /// <summary>Logically offline pages, such as ones a balloon took (excluded at every level above 0).</summary>
     public required long Offline { get; init; }
 
+    /// <summary>Rules the level asks for that this kernel's VMCOREINFO cannot support; their pages were kept.</summary>
+    public IReadOnlyList<string> UnavailableRules { get; init; } = [];
+
     /// <summary>Pages the dump keeps.</summary>
     public long Kept => Total - Zero - CacheClean - CachePrivate - User - Free - Poisoned - Offline;
 

@@ -36,6 +36,7 @@ public static class GuestMemoryUsageReader
             Free = counts.Free,
             Poisoned = counts.Poisoned,
             Offline = counts.Offline,
+            UnavailableRules = classification.UnavailableRules,
         };
     }
 

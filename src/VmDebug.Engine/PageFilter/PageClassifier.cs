@@ -113,9 +113,11 @@ public static class PageClassifier
         var pages = 1UL << page.Order;
         if ((level & ExcludeFree) != 0 && layout.BuddyValue is { } buddy && !slab && page.MapCount == buddy)
         {
+            // An order no free list has is not a trustworthy buddy page. Without LENGTH(zone.free_area) only orders that
+            // fit a 32-bit shift are believed; the range is clipped to the dump in any case.
             if (layout.FreeAreaOrders is { } orders ? page.Private >= (ulong)orders : page.Private > MaxOrder / 2)
             {
-                return (PageClass.Kept, 1); // an order no free list has: not a trustworthy buddy page
+                return (PageClass.Kept, 1);
             }
             return (PageClass.Free, 1UL << (int)page.Private);
         }

@@ -71,7 +71,7 @@ internal sealed class StructPageLayout
     public long? HugetlbDtor { get; }
     public int? FreeAreaOrders { get; }
 
-    /// <summary>Lists the rules the keys enable, for messages and the result object.</summary>
+    /// <summary>The rules whose keys are missing, for the result object.</summary>
     public IReadOnlyList<string> MissingRules()
     {
         var missing = new List<string>();
