@@ -12,6 +12,7 @@ public sealed class GetGuestMemoryUsageCommand : VmDebugCmdlet
     private const string LiteralPathSet = "LiteralPath";
 
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, ValueFromPipelineByPropertyName = true)]
+    [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string Path { get; set; } = "";
 
