@@ -32,9 +32,16 @@ public static class PageClassifier
         var excluded = new PfnBitmap(maxPfn);
         var counts = new long[Enum.GetValues<PageClass>().Length];
         var total = (long)(PageBatches.TotalBytes(source.Ranges) / (ulong)source.PageSize);
-        if ((dumpLevel & ~ExcludeZero) == 0)
+        if (dumpLevel == 0)
         {
             return new PageClassification(dumpLevel, excluded, total, counts, []);
+        }
+        if (dumpLevel == ExcludeZero)
+        {
+            // Zero pages need no struct page; only the memory-map end, where the dump says enough to find it.
+            var end = TryMemoryMapEnd(source, sourceName, maxPfn);
+            var kept = end is { } e ? (long)(PageBatches.TotalBytes(new ClippedSource(source, e).Ranges) / (ulong)source.PageSize) : total;
+            return new PageClassification(dumpLevel, excluded, kept, counts, []) { MemoryMapEnd = end };
         }
 
         var reader = Open(source, sourceName, dumpLevel);
@@ -89,6 +96,18 @@ public static class PageClassifier
         var layout = StructPageLayout.From(info, sourceName);
         var view = new KernelMemoryView(new DumpPhysicalMemory(source, sourceName), info);
         return new StructPageReader(view, new MemMap(view, source.PageSize, layout.Size, sourceName), layout);
+    }
+
+    private static ulong? TryMemoryMapEnd(IGuestMemorySource source, string sourceName, ulong maxPfn)
+    {
+        try
+        {
+            return Open(source, sourceName, ExcludeZero).MemoryMapEnd(maxPfn);
+        }
+        catch (GuestKernelException)
+        {
+            return null; // no VMCOREINFO or no memory-model keys: -d 1 then keeps every range
+        }
     }
 
     public static void ValidateLevel(int dumpLevel)

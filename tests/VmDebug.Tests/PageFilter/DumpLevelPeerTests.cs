@@ -103,6 +103,36 @@ public sealed class DumpLevelPeerTests(DumpLevelGuestsFixture guests) : IClassFi
         }
     }
 
+    [Fact]
+    public async Task Level1ZlibHasMakedumpfilesBitmapAndIsNoLarger()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var makedumpfile = TestEnvironment.RequireTool("makedumpfile", "makedumpfile");
+        var (_, elf) = guests.Dump("6.1");
+        var theirs = Path.Combine(guests.Directory, "mdf-d1.kdump");
+        File.Delete(theirs);
+        var run = await TestEnvironment.RunAsync(makedumpfile, ["-c", "-d", "1", "--message-level", "0", elf, theirs]);
+        Assert.True(run.ExitCode == 0, $"makedumpfile -c -d 1: {run.Stdout}{run.Stderr}");
+        var ours = Path.Combine(guests.Directory, "ours-d1.kdump");
+        using (var source = VmcoreFile.Open(elf))
+        await using (var output = File.Create(ours))
+        {
+            await DumpLevelWriter.WriteAsync(source, output, PageCompression.Zlib, 1, elf, null, ct);
+        }
+        using (var mine = Assert.IsType<KdumpReader>(VmcoreFile.Open(ours)))
+        using (var peer = Assert.IsType<KdumpReader>(VmcoreFile.Open(theirs)))
+        {
+            Assert.Equal(peer.Ranges, mine.Ranges);
+            Assert.Equal(peer.DumpedPageCount, mine.DumpedPageCount);
+            for (ulong pfn = 0; pfn < peer.MaxMapnr; pfn++)
+            {
+                Assert.True(peer.IsDumped(pfn) == mine.IsDumped(pfn), $"PFN 0x{pfn:x}");
+            }
+        }
+        // Same pages, libz at the same level: never larger.
+        Assert.True(new FileInfo(ours).Length <= new FileInfo(theirs).Length, $"ours {new FileInfo(ours).Length}, makedumpfile's {new FileInfo(theirs).Length}");
+    }
+
     [Theory]
     [MemberData(nameof(Series))]
     public async Task Level31DumpsInEveryCodecOpenInCrashAndMakedumpfile(string series)
