@@ -32,6 +32,19 @@ public static class GuestMemoryDumper
 
         var clock = Stopwatch.StartNew();
         using var output = DumpOutputFile.Prepare(request.Path, request.Force);
+        try
+        {
+            return await DumpIntoAsync(request, output, clock, progress, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (output.Retell(e) is { } retold)
+        {
+            throw retold;
+        }
+    }
+
+    private static async Task<GuestMemoryDump> DumpIntoAsync(DumpRequest request, DumpOutputFile output, Stopwatch clock,
+        IProgress<OperationProgress> progress, CancellationToken cancellationToken)
+    {
         var target = request.QmpSocket ?? request.Domain!;
         var activity = $"Dumping guest memory of {target}";
         string raw;

@@ -37,23 +37,32 @@ public static class VmcoreConverter
         using var source = VmcoreFile.Open(input);
         string written;
         GuestMemoryUsage? pages = null;
-        await using (var stream = output.CreateTemporary("converted"))
+        VmcoreSummary summary;
+        try
         {
-            written = stream.Name;
-            if (compression is { } codec)
+            await using (var stream = output.CreateTemporary("converted"))
             {
-                pages = await PageFilter.DumpLevelWriter.WriteAsync(source, stream, codec, dumpLevel, input, progress, cancellationToken)
-                    .ConfigureAwait(false);
-            }
-            else
-            {
-                await ElfVmcoreWriter.WriteAsync(source, stream, progress, cancellationToken).ConfigureAwait(false);
+                written = stream.Name;
+                if (compression is { } codec)
+                {
+                    pages = await PageFilter.DumpLevelWriter.WriteAsync(source, stream, codec, dumpLevel, input, progress, cancellationToken)
+                        .ConfigureAwait(false);
+                }
+                else
+                {
+                    await ElfVmcoreWriter.WriteAsync(source, stream, progress, cancellationToken).ConfigureAwait(false);
+                }
+
+                stream.Flush(flushToDisk: true);
             }
 
-            stream.Flush(flushToDisk: true);
+            summary = VmcoreFile.Describe(written);
+        }
+        catch (Exception e) when (output.Retell(e) is { } retold)
+        {
+            throw retold;
         }
 
-        var summary = VmcoreFile.Describe(written);
         output.Commit(written);
         return new GuestMemoryDump
         {
