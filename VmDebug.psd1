@@ -18,6 +18,7 @@
         'Enable-QemuCoreDump'
         'Get-GuestCrashInfo'
         'Get-GuestKernelLog'
+        'Get-GuestMemoryUsage'
         'Get-GuestPanicDevice'
         'Get-QemuCoreDump'
         'Get-QemuCoreDumpSetting'

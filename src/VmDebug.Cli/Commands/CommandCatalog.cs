@@ -16,6 +16,7 @@ public static class CommandCatalog
         KmsgCliCommand.Create(),
         LogCliCommand.Create(),
         CrashInfoCliCommand.Create(),
+        MemUsageCliCommand.Create(),
         QmpCliCommand.Create(),
         WaitPanicCliCommand.Create(),
     ];

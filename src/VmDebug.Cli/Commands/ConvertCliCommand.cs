@@ -13,11 +13,12 @@ public static class ConvertCliCommand
         var format = new Option<string>("--format") { Description = "elf, kdump-zlib, kdump-lzo, kdump-snappy or kdump-zstd.", DefaultValueFactory = _ => "kdump-zlib" };
         format.CompletionSources.Add("elf", "kdump-zlib", "kdump-lzo", "kdump-snappy", "kdump-zstd");
         var force = new Option<bool>("--force") { Description = "Replace an existing file." };
+        var level = MemUsageCliCommand.DumpLevelOption(0);
         var json = CliCommand.JsonOption();
-        var command = new Command("convert", "Rewrite a vmcore as ELF or compressed kdump (pages compressed in parallel).") { input, output, format, force, json };
+        var command = new Command("convert", "Rewrite a vmcore as ELF or compressed kdump (pages compressed in parallel).") { input, output, format, level, force, json };
         command.SetEngineAction(json, async (parse, progress, cancellationToken) =>
             await VmcoreConverter.ConvertAsync(parse.GetValue(input)!, parse.GetValue(output)!, DumpFormats.Parse(parse.GetValue(format)!),
-                parse.GetValue(force), progress, cancellationToken));
+                parse.GetValue(force), parse.GetValue(level), progress, cancellationToken));
         return command;
     }
 }

@@ -17,12 +17,17 @@ public static class DumpCliCommand
         var domain = new Option<string?>("--domain") { Description = "A libvirt domain name." };
         var coreFile = new Option<string?>("--core-file") { Description = "A QEMU process core (dump-guest-core=on) to extract guest memory from." };
         var connect = new Option<string>("--connect") { Description = "libvirt connection URI.", DefaultValueFactory = _ => "qemu:///system" };
-        var format = new Option<string>("--format") { Description = "elf, kdump-zlib, kdump-lzo, kdump-snappy or win-dmp.", DefaultValueFactory = _ => "elf" };
+        var format = new Option<string>("--format") { Description = "elf, kdump-zlib, kdump-lzo, kdump-snappy, kdump-zstd or win-dmp.", DefaultValueFactory = _ => "elf" };
         format.CompletionSources.Add(Enum.GetValues<DumpFormat>().Select(DumpFormats.QmpName).ToArray());
         var layout = new Option<string?>("--guest-memory-layout")
         {
             Description = "With --core-file: the guest-physical layout when QEMU's command line does not settle it: q35, pc, or ranges "
                 + "START-END@RAMOFFSET,... (optionally ,ram=0xHOSTADDR).",
+        };
+        var level = new Option<int?>("--dump-level", "-d")
+        {
+            Description = "makedumpfile's mask of pages to leave out (0-31: 1 zero, 2 cache without private, 4 all cache, 8 user data, 16 free); "
+                + "VmDebug then writes the kdump file itself from QEMU's ELF.",
         };
         var output = new Option<string>("--output", "-o") { Description = "The dump file to create.", Required = true };
         var force = new Option<bool>("--force") { Description = "Replace an existing file." };
@@ -30,7 +35,7 @@ public static class DumpCliCommand
         var command = new Command("dump", "Dump a guest's memory into a file that crash and makedumpfile open (the guest is paused meanwhile), "
             + "or extract it from a QEMU process core.")
         {
-            socket, domain, coreFile, connect, format, layout, output, force, json,
+            socket, domain, coreFile, connect, format, level, layout, output, force, json,
         };
         command.Validators.Add(result =>
         {
@@ -66,6 +71,7 @@ public static class DumpCliCommand
                 Path = parse.GetValue(output)!,
                 Format = dumpFormat,
                 Force = parse.GetValue(force),
+                DumpLevel = parse.GetValue(level),
             };
             return await GuestMemoryDumper.DumpAsync(request, progress, cancellationToken);
         });

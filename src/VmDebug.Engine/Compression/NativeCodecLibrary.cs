@@ -8,6 +8,7 @@ namespace VmDebug.Engine.Compression;
 /// </summary>
 internal sealed class NativeCodecLibrary
 {
+    public static readonly NativeCodecLibrary Zlib = new("zlib", ZlibNative.Library, "zlib1g");
     public static readonly NativeCodecLibrary Lzo = new("LZO", LzoNative.Library, "liblzo2-2");
     public static readonly NativeCodecLibrary Zstd = new("zstd", ZstdNative.Library, "libzstd1");
 

@@ -27,7 +27,7 @@ public abstract class PageCodec
     /// <summary>The codec for <paramref name="kind"/>; throws <see cref="CompressionException"/> when its library is absent.</summary>
     public static PageCodec Get(PageCompression kind) => kind switch
     {
-        PageCompression.Zlib => ZlibCodec.Instance,
+        PageCompression.Zlib => ZlibCodec.Load(),
         PageCompression.Lzo => LzoCodec.Load(),
         PageCompression.Snappy => SnappyCodec.Instance,
         PageCompression.Zstd => ZstdCodec.Load(),
@@ -37,7 +37,8 @@ public abstract class PageCodec
     /// <summary>True when the codec can be used on this machine (its native library loads).</summary>
     public static bool IsAvailable(PageCompression kind) => kind switch
     {
-        PageCompression.None or PageCompression.Zlib or PageCompression.Snappy => true,
+        PageCompression.None or PageCompression.Snappy => true,
+        PageCompression.Zlib => NativeCodecLibrary.Zlib.IsLoadable,
         PageCompression.Lzo => NativeCodecLibrary.Lzo.IsLoadable,
         PageCompression.Zstd => NativeCodecLibrary.Zstd.IsLoadable,
         _ => false,

@@ -1,62 +1,134 @@
-using System.IO.Compression;
+using System.Runtime.InteropServices;
 
 namespace VmDebug.Engine.Compression;
 
-/// <summary>RFC 1950 zlib streams, as QEMU and makedumpfile produce with compress2(Z_BEST_SPEED).</summary>
+internal static partial class ZlibNative
+{
+    public const string Library = "libz.so.1";
+    public const int BestSpeed = 1;
+    public const int Finish = 4;
+    public const int StreamEnd = 1;
+    public const int Deflated = 8;
+    public const int WindowBits = 15;
+    public const int MemLevel = 8;
+    public const int DefaultStrategy = 0;
+
+    /// <summary>sizeof(z_stream) on LP64, which deflateInit2_ checks.</summary>
+    public const int StreamSize = 112;
+    public const int NextIn = 0, AvailIn = 8, NextOut = 24, AvailOut = 32, TotalOut = 40;
+
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
+    public static unsafe partial int deflateInit2_(void* stream, int level, int method, int windowBits, int memLevel, int strategy,
+        string version, int streamSize);
+
+    [LibraryImport(Library)]
+    public static unsafe partial int deflateReset(void* stream);
+
+    [LibraryImport(Library)]
+    public static unsafe partial int deflate(void* stream, int flush);
+
+    [LibraryImport(Library)]
+    public static unsafe partial int deflateEnd(void* stream);
+
+    [LibraryImport(Library)]
+    public static partial nuint compressBound(nuint sourceLength);
+
+    [LibraryImport(Library)]
+    public static unsafe partial int uncompress(byte* dest, nuint* destLength, byte* source, nuint sourceLength);
+
+    [LibraryImport(Library)]
+    public static partial nint zlibVersion();
+}
+
+/// <summary>
+/// RFC 1950 zlib streams from the system's libz at level 1, as makedumpfile -c and QEMU kdump-zlib write them
+/// (compress2 with Z_BEST_SPEED), so files are page for page as small as theirs. Each thread keeps one deflate
+/// state and resets it per page instead of allocating one per call.
+/// </summary>
 internal sealed class ZlibCodec : PageCodec
 {
-    public static readonly ZlibCodec Instance = new();
+    private static readonly ZlibCodec s_instance = new();
 
-    [ThreadStatic] private static MemoryStream? t_output;
-    [ThreadStatic] private static byte[]? t_input;
+    [ThreadStatic] private static DeflateState? t_state;
+
+    private ZlibCodec()
+    {
+    }
+
+    public static ZlibCodec Load()
+    {
+        NativeCodecLibrary.Zlib.EnsureLoadable();
+        return s_instance;
+    }
 
     public override PageCompression Kind => PageCompression.Zlib;
 
-    // .NET's zlib-ng at level 1 may emit fixed-Huffman blocks for random data (9 bits for some literals), which
-    // exceeds zlib's compressBound; twice the input is a safe ceiling.
-    public override int MaxCompressedLength(int inputLength) => 2 * inputLength + 64;
+    public override int MaxCompressedLength(int inputLength) => (int)ZlibNative.compressBound((nuint)inputLength);
 
-    public override int Compress(ReadOnlySpan<byte> source, Span<byte> destination)
+    public override unsafe int Compress(ReadOnlySpan<byte> source, Span<byte> destination)
     {
-        var output = t_output ??= new MemoryStream();
-        output.SetLength(0);
-        using (var zlib = new ZLibStream(output, CompressionLevel.Fastest, leaveOpen: true))
+        var state = t_state ??= new DeflateState();
+        var stream = state.Stream;
+        var rc = ZlibNative.deflateReset(stream);
+        if (rc != 0)
         {
-            zlib.Write(source);
+            throw Failed("deflateReset", rc);
         }
-        var written = (int)output.Length;
-        if (written > destination.Length)
+        fixed (byte* src = source)
+        fixed (byte* dst = destination)
         {
-            throw new ArgumentException("destination is smaller than MaxCompressedLength", nameof(destination));
+            *(byte**)(stream + ZlibNative.NextIn) = src;
+            *(uint*)(stream + ZlibNative.AvailIn) = (uint)source.Length;
+            *(byte**)(stream + ZlibNative.NextOut) = dst;
+            *(uint*)(stream + ZlibNative.AvailOut) = (uint)destination.Length;
+            rc = ZlibNative.deflate(stream, ZlibNative.Finish);
+            *(byte**)(stream + ZlibNative.NextIn) = null;
+            *(byte**)(stream + ZlibNative.NextOut) = null;
         }
-        output.GetBuffer().AsSpan(0, written).CopyTo(destination);
-        return written;
+        if (rc != ZlibNative.StreamEnd)
+        {
+            throw rc == 0 ? new ArgumentException("destination is smaller than MaxCompressedLength", nameof(destination)) : Failed("deflate", rc);
+        }
+        return (int)*(ulong*)(stream + ZlibNative.TotalOut);
     }
 
-    public override int Decompress(ReadOnlySpan<byte> source, Span<byte> destination)
+    public override unsafe int Decompress(ReadOnlySpan<byte> source, Span<byte> destination)
     {
-        var input = t_input is { } buffer && buffer.Length >= source.Length ? buffer : t_input = new byte[Math.Max(source.Length, 8192)];
-        source.CopyTo(input);
-        try
+        nuint length = (nuint)destination.Length;
+        int rc;
+        fixed (byte* src = source)
+        fixed (byte* dst = destination)
         {
-            using var zlib = new ZLibStream(new MemoryStream(input, 0, source.Length, writable: false), CompressionMode.Decompress);
-            var total = 0;
-            while (total < destination.Length)
-            {
-                var n = zlib.Read(destination[total..]);
-                if (n == 0)
-                {
-                    return total;
-                }
-                total += n;
-            }
-            // More output than the destination holds means the page is not what the descriptor claims.
-            Span<byte> probe = stackalloc byte[1];
-            return zlib.Read(probe) == 0 ? total : -1;
+            rc = ZlibNative.uncompress(dst, &length, src, (nuint)source.Length);
         }
-        catch (InvalidDataException)
+        return rc == 0 ? (int)length : -1;
+    }
+
+    private static CompressionException Failed(string call, int rc) =>
+        new("CompressionFailed", ErrorKind.InvalidResult, $"{call} in {ZlibNative.Library} failed with {rc}.", ZlibNative.Library);
+
+    /// <summary>A z_stream in native memory (zlib keeps a pointer back to it), freed when its thread's reference goes.</summary>
+    private sealed unsafe class DeflateState
+    {
+        public DeflateState()
         {
-            return -1;
+            Stream = (byte*)NativeMemory.AllocZeroed(ZlibNative.StreamSize);
+            var version = Marshal.PtrToStringUTF8(ZlibNative.zlibVersion()) ?? "1.2";
+            var rc = ZlibNative.deflateInit2_(Stream, ZlibNative.BestSpeed, ZlibNative.Deflated, ZlibNative.WindowBits, ZlibNative.MemLevel,
+                ZlibNative.DefaultStrategy, version, ZlibNative.StreamSize);
+            if (rc != 0)
+            {
+                NativeMemory.Free(Stream);
+                throw Failed("deflateInit2_", rc);
+            }
+        }
+
+        public byte* Stream { get; }
+
+        ~DeflateState()
+        {
+            ZlibNative.deflateEnd(Stream);
+            NativeMemory.Free(Stream);
         }
     }
 }

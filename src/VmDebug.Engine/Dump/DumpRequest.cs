@@ -9,4 +9,7 @@ public sealed record DumpRequest
     public required string Path { get; init; }
     public DumpFormat Format { get; init; } = DumpFormat.Elf;
     public bool Force { get; init; }
+
+    /// <summary>makedumpfile's dump level (0-31); set, VmDebug writes the kdump file itself from QEMU's ELF.</summary>
+    public int? DumpLevel { get; init; }
 }

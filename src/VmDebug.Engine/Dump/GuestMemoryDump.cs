@@ -32,6 +32,12 @@ public sealed class GuestMemoryDump
     public long? PhysBase { get; init; }
 
     public required IReadOnlyList<VmcoreRepair> Repairs { get; init; }
+
+    /// <summary>Pages by makedumpfile class at the dump level written (kdump files VmDebug wrote); null for files QEMU wrote as they are.</summary>
+    public GuestMemoryUsage? Pages { get; init; }
+
+    /// <summary>The makedumpfile dump level the file was written at (0 keeps every page).</summary>
+    public int DumpLevel => Pages?.DumpLevel ?? 0;
     public required IReadOnlyList<string> Warnings { get; init; }
 
     public override string ToString() =>

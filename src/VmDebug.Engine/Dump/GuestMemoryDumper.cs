@@ -19,6 +19,17 @@ public static class GuestMemoryDumper
                 "Give exactly one target: a QMP socket or a libvirt domain.", request.QmpSocket ?? request.Domain);
         }
 
+        if (FilteredGuestDump.Applies(request))
+        {
+            return await FilteredGuestDump.DumpAsync(request, progress, cancellationToken).ConfigureAwait(false);
+        }
+        if (request.DumpLevel is > 0 && request.Format == DumpFormat.Elf)
+        {
+            throw new VmDebugException("DumpLevelNeedsKdump", ErrorKind.InvalidArgument,
+                $"Dump level {request.DumpLevel} leaves pages out, which only kdump files can record; ELF keeps every page. Choose a Kdump* format or level 0.",
+                request.DumpLevel);
+        }
+
         var clock = Stopwatch.StartNew();
         using var output = DumpOutputFile.Prepare(request.Path, request.Force);
         try
@@ -46,7 +57,7 @@ public static class GuestMemoryDumper
             raw = output.ReserveTemporaryPath("raw");
             // libvirt would otherwise wait 30 s for the domain's job lock before refusing a second dump.
             using var guestLock = GuestDumpLock.Acquire($"libvirt:{request.ConnectionUri}#{request.Domain}");
-            await LibvirtDumpOperation.DumpAsync(request.ConnectionUri, request.Domain!, raw, ToLibvirt(request.Format), progress, cancellationToken)
+            await LibvirtDumpOperation.DumpAsync(request.ConnectionUri, request.Domain!, raw, DumpFormats.LibvirtFormatOf(request.Format), progress, cancellationToken)
                 .ConfigureAwait(false);
         }
 
@@ -82,21 +93,6 @@ public static class GuestMemoryDumper
         await QmpDumpSource.DumpAsync(client, format, raw, activity, progress, cancellationToken).ConfigureAwait(false);
         return raw.Name;
     }
-
-    private static LibvirtDumpFormat ToLibvirt(DumpFormat format) => format switch
-    {
-        DumpFormat.Elf => LibvirtDumpFormat.Raw,
-        DumpFormat.KdumpZlib => LibvirtDumpFormat.KdumpZlib,
-        DumpFormat.KdumpLzo => LibvirtDumpFormat.KdumpLzo,
-        DumpFormat.KdumpSnappy => LibvirtDumpFormat.KdumpSnappy,
-        DumpFormat.WinDmp => LibvirtDumpFormat.WinDmp,
-        DumpFormat.KdumpZstd => throw new VmDebugException("DumpFormatUnsupported", ErrorKind.InvalidArgument,
-            "libvirt and QEMU cannot write zstd dumps.", format)
-        {
-            Remedy = DumpFormats.ConvertRemedy(DumpFormat.KdumpZstd, DumpFormat.Elf, DumpFormat.KdumpZlib),
-        },
-        _ => throw new ArgumentOutOfRangeException(nameof(format), format, null),
-    };
 
     /// <summary>Describes the finished temporary <paramref name="written"/> under the name it is about to get.</summary>
     private static GuestMemoryDump Summarize(string written, string finalPath, DumpRequest request, IReadOnlyList<VmcoreRepair> repairs, Stopwatch clock)

@@ -9,9 +9,22 @@ namespace VmDebug.Engine.Dump;
 /// </summary>
 public static class VmcoreConverter
 {
-    public static async Task<GuestMemoryDump> ConvertAsync(string inputPath, string outputPath, DumpFormat format, bool force,
+    public static Task<GuestMemoryDump> ConvertAsync(string inputPath, string outputPath, DumpFormat format, bool force,
+        IProgress<OperationProgress> progress, CancellationToken cancellationToken) =>
+        ConvertAsync(inputPath, outputPath, format, force, 0, progress, cancellationToken);
+
+    /// <summary>Converts, leaving out the pages makedumpfile's <paramref name="dumpLevel"/> excludes (kdump formats only).</summary>
+    public static async Task<GuestMemoryDump> ConvertAsync(string inputPath, string outputPath, DumpFormat format, bool force, int dumpLevel,
         IProgress<OperationProgress> progress, CancellationToken cancellationToken)
     {
+        PageFilter.PageClassifier.ValidateLevel(dumpLevel);
+        var compression = DumpFormats.PageCompressionOf(format);
+        if (compression is null && dumpLevel != 0)
+        {
+            throw new VmDebugException("DumpLevelNeedsKdump", ErrorKind.InvalidArgument,
+                $"Dump level {dumpLevel} leaves pages out, which only kdump files can record; ELF keeps every page. Choose a Kdump* format or level 0.",
+                dumpLevel);
+        }
         var clock = Stopwatch.StartNew();
         var input = Path.GetFullPath(inputPath);
         using var output = DumpOutputFile.Prepare(outputPath, force);
@@ -23,15 +36,16 @@ public static class VmcoreConverter
 
         using var source = VmcoreFile.Open(input);
         string written;
+        GuestMemoryUsage? pages = null;
         VmcoreSummary summary;
         try
         {
             await using (var stream = output.CreateTemporary("converted"))
             {
                 written = stream.Name;
-                if (DumpFormats.PageCompressionOf(format) is { } compression)
+                if (compression is { } codec)
                 {
-                    await KdumpWriter.WriteAsync(source, stream, new KdumpWriteOptions { Compression = compression }, progress, cancellationToken)
+                    pages = await PageFilter.DumpLevelWriter.WriteAsync(source, stream, codec, dumpLevel, input, progress, cancellationToken)
                         .ConfigureAwait(false);
                 }
                 else
@@ -62,6 +76,7 @@ public static class VmcoreConverter
             KernelRelease = summary.OsRelease,
             PhysBase = summary.PhysBase,
             Repairs = [],
+            Pages = pages,
             Warnings = summary.HasVmcoreInfo ? [] : ["The source dump has no VMCOREINFO, so neither does the converted file; crash and makedumpfile need it."],
         };
     }

@@ -27,7 +27,7 @@ public sealed record GuestImage(string Directory, string Kernel, string Initrd, 
     }
 
     /// <summary>Runs scripts/build-guest.sh (cached, so fast when built) and loads what it printed.</summary>
-    public static GuestImage Build(string buildScript, bool debugSymbols, string? kernel = null)
+    public static GuestImage Build(string buildScript, bool debugSymbols, string? kernelSeries = null)
     {
         if (!File.Exists(buildScript))
         {
@@ -40,10 +40,10 @@ public sealed record GuestImage(string Directory, string Kernel, string Initrd, 
         {
             start.ArgumentList.Add("--debug-symbols");
         }
-        if (kernel is not null)
+        if (kernelSeries is not null)
         {
             start.ArgumentList.Add("--kernel");
-            start.ArgumentList.Add(kernel);
+            start.ArgumentList.Add(kernelSeries);
         }
 
         using var process = Process.Start(start)!;

@@ -9,12 +9,16 @@ internal static class KdumpLayout
     public static ReadOnlySpan<byte> Signature => "KDUMP   "u8;
     public const int HeaderVersion = 6;
     public const int DiskDumpHeaderSize = 464;
+    public const int Version = 8;
     public const int UtsFieldSize = 65;
     public const int UtsSysname = 12;
     public const int UtsNodename = UtsSysname + UtsFieldSize;
     public const int UtsRelease = UtsNodename + UtsFieldSize;
     public const int UtsVersion = UtsRelease + UtsFieldSize;
     public const int UtsMachine = UtsVersion + UtsFieldSize;
+    // struct timeval, after utsname and alignment.
+    public const int TimestampSeconds = 408;
+    public const int TimestampMicroseconds = 416;
     public const int Status = 424;
     public const int BlockSize = 428;
     public const int SubHeaderBlocks = 432;
@@ -44,12 +48,11 @@ internal static class KdumpLayout
     public const int SubHeaderSize = 104;
 
     public const int PageDescSize = 24;
+    public const int DescOffset = 0;
+    public const int DescSize = 8;
+    public const int DescFlags = 12;
+    public const int DescPageFlags = 16;
 
-    // page_desc.flags
-    public const uint FlagZlib = 0x1;
-    public const uint FlagLzo = 0x2;
-    public const uint FlagSnappy = 0x4;
+    // page_desc.flags besides the codec bits of DumpFormats.
     public const uint FlagIncomplete = 0x8;
-    public const uint FlagZstd = 0x20;
-    public const uint CompressionFlags = FlagZlib | FlagLzo | FlagSnappy | FlagZstd;
 }

@@ -1,8 +1,7 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using System.Numerics;
-using System.Text;
 using VmDebug.Engine.Compression;
+using VmDebug.Engine.Dump;
 
 namespace VmDebug.Engine.Vmcore;
 
@@ -28,24 +27,24 @@ public sealed class KdumpReader : VmcoreReader
         : base(bytes, format)
     {
         var path = bytes.Path;
-        var header = bytes.ReadBytes(0, KdumpLayout.DiskDumpHeaderSize, "kdump header");
-        if (!header.AsSpan().StartsWith(KdumpLayout.Signature))
+        var headerBytes = bytes.ReadBytes(0, KdumpLayout.DiskDumpHeaderSize, "kdump header");
+        if (!DiskDumpHeader.HasSignature(headerBytes))
         {
             throw new VmcoreFormatException(path, 0, "no KDUMP signature");
         }
-        var h = header.AsSpan();
-        HeaderVersion = BinaryPrimitives.ReadInt32LittleEndian(h[8..]);
-        var blockSize = BinaryPrimitives.ReadInt32LittleEndian(h[KdumpLayout.BlockSize..]);
+        var header = DiskDumpHeader.Read(headerBytes);
+        HeaderVersion = header.HeaderVersion;
+        var blockSize = header.BlockSize;
         if (blockSize < 512 || blockSize > 1 << 20 || !int.IsPow2(blockSize))
         {
             throw new VmcoreFormatException(path, KdumpLayout.BlockSize, $"block size {blockSize} is not a power of two between 512 and 1 MiB");
         }
         PageSize = blockSize;
-        var subHeaderBlocks = BinaryPrimitives.ReadInt32LittleEndian(h[KdumpLayout.SubHeaderBlocks..]);
-        var bitmapBlocks = BinaryPrimitives.ReadInt32LittleEndian(h[KdumpLayout.BitmapBlocks..]);
+        var subHeaderBlocks = header.SubHeaderBlocks;
+        var bitmapBlocks = header.BitmapBlocks;
         if (HeaderVersion < 1 || HeaderVersion > 255)
         {
-            throw new VmcoreFormatException(path, 8, $"header version {HeaderVersion} is not a kdump header version");
+            throw new VmcoreFormatException(path, KdumpLayout.Version, $"header version {HeaderVersion} is not a kdump header version");
         }
         if (subHeaderBlocks < 0 || bitmapBlocks <= 0 || bitmapBlocks % 2 != 0
             || (1L + subHeaderBlocks + bitmapBlocks) * blockSize > bytes.Length)
@@ -53,24 +52,19 @@ public sealed class KdumpReader : VmcoreReader
             throw new VmcoreFormatException(path, KdumpLayout.SubHeaderBlocks,
                 $"{subHeaderBlocks} sub-header blocks and {bitmapBlocks} bitmap blocks of {blockSize} bytes do not fit in the file");
         }
-        var utsname = new string[6];
-        for (var i = 0; i < utsname.Length; i++)
-        {
-            utsname[i] = ReadCString(h.Slice(KdumpLayout.UtsSysname + i * KdumpLayout.UtsFieldSize, KdumpLayout.UtsFieldSize));
-        }
-        Utsname = utsname;
-        NrCpus = BinaryPrimitives.ReadInt32LittleEndian(h[KdumpLayout.NrCpus..]);
+        Utsname = header.Utsname;
+        NrCpus = header.NrCpus;
 
-        ulong maxMapnr = BinaryPrimitives.ReadUInt32LittleEndian(h[KdumpLayout.MaxMapnr32..]);
+        ulong maxMapnr = header.MaxMapnr32;
         _notes = new List<ElfNote>();
         if (subHeaderBlocks > 0)
         {
-            var sub = bytes.ReadBytes(blockSize, KdumpLayout.SubHeaderSize, "kdump sub-header").AsSpan();
-            HeaderPhysBase = BinaryPrimitives.ReadInt64LittleEndian(sub);
-            DumpLevel = BinaryPrimitives.ReadInt32LittleEndian(sub[KdumpLayout.SubDumpLevel..]);
+            var sub = KdumpSubHeader.Read(bytes.ReadBytes(blockSize, KdumpLayout.SubHeaderSize, "kdump sub-header"));
+            HeaderPhysBase = sub.PhysBase;
+            DumpLevel = sub.DumpLevel;
             if (HeaderVersion >= 6)
             {
-                maxMapnr = BinaryPrimitives.ReadUInt64LittleEndian(sub[KdumpLayout.SubMaxMapnr64..]);
+                maxMapnr = sub.MaxMapnr64;
             }
             if (HeaderVersion >= 4)
             {
@@ -149,14 +143,12 @@ public sealed class KdumpReader : VmcoreReader
         var descOffset = _descriptorsOffset + Rank(pfn) * KdumpLayout.PageDescSize;
         Span<byte> desc = stackalloc byte[KdumpLayout.PageDescSize];
         Bytes.ReadExactly(descOffset, desc, $"page descriptor of PFN {pfn}");
-        var offset = BinaryPrimitives.ReadInt64LittleEndian(desc);
-        var size = BinaryPrimitives.ReadUInt32LittleEndian(desc[8..]);
-        var flags = BinaryPrimitives.ReadUInt32LittleEndian(desc[12..]);
+        var (offset, size, flags, _) = PageDescriptor.Read(desc);
         if (size == 0 || size > (uint)PageSize || offset < 0 || offset > Bytes.Length - size)
         {
             throw new VmcoreFormatException(Path, descOffset, $"page descriptor of PFN {pfn} gives {size} bytes at offset {offset}, outside the file or larger than a page");
         }
-        var compression = flags & KdumpLayout.CompressionFlags;
+        var compression = flags & DumpFormats.CompressionPageFlags;
         if (compression == 0)
         {
             if (size != PageSize)
@@ -166,14 +158,8 @@ public sealed class KdumpReader : VmcoreReader
             Bytes.ReadExactly(offset, page, $"page of PFN {pfn}");
             return true;
         }
-        var kind = compression switch
-        {
-            KdumpLayout.FlagZlib => PageCompression.Zlib,
-            KdumpLayout.FlagLzo => PageCompression.Lzo,
-            KdumpLayout.FlagSnappy => PageCompression.Snappy,
-            KdumpLayout.FlagZstd => PageCompression.Zstd,
-            _ => throw new VmcoreFormatException(Path, descOffset, $"page descriptor of PFN {pfn} has conflicting compression flags 0x{flags:x}"),
-        };
+        var kind = DumpFormats.CompressionOfPageFlag(compression)
+            ?? throw new VmcoreFormatException(Path, descOffset, $"page descriptor of PFN {pfn} has conflicting compression flags 0x{flags:x}");
         var codec = PageCodec.Get(kind);
         var compressed = ArrayPool<byte>.Shared.Rent((int)size);
         try
@@ -206,18 +192,18 @@ public sealed class KdumpReader : VmcoreReader
         return rank + BitOperations.PopCount(_dumpable[word] & ((1UL << (int)(pfn % 64)) - 1));
     }
 
-    private void ReadNotes(ReadOnlySpan<byte> sub, int blockSize)
+    private void ReadNotes(KdumpSubHeader sub, int blockSize)
     {
         var path = Bytes.Path;
-        var noteOffset = BinaryPrimitives.ReadInt64LittleEndian(sub[KdumpLayout.SubOffsetNote..]);
-        var noteSize = BinaryPrimitives.ReadInt64LittleEndian(sub[KdumpLayout.SubSizeNote..]);
+        var noteOffset = sub.OffsetNote;
+        var noteSize = sub.SizeNote;
         if (noteSize > 0)
         {
             CheckRegion(noteOffset, noteSize, ElfNotes.MaxNoteBytes, "notes", blockSize + KdumpLayout.SubOffsetNote);
             _notes.AddRange(ElfNotes.Parse(Bytes.ReadBytes(noteOffset, (int)noteSize, "notes"), path, noteOffset));
         }
-        var infoOffset = BinaryPrimitives.ReadInt64LittleEndian(sub[KdumpLayout.SubOffsetVmcoreinfo..]);
-        var infoSize = BinaryPrimitives.ReadInt64LittleEndian(sub[KdumpLayout.SubSizeVmcoreinfo..]);
+        var infoOffset = sub.OffsetVmcoreinfo;
+        var infoSize = sub.SizeVmcoreinfo;
         if (infoSize > 0 && !_notes.Any(n => n.Name == VmcoreInfo.NoteName))
         {
             // makedumpfile stores VMCOREINFO text apart from the notes; present it as the note it came from.
@@ -288,11 +274,5 @@ public sealed class KdumpReader : VmcoreReader
             value = set ? bitmap[word] : ~bitmap[word];
         }
         return Math.Min(bits, (ulong)word * 64 + (ulong)BitOperations.TrailingZeroCount(value));
-    }
-
-    private static string ReadCString(ReadOnlySpan<byte> field)
-    {
-        var nul = field.IndexOf((byte)0);
-        return Encoding.ASCII.GetString(nul >= 0 ? field[..nul] : field);
     }
 }

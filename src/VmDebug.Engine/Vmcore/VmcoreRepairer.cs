@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Text;
 
 namespace VmDebug.Engine.Vmcore;
 
@@ -131,11 +130,10 @@ public static class VmcoreRepairer
         }
         if (repairs.Any(r => r.Code == UtsReleaseFilled) && info?.OsRelease is { } release)
         {
-            var field = new byte[KdumpLayout.UtsFieldSize];
-            var encoded = Encoding.ASCII.GetBytes(release);
-            encoded.AsSpan(0, Math.Min(encoded.Length, field.Length - 1)).CopyTo(field);
+            var header = new byte[KdumpLayout.DiskDumpHeaderSize];
+            DiskDumpHeader.WriteUtsField(header, KdumpLayout.UtsRelease, release);
             output.Seek(KdumpLayout.UtsRelease, SeekOrigin.Begin);
-            await output.WriteAsync(field, cancellationToken).ConfigureAwait(false);
+            await output.WriteAsync(header.AsMemory(KdumpLayout.UtsRelease, KdumpLayout.UtsFieldSize), cancellationToken).ConfigureAwait(false);
         }
     }
 

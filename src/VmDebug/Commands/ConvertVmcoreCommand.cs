@@ -32,6 +32,11 @@ public sealed class ConvertVmcoreCommand : VmDebugCmdlet
     [ValidateSet(nameof(DumpFormat.Elf), nameof(DumpFormat.KdumpZlib), nameof(DumpFormat.KdumpLzo), nameof(DumpFormat.KdumpSnappy), nameof(DumpFormat.KdumpZstd))]
     public DumpFormat Format { get; set; } = DumpFormat.KdumpZlib;
 
+    /// <summary>makedumpfile's dump level: 1 zero, 2 cache without private, 4 all cache, 8 user data, 16 free.</summary>
+    [Parameter]
+    [ValidateRange(0, 31)]
+    public int DumpLevel { get; set; }
+
     [Parameter]
     public SwitchParameter Force { get; set; }
 
@@ -47,7 +52,7 @@ public sealed class ConvertVmcoreCommand : VmDebugCmdlet
                 continue;
             }
 
-            if (TryRunEngine(ct => VmcoreConverter.ConvertAsync(input, output, Format, Force, CreateProgress(), ct), out var converted, input))
+            if (TryRunEngine(ct => VmcoreConverter.ConvertAsync(input, output, Format, Force, DumpLevel, CreateProgress(), ct), out var converted, input))
             {
                 foreach (var warning in converted.Warnings)
                 {

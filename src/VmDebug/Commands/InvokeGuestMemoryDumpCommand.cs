@@ -59,6 +59,14 @@ public sealed class InvokeGuestMemoryDumpCommand : VmDebugCmdlet
     [Parameter]
     public DumpFormat Format { get; set; } = DumpFormat.Elf;
 
+    /// <summary>makedumpfile's dump level; VmDebug then writes the kdump file itself.</summary>
+    [Parameter(ParameterSetName = QmpPath)]
+    [Parameter(ParameterSetName = QmpLiteralPath)]
+    [Parameter(ParameterSetName = DomainPath)]
+    [Parameter(ParameterSetName = DomainLiteralPath)]
+    [ValidateRange(0, 31)]
+    public int DumpLevel { get; set; }
+
     [Parameter]
     public SwitchParameter Force { get; set; }
 
@@ -80,6 +88,7 @@ public sealed class InvokeGuestMemoryDumpCommand : VmDebugCmdlet
             Path = path,
             Format = Format,
             Force = Force,
+            DumpLevel = MyInvocation.BoundParameters.ContainsKey(nameof(DumpLevel)) ? DumpLevel : null,
         };
         var target = request.QmpSocket ?? request.Domain!;
         if (!ShouldProcess(target, $"Dump guest memory ({Format}) to '{path}', pausing the guest while QEMU writes it"))

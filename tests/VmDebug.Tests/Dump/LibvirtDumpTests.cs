@@ -61,6 +61,18 @@ public sealed class LibvirtDumpTests(LibvirtDaemonFixture daemon)
                 new CallbackProgress<OperationProgress>(_ => { }), ct));
             Assert.Contains("kdump-lzo", error.Message);
             Assert.Empty(Directory.GetFileSystemEntries(unsupported.Path));
+
+            // With a dump level libvirt writes the raw ELF and VmDebug the LZO file, which this QEMU cannot write.
+            using var filteredDirectory = new TempDirectory();
+            var filteredPath = filteredDirectory.File("vmcore.lzo");
+            var filtered = await GuestMemoryDumper.DumpAsync(
+                new DumpRequest { Domain = name, ConnectionUri = daemon.Uri, Path = filteredPath, Format = DumpFormat.KdumpLzo, DumpLevel = 31 },
+                new CallbackProgress<OperationProgress>(_ => { }), ct);
+            Assert.Equal(DumpSource.Libvirt, filtered.Source);
+            Assert.True(filtered.Pages!.Kept < filtered.Pages.Total / 4, filtered.Pages.ToString());
+            QmpDumpTests.AssertPrivateFile(filteredPath);
+            Assert.Single(Directory.GetFileSystemEntries(filteredDirectory.Path));
+            Assert.Contains("Kernel panic - not syncing", await PeerTools.MakedumpfileDmesgAsync(filteredPath));
         }
         finally
         {

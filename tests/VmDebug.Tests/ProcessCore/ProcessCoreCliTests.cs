@@ -31,7 +31,7 @@ public sealed class ProcessCoreCliTests
 
         var dump = await Support.Cli.RunAsync("dump", "--core-file", core, "--output", scratch.File("vmcore"), "--guest-memory-layout", "pc",
             "--format", "kdump-zlib", "--json");
-        Assert.Equal(0, dump.ExitCode);
+        Assert.True(dump.ExitCode == 0, dump.Stderr + dump.Stdout);
         var result = JsonNode.Parse(dump.Stdout)!;
         Assert.Equal("QemuProcessCore", (string?)result["source"]);
         Assert.Equal("KdumpZlib", (string?)result["format"]);

@@ -22,7 +22,11 @@ public static class TestEnvironment
     private static readonly Lazy<GuestImage> LazyGuest = new(() => BuildGuest(debugSymbols: false));
     private static readonly Lazy<GuestImage> LazyGuestWithSymbols = new(() => BuildGuest(debugSymbols: true));
     private static readonly Lazy<GuestImage> LazyGuest612WithSymbols = new(() =>
-        GuestImage.Build(Path.Combine(RepoRoot, "scripts", "build-guest.sh"), debugSymbols: true, kernel: "6.12"));
+        GuestImage.Build(Path.Combine(RepoRoot, "scripts", "build-guest.sh"), debugSymbols: true, kernelSeries: "6.12"));
+    }
+
+    /// <summary>The test guest on Debian's 6.12 cloud kernel, with its -dbg vmlinux.</summary>
+    public static GuestImage Guest612WithDebugSymbols => GuestWithDebugSymbolsFor("6.12");
 
     public static string RepoRoot => LazyRepoRoot.Value;
 
@@ -72,15 +76,15 @@ public static class TestEnvironment
         }
     }
 
-    /// <summary>The test guest on Debian's 6.12 cloud kernel, with its -dbg vmlinux.</summary>
-    public static GuestImage Guest612WithDebugSymbols
+    /// <summary>The test guest on a kernel series (6.1, the default, or 6.12), with its -dbg vmlinux.</summary>
+    public static GuestImage GuestWithDebugSymbolsFor(string kernelSeries)
     {
-        get
-        {
-            RequireTool(QemuGuest.QemuBinary, "qemu-system-x86");
-            return LazyGuest612WithSymbols.Value;
-        }
+        RequireTool(QemuGuest.QemuBinary, "qemu-system-x86");
+        return kernelSeries == "6.12" ? LazyGuest612WithSymbols.Value : LazyGuestWithSymbols.Value;
     }
+
+    /// <summary>The test guest on Debian's 6.12 cloud kernel, with its -dbg vmlinux.</summary>
+    public static GuestImage Guest612WithDebugSymbols => GuestWithDebugSymbolsFor("6.12");
 
     private static GuestImage BuildGuest(bool debugSymbols) =>
         GuestImage.Build(Path.Combine(RepoRoot, "scripts", "build-guest.sh"), debugSymbols);

@@ -49,6 +49,50 @@ public sealed class WriterRoundTripTests : IDisposable
     }
 
     [Fact]
+    public async Task ExcludedPagesLeaveNoReservedRoomWhetherTheGapIsCollapsedOrCopied()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var source = new SyntheticSource(SyntheticSource.SmallRanges, SyntheticSource.PlausibleVmcoreInfo);
+        var excluded = new PfnBitmap(source.Ranges[^1].End / SyntheticSource.Page);
+        excluded.SetRange(0x100, 0x80);
+        var options = new KdumpWriteOptions { Compression = PageCompression.Lzo, ZeroPages = ZeroPagePolicy.Exclude, ExcludedPages = excluded, DumpLevel = 31 };
+        var onDisk = Path.Combine(_dir, "collapsed.kdump");
+        await using (var file = File.Create(onDisk))
+        {
+            await KdumpWriter.WriteAsync(source, file, options, cancellationToken: ct);
+        }
+        using var memory = new MemoryStream(); // no fallocate: the data is copied down instead
+        await KdumpWriter.WriteAsync(source, memory, options, cancellationToken: ct);
+        var copied = Path.Combine(_dir, "copied.kdump");
+        await File.WriteAllBytesAsync(copied, memory.ToArray(), ct);
+
+        foreach (var path in new[] { onDisk, copied })
+        {
+            using var reader = Assert.IsType<KdumpReader>(VmcoreFile.Open(path));
+            var kept = source.PresentPfns.Where(p => !excluded[p] && source.Expected(p).AsSpan().ContainsAnyExcept((byte)0)).ToList();
+            Assert.Equal(kept.Count, reader.DumpedPageCount);
+            Assert.Equal(31, reader.DumpLevel);
+            var page = new byte[SyntheticSource.Page];
+            foreach (var pfn in source.PresentPfns)
+            {
+                Assert.Equal(kept.Contains(pfn), reader.ReadPage(pfn, page));
+                Assert.True(!kept.Contains(pfn) || page.AsSpan().SequenceEqual(source.Expected(pfn)), $"page {pfn} of {Path.GetFileName(path)}");
+            }
+            // Data starts at the first block after the last descriptor: no room is left for the pages dropped.
+            var bytes = await File.ReadAllBytesAsync(path, ct);
+            var header = DiskDumpHeader.Read(bytes);
+            var descriptors = (1L + header.SubHeaderBlocks + header.BitmapBlocks) * header.BlockSize;
+            var first = PageDescriptor.Read(bytes.AsSpan((int)descriptors));
+            Assert.Equal(ElfVmcoreWriter.AlignUp(descriptors + kept.Count * KdumpLayout.PageDescSize, header.BlockSize), first.Offset);
+        }
+        var collapsedBytes = await File.ReadAllBytesAsync(onDisk, ct);
+        var copiedBytes = await File.ReadAllBytesAsync(copied, ct);
+        collapsedBytes.AsSpan(KdumpLayout.TimestampSeconds, 16).Clear();
+        copiedBytes.AsSpan(KdumpLayout.TimestampSeconds, 16).Clear();
+        Assert.Equal(collapsedBytes, copiedBytes);
+    }
+
+    [Fact]
     public async Task CompressionShrinksTheFileAndIncompressiblePagesAreStoredRaw()
     {
         using var source = new SyntheticSource([new PhysicalRange(0, 4 << 20)], null);

@@ -1,0 +1,19 @@
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+
+namespace VmDebug.Engine.Interop;
+
+/// <summary>fallocate(2) range operations the BCL does not offer.</summary>
+internal static partial class FileRanges
+{
+    private const int CollapseRange = 0x08; // FALLOC_FL_COLLAPSE_RANGE
+
+    [LibraryImport("libc", EntryPoint = "fallocate", SetLastError = true)]
+    private static partial int Fallocate(SafeFileHandle fd, int mode, long offset, long length);
+
+    /// <summary>
+    /// Removes <paramref name="length"/> bytes at <paramref name="offset"/>, moving the rest of the file down without
+    /// copying. False where the file system cannot (tmpfs, unaligned ranges); the file is then unchanged.
+    /// </summary>
+    public static bool TryCollapse(SafeFileHandle file, long offset, long length) => Fallocate(file, CollapseRange, offset, length) == 0;
+}

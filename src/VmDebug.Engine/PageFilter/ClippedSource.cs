@@ -1,0 +1,42 @@
+using VmDebug.Engine.Vmcore;
+
+namespace VmDebug.Engine.PageFilter;
+
+/// <summary>A source seen only below a guest-physical address: what a dump level writes when the kernel's memory map ends earlier.</summary>
+internal sealed class ClippedSource : IGuestMemorySource, IKnownZeroPages
+{
+    private readonly IGuestMemorySource _inner;
+    private readonly ulong _endPfn;
+
+    public ClippedSource(IGuestMemorySource inner, ulong endPfn)
+    {
+        _inner = inner;
+        _endPfn = endPfn;
+        var end = endPfn * (ulong)inner.PageSize;
+        Ranges = inner.Ranges.Where(r => r.Start < end).Select(r => r.End <= end ? r : new PhysicalRange(r.Start, end - r.Start)).ToArray();
+    }
+
+    public int PageSize => _inner.PageSize;
+
+    public IReadOnlyList<PhysicalRange> Ranges { get; }
+
+    public IReadOnlyList<ElfNote> Notes => _inner.Notes;
+
+    public bool ReadPage(ulong pfn, Span<byte> page)
+    {
+        if (pfn >= _endPfn)
+        {
+            page[..PageSize].Clear();
+            return false;
+        }
+        return _inner.ReadPage(pfn, page);
+    }
+
+    public int KnownZeroPages(ulong pfn, int maxPages) =>
+        _inner is IKnownZeroPages zeros && pfn < _endPfn ? zeros.KnownZeroPages(pfn, (int)Math.Min((ulong)maxPages, _endPfn - pfn)) : 0;
+
+    // The inner source belongs to the caller.
+    public void Dispose()
+    {
+    }
+}

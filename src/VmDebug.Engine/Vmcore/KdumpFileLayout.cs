@@ -1,0 +1,66 @@
+using System.Text;
+
+namespace VmDebug.Engine.Vmcore;
+
+/// <summary>
+/// Where everything goes in a seekable kdump file, decided before any page is read: header block, sub-header with
+/// notes and VMCOREINFO, the two bitmaps, room for one descriptor per present page (plus the shared zero page),
+/// then page data.
+/// </summary>
+internal sealed class KdumpFileLayout
+{
+    private KdumpFileLayout(int pageSize, ulong maxMapnr, byte[] notes, byte[] vmcoreinfo, byte[] present, long presentPages)
+    {
+        PageSize = pageSize;
+        MaxMapnr = maxMapnr;
+        Notes = notes;
+        VmcoreInfo = vmcoreinfo;
+        Present = present;
+        PresentPages = presentPages;
+        BitmapBytes = present.Length;
+        SubHeaderBlocks = (int)(ElfVmcoreWriter.AlignUp(KdumpLayout.SubHeaderSize + notes.Length + vmcoreinfo.Length, pageSize) / pageSize);
+        BitmapOffset = (1L + SubHeaderBlocks) * pageSize;
+        DescriptorsOffset = BitmapOffset + 2L * BitmapBytes;
+        DataOffset = ElfVmcoreWriter.AlignUp(DescriptorsOffset + (presentPages + 1) * KdumpLayout.PageDescSize, pageSize);
+    }
+
+    public int PageSize { get; }
+    public ulong MaxMapnr { get; }
+    public byte[] Notes { get; }
+    public byte[] VmcoreInfo { get; }
+
+    /// <summary>The first bitmap: pages that exist in the guest.</summary>
+    public byte[] Present { get; }
+
+    public long PresentPages { get; }
+    public int BitmapBytes { get; }
+    public int SubHeaderBlocks { get; }
+    public long NoteOffset => PageSize + KdumpLayout.SubHeaderSize;
+    public long VmcoreInfoOffset => NoteOffset + Notes.Length;
+    public long BitmapOffset { get; }
+    public long DescriptorsOffset { get; }
+    public long DataOffset { get; }
+    public int BitmapBlocks => 2 * BitmapBytes / PageSize;
+
+    public static KdumpFileLayout Plan(int pageSize, IReadOnlyList<PhysicalRange> ranges, IReadOnlyList<ElfNote> notes, VmcoreInfo? info)
+    {
+        var maxMapnr = ranges.Count == 0 ? 1 : (ranges[^1].End + (ulong)pageSize - 1) / (ulong)pageSize;
+        var bitmapBytes = ElfVmcoreWriter.AlignUp((long)((maxMapnr + 7) / 8), pageSize);
+        if (bitmapBytes > int.MaxValue / 2)
+        {
+            throw new ArgumentException($"a guest of {maxMapnr} pages needs bitmaps larger than VmDebug writes", nameof(ranges));
+        }
+        var present = new byte[bitmapBytes];
+        long presentPages = 0;
+        foreach (var range in ranges)
+        {
+            for (var pfn = range.Start / (ulong)pageSize; pfn * (ulong)pageSize < range.End; pfn++)
+            {
+                present[pfn / 8] |= (byte)(1 << (int)(pfn % 8));
+                presentPages++;
+            }
+        }
+        var vmcoreinfo = info is null ? [] : Encoding.UTF8.GetBytes(info.Text);
+        return new KdumpFileLayout(pageSize, maxMapnr, ElfNotes.Serialize(notes), vmcoreinfo, present, presentPages);
+    }
+}
