@@ -23,10 +23,6 @@ public static class TestEnvironment
     private static readonly Lazy<GuestImage> LazyGuestWithSymbols = new(() => BuildGuest(debugSymbols: true));
     private static readonly Lazy<GuestImage> LazyGuest612WithSymbols = new(() =>
         GuestImage.Build(Path.Combine(RepoRoot, "scripts", "build-guest.sh"), debugSymbols: true, kernelSeries: "6.12"));
-    }
-
-    /// <summary>The test guest on Debian's 6.12 cloud kernel, with its -dbg vmlinux.</summary>
-    public static GuestImage Guest612WithDebugSymbols => GuestWithDebugSymbolsFor("6.12");
 
     public static string RepoRoot => LazyRepoRoot.Value;
 
