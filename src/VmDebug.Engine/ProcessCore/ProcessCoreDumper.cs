@@ -8,7 +8,7 @@ namespace VmDebug.Engine.ProcessCore;
 /// <summary>What to extract from a QEMU process core, to where, in which format.</summary>
 public sealed record ProcessCoreDumpRequest
 {
-    /// <summary>The QEMU process core (ELF, uncompressed).</summary>
+    /// <summary>The QEMU process core: ELF, or compressed whole with zstd, lz4 (frame format) or xz as systemd-coredump stores it.</summary>
     public required string CoreFile { get; init; }
 
     /// <summary>The vmcore to create.</summary>
@@ -42,7 +42,7 @@ public static class ProcessCoreDumper
         var activity = $"Extracting guest memory from {corePath}";
         progress.Report(new OperationProgress(activity, "Reading the process core"));
 
-        using var core = ProcessCoreFile.Open(corePath);
+        using var core = ProcessCoreFile.Open(corePath, cancellationToken);
         core.RequireComplete();
         var analysis = QemuCoreAnalysis.Analyze(core, request.GuestMemoryLayout);
         if (!analysis.IncludesGuestRam)
@@ -56,12 +56,17 @@ public static class ProcessCoreDumper
         }
 
         var ram = analysis.RamSegment;
+        var warnings = new List<string>();
+        var devices = DeviceMemoryLocator.Locate(core, core.File.Captured, analysis.CommandLine, ram, analysis.Layout, warnings, cancellationToken);
         var extents = core.File.DataExtents(ram.FileOffset, ram.FileOffset + (long)ram.FileSize, cancellationToken);
-        using var memory = new ProcessCoreGuestMemory(core.File, ram, analysis.Layout, extents);
+        using var memory = new ProcessCoreGuestMemory(core.File, ram, analysis.Layout, extents, devices);
         progress.Report(new OperationProgress(activity, "Looking for the guest's VMCOREINFO"));
         var rejected = new List<string>();
-        var vmcoreinfo = VmcoreInfoLocator.Find(memory, core.File, rejected, cancellationToken);
-        var warnings = new List<string>();
+        // A compressed core is searched in the pages its first pass kept, so the search costs no pass of its own.
+        var captured = core.File.Captured;
+        using var probe = ReferenceEquals(captured, core.File) ? null
+            : new ProcessCoreGuestMemory(captured, ram, analysis.Layout, captured.DataExtents(ram.FileOffset, ram.FileOffset + (long)ram.FileSize, cancellationToken));
+        var vmcoreinfo = VmcoreInfoLocator.Find(probe ?? memory, captured, rejected, cancellationToken);
         if (vmcoreinfo is null)
         {
             warnings.Add("No valid VMCOREINFO note was found in guest RAM, so crash and makedumpfile cannot find the kernel's symbols in this dump. "

@@ -10,7 +10,6 @@ public sealed class ProcessCoreException : VmDebugException
     public const string MachineUnknown = "ProcessCoreMachineUnknown";
     public const string LayoutAmbiguous = "ProcessCoreLayoutAmbiguous";
     public const string LayoutInvalid = "ProcessCoreLayoutInvalid";
-    public const string Compressed = "ProcessCoreCompressed";
     public const string CommandLineUnreadable = "ProcessCoreCommandLineUnreadable";
 
     public ProcessCoreException(string errorId, ErrorKind kind, string path, string message, Exception? inner = null)

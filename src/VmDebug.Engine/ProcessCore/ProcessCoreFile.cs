@@ -61,9 +61,9 @@ internal sealed class ProcessCoreFile : IDisposable
     /// <summary>Bytes the PT_LOADs say the file holds; a shorter file is truncated.</summary>
     public long ExpectedLength { get; private set; }
 
-    public static ProcessCoreFile Open(string path)
+    public static ProcessCoreFile Open(string path, CancellationToken cancellationToken = default)
     {
-        var file = new SparseFile(path);
+        var file = SparseFile.Open(path, cancellationToken);
         try
         {
             var core = Parse(file);
@@ -82,12 +82,6 @@ internal sealed class ProcessCoreFile : IDisposable
         Span<byte> head = stackalloc byte[64];
         var n = file.Read(0, head);
         head = head[..n];
-        if (head.StartsWith((ReadOnlySpan<byte>)[0x28, 0xb5, 0x2f, 0xfd]) || head.StartsWith((ReadOnlySpan<byte>)[0xfd, (byte)'7', (byte)'z', (byte)'X', (byte)'Z', 0])
-            || head.StartsWith((ReadOnlySpan<byte>)[0x04, 0x22, 0x4d, 0x18]))
-        {
-            throw new ProcessCoreException(ProcessCoreException.Compressed, ErrorKind.InvalidData, path,
-                "the core is compressed (zstd, xz or lz4, as systemd-coredump stores them). Extract it first: coredumpctl dump PID --output FILE.");
-        }
         if (!ElfLayout.HasSignature(head))
         {
             throw new ProcessCoreException(ProcessCoreException.NotACore, ErrorKind.InvalidData, path,
