@@ -1,16 +1,9 @@
 using System.Buffers.Binary;
 using K4os.Compression.LZ4.Streams;
 using VmDebug.Engine.Compression;
+using CoreFileCompression = VmDebug.CoreFileCompression;
 
 namespace VmDebug.Engine.ProcessCore;
-
-/// <summary>How a core file is compressed, told by its magic bytes (systemd-coredump picks .zst, .lz4 or .xz).</summary>
-internal enum CoreCompression
-{
-    Zstd,
-    Lz4,
-    Xz,
-}
 
 /// <summary>
 /// A process core compressed as a whole (systemd-coredump's .zst/.lz4/.xz), read without ever decompressing it to
@@ -38,7 +31,7 @@ internal sealed class CompressedCoreFile : SparseFile
     // struct new_utsname starts with sysname[65] = "Linux" and NULs (include/uapi/linux/utsname.h).
     private static readonly byte[] s_utsSysname = [.. "Linux"u8, .. new byte[60]];
 
-    private readonly CoreCompression _format;
+    private readonly CoreFileCompression _format;
     private readonly Dictionary<long, byte[]> _pages = [];
     private readonly List<long> _pageOrder = []; // captured page numbers, ascending
     private readonly List<FileExtent> _complete = []; // ranges whose every non-zero page is captured
@@ -52,14 +45,14 @@ internal sealed class CompressedCoreFile : SparseFile
     private Stream? _stream;
     private long _nextBlock;
 
-    private CompressedCoreFile(string path, CoreCompression format) : base(path)
+    private CompressedCoreFile(string path, CoreFileCompression format) : base(path)
     {
         _format = format;
         _captured = new CapturedView(this);
         Array.Fill(_ringBlock, -1);
     }
 
-    public CoreCompression Format => _format;
+    public CoreFileCompression Format => _format;
 
     public override long Length => _length;
 
@@ -68,22 +61,35 @@ internal sealed class CompressedCoreFile : SparseFile
 
     public override SparseFile Captured => _captured;
 
-    public static CoreCompression? FormatOf(ReadOnlySpan<byte> head)
+    public static CoreFileCompression? FormatOf(ReadOnlySpan<byte> head)
     {
         if (head.StartsWith((ReadOnlySpan<byte>)[0x28, 0xb5, 0x2f, 0xfd]))
         {
-            return CoreCompression.Zstd;
+            return CoreFileCompression.Zstd;
         }
         if (head.StartsWith((ReadOnlySpan<byte>)[0x04, 0x22, 0x4d, 0x18]))
         {
-            return CoreCompression.Lz4;
+            return CoreFileCompression.Lz4;
         }
-        return head.StartsWith((ReadOnlySpan<byte>)[0xfd, (byte)'7', (byte)'z', (byte)'X', (byte)'Z', 0]) ? CoreCompression.Xz : null;
+        return head.StartsWith((ReadOnlySpan<byte>)[0xfd, (byte)'7', (byte)'z', (byte)'X', (byte)'Z', 0]) ? CoreFileCompression.Xz : null;
     }
 
-    public static CompressedCoreFile Open(string path, CoreCompression format, CancellationToken cancellationToken)
+    /// <summary>
+    /// True when only the headers and notes were read (<see cref="OpenHeaders"/>): enough to list the core, not to
+    /// extract it; <see cref="Length"/> is then the length read so far.
+    /// </summary>
+    public bool HeadersOnly { get; private set; }
+
+    public static CompressedCoreFile Open(string path, CoreFileCompression format, CancellationToken cancellationToken) =>
+        Open(path, format, headersOnly: false, cancellationToken);
+
+    /// <summary>Decompresses only the ELF headers and the notes that follow them (the start of the file).</summary>
+    public static CompressedCoreFile OpenHeaders(string path, CoreFileCompression format, CancellationToken cancellationToken) =>
+        Open(path, format, headersOnly: true, cancellationToken);
+
+    private static CompressedCoreFile Open(string path, CoreFileCompression format, bool headersOnly, CancellationToken cancellationToken)
     {
-        var core = new CompressedCoreFile(path, format);
+        var core = new CompressedCoreFile(path, format) { HeadersOnly = headersOnly };
         try
         {
             core.FirstPass(cancellationToken);
@@ -97,15 +103,15 @@ internal sealed class CompressedCoreFile : SparseFile
     }
 
     /// <summary>A decompressing stream over the file, from its start.</summary>
-    internal static Stream Decompress(string path, CoreCompression format)
+    internal static Stream Decompress(string path, CoreFileCompression format)
     {
         var file = new FileStream(Interop.ReadOnlyFile.Open(path, FileOptions.SequentialScan, "ProcessCore", "core file"), FileAccess.Read, 1 << 16);
         try
         {
             return format switch
             {
-                CoreCompression.Zstd => new ZstdDecompressionStream(file, path),
-                CoreCompression.Xz => new XzDecompressionStream(file, path),
+                CoreFileCompression.Zstd => new ZstdDecompressionStream(file, path),
+                CoreFileCompression.Xz => new XzDecompressionStream(file, path),
                 _ => LZ4Stream.Decode(file, leaveOpen: false),
             };
         }
@@ -123,7 +129,7 @@ internal sealed class CompressedCoreFile : SparseFile
         Skip, // executable (TCG's code buffer, libraries)
     }
 
-    private readonly record struct Region(long Start, long End, Policy Policy);
+    private readonly record struct Region(long Start, long End, Policy Policy, bool IsNote);
 
     private void FirstPass(CancellationToken cancellationToken)
     {
@@ -151,6 +157,8 @@ internal sealed class CompressedCoreFile : SparseFile
             throw new ProcessCoreException(ProcessCoreException.Truncated, ErrorKind.InvalidData, Path, "the core ends inside its program headers.");
         }
         var regions = Regions(block.AsSpan((int)phoff, phnum * 56), phnum);
+        var stopAt = HeadersOnly ? regions.Where(r => r.IsNote).Select(r => r.End).DefaultIfEmpty(headersEnd).Max() : long.MaxValue;
+        stopAt = Math.Min(stopAt, SmallMappingBytes); // notes beyond this are not a Linux core's
         var budget = MaxCapturedBytes;
         var candidates = 0;
         var pendingPages = 0; // pages still to keep after a VMCOREINFO or utsname candidate
@@ -220,7 +228,7 @@ internal sealed class CompressedCoreFile : SparseFile
                 }
             }
             offset += filled;
-            if (filled < BlockBytes)
+            if (filled < BlockBytes || offset >= stopAt)
             {
                 break;
             }
@@ -277,7 +285,7 @@ internal sealed class CompressedCoreFile : SparseFile
                 : (flags & PfExecute) != 0 ? Policy.Skip
                 : fileSize <= SmallMappingBytes ? Policy.Keep
                 : Policy.Scan;
-            regions.Add(new Region((long)fileOffset, (long)(fileOffset + fileSize), policy));
+            regions.Add(new Region((long)fileOffset, (long)(fileOffset + fileSize), policy, type == PtNote));
         }
         regions.Sort((a, b) => a.Start.CompareTo(b.Start));
         return regions;

@@ -6,6 +6,7 @@ public sealed class ProcessCoreException : VmDebugException
     public const string NotACore = "ProcessCoreNotACore";
     public const string Truncated = "ProcessCoreTruncated";
     public const string NotQemu = "ProcessCoreNotQemu";
+    public const string IsVmcore = "ProcessCoreIsVmcore";
     public const string NoGuestRam = "ProcessCoreNoGuestRam";
     public const string MachineUnknown = "ProcessCoreMachineUnknown";
     public const string LayoutAmbiguous = "ProcessCoreLayoutAmbiguous";

@@ -61,9 +61,11 @@ internal sealed class ProcessCoreFile : IDisposable
     /// <summary>Bytes the PT_LOADs say the file holds; a shorter file is truncated.</summary>
     public long ExpectedLength { get; private set; }
 
-    public static ProcessCoreFile Open(string path, CancellationToken cancellationToken = default)
+    public static ProcessCoreFile Open(string path, CancellationToken cancellationToken = default) => Open(SparseFile.Open(path, cancellationToken));
+
+    /// <summary>Parses the core in <paramref name="file"/>, which it then owns.</summary>
+    public static ProcessCoreFile Open(SparseFile file)
     {
-        var file = SparseFile.Open(path, cancellationToken);
         try
         {
             var core = Parse(file);
@@ -82,6 +84,10 @@ internal sealed class ProcessCoreFile : IDisposable
         Span<byte> head = stackalloc byte[64];
         var n = file.Read(0, head);
         head = head[..n];
+        if (head.StartsWith("KDUMP   "u8) || head.StartsWith("makedumpfile\0"u8))
+        {
+            throw VmcoreGiven(path, "a kdump-compressed vmcore");
+        }
         if (!ElfLayout.HasSignature(head))
         {
             throw new ProcessCoreException(ProcessCoreException.NotACore, ErrorKind.InvalidData, path,
@@ -149,6 +155,11 @@ internal sealed class ProcessCoreFile : IDisposable
                 }
             }
         }
+        // A guest vmcore (QEMU's dump, kdump's /proc/vmcore) carries the guest's notes, never a process's NT_PRPSINFO.
+        if (notes.Any(n => n.Name is "VMCOREINFO" or "QEMU") && !notes.Any(n => n.Name == "CORE" && n.Type == NtPrpsinfo))
+        {
+            throw VmcoreGiven(path, "an ELF vmcore of a guest");
+        }
         var sorted = segments.OrderBy(s => s.VirtualAddress).ToArray();
         for (var i = 1; i < sorted.Length; i++)
         {
@@ -163,6 +174,10 @@ internal sealed class ProcessCoreFile : IDisposable
         core.Arguments = core.RecoverArguments();
         return core;
     }
+
+    private static ProcessCoreException VmcoreGiven(string path, string what) =>
+        new(ProcessCoreException.IsVmcore, ErrorKind.InvalidArgument, path,
+            $"this is {what}, not a QEMU process core: it needs no extraction. Open it in crash, or rewrite it with Convert-Vmcore (vmdebug convert).");
 
     /// <summary>The core ends before the data its program headers describe (disk full, a size cap, a copy cut short).</summary>
     internal static ProcessCoreException Truncation(SparseFile file, long expected, string what) =>
