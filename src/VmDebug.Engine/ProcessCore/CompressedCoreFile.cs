@@ -157,8 +157,8 @@ internal sealed class CompressedCoreFile : SparseFile
             throw new ProcessCoreException(ProcessCoreException.Truncated, ErrorKind.InvalidData, Path, "the core ends inside its program headers.");
         }
         var regions = Regions(block.AsSpan((int)phoff, phnum * 56), phnum);
-        var stopAt = HeadersOnly ? regions.Where(r => r.IsNote).Select(r => r.End).DefaultIfEmpty(headersEnd).Max() : long.MaxValue;
-        stopAt = Math.Min(stopAt, SmallMappingBytes); // notes beyond this are not a Linux core's
+        // Notes beyond the first 64 MiB are not a Linux core's.
+        var stopAt = HeadersOnly ? Math.Min(regions.Where(r => r.IsNote).Select(r => r.End).DefaultIfEmpty(headersEnd).Max(), SmallMappingBytes) : long.MaxValue;
         var budget = MaxCapturedBytes;
         var candidates = 0;
         var pendingPages = 0; // pages still to keep after a VMCOREINFO or utsname candidate
