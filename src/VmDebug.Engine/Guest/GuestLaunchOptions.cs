@@ -27,6 +27,9 @@ public sealed record GuestLaunchOptions
     /// <summary>Expose a virtio-serial port named org.vmdebug.kmsg (a server chardev socket) that the guest copies /dev/kmsg to.</summary>
     public bool KmsgPort { get; init; }
 
+    /// <summary>Keep QEMU's default devices (std VGA, the BIOS ROM) instead of -nodefaults, as guests outside tests have.</summary>
+    public bool DefaultDevices { get; init; }
+
     /// <summary>Passes -machine dump-guest-core=on and lifts RLIMIT_CORE so an abort writes guest RAM into QEMU's core.</summary>
     public bool ProcessCoreDumps { get; init; }
 

@@ -43,9 +43,14 @@ public sealed partial class QemuGuest : IAsyncDisposable
             machine += options.DumpGuestCore ? ",dump-guest-core=on" : ",dump-guest-core=off";
         }
 
-        var args = new List<string>
+        var args = new List<string>();
+        if (!options.DefaultDevices)
         {
-            "-nodefaults", "-display", "none", "-nic", "none", "-no-reboot",
+            args.Add("-nodefaults");
+        }
+        args.AddRange(
+        [
+            "-display", "none", "-nic", "none", "-no-reboot",
             "-m", $"{options.MemoryMiB}M",
             "-kernel", image.Kernel, "-initrd", image.Initrd,
             "-serial", $"file:{Path.Combine(workDirectory, "console.log")}",
@@ -53,7 +58,7 @@ public sealed partial class QemuGuest : IAsyncDisposable
             "-action", "panic=pause",
             "-device", "pvpanic-pci", "-device", "vmcoreinfo",
             "-qmp", $"unix:{Path.Combine(workDirectory, "qmp.sock")},server=on,wait=off",
-        };
+        ]);
         if (options.MemoryBackend == GuestMemoryBackend.Memfd)
         {
             args.AddRange(["-object", $"memory-backend-memfd,id=ram0,size={options.MemoryMiB}M"]);
