@@ -308,14 +308,21 @@ internal sealed class CompressedCoreFile : SparseFile
 
     private bool IsComplete(long offset)
     {
-        foreach (var range in _complete)
+        // The ranges are sorted and disjoint: find the last one starting at or before offset.
+        int lo = 0, hi = _complete.Count;
+        while (lo < hi)
         {
-            if (offset >= range.Start && offset < range.End)
+            var mid = (lo + hi) >>> 1;
+            if (_complete[mid].Start <= offset)
             {
-                return true;
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
             }
         }
-        return false;
+        return lo > 0 && offset < _complete[lo - 1].End;
     }
 
     public override int Read(long offset, Span<byte> buffer) => Read(offset, buffer, stream: true);
