@@ -64,6 +64,11 @@ public sealed partial class QemuGuest : IAsyncDisposable
             args.AddRange(["-object", $"memory-backend-memfd,id=ram0,size={options.MemoryMiB}M"]);
             machine += ",memory-backend=ram0";
         }
+        else if (options.MemoryBackend == GuestMemoryBackend.File)
+        {
+            args.AddRange(["-object", $"memory-backend-file,id=ram0,size={options.MemoryMiB}M,mem-path={Path.Combine(workDirectory, "guest-ram")},share=off"]);
+            machine += ",memory-backend=ram0";
+        }
 
         args.AddRange(["-machine", machine]);
 

@@ -47,6 +47,17 @@ public static class ProcessCoreDumper
         var analysis = QemuCoreAnalysis.Analyze(core, request.GuestMemoryLayout);
         if (!analysis.IncludesGuestRam)
         {
+            var commandLine = analysis.CommandLine;
+            if (analysis.RamSegment.FileSize == 0 && commandLine.DumpGuestCore != false
+                && (commandLine.MachineBackend?.MemPath ?? commandLine.MemPath) is { } memPath)
+            {
+                // dump-guest-core=on cannot override coredump_filter (Documentation/filesystems/proc.rst): shared file
+                // mappings are bit 3, hugetlbfs ones bits 5 and 6, and only bits 0, 1, 4, 5 are set by default.
+                throw new ProcessCoreException(ProcessCoreException.NoGuestRam, ErrorKind.InvalidData, corePath,
+                    $"the core does not contain guest RAM: QEMU maps it from '{memPath}', and the kernel leaves shared file mappings (and shared hugetlbfs ones) "
+                    + "out of cores unless QEMU's /proc/PID/coredump_filter has bit 3 (0x8), or bit 6 (0x40) for hugetlbfs, set. Set it for QEMU "
+                    + "(it is inherited: e.g. echo 0x7b > /proc/self/coredump_filter in the shell that starts it), or use share=off or memory-backend-memfd.");
+            }
             throw analysis.RamSegment.FileSize == 0
                 ? new ProcessCoreException(ProcessCoreException.NoGuestRam, ErrorKind.InvalidData, corePath,
                     $"the core does not contain guest RAM: QEMU ran with dump-guest-core=off (libvirt's default), so its {Units.FormatBytes((long)analysis.RamSegment.MemorySize)} "

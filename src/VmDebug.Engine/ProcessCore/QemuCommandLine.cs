@@ -43,6 +43,9 @@ internal sealed class QemuCommandLine
     /// <summary>-global DRIVER.PROPERTY=VALUE, keyed "DRIVER.PROPERTY".</summary>
     public Dictionary<string, string> Globals { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>-machine dump-guest-core=on|off; null when not given (QEMU's default is on, libvirt passes off unless configured).</summary>
+    public bool? DumpGuestCore { get; private set; }
+
     /// <summary>-bios FILE; null for the machine's default firmware.</summary>
     public string? Bios { get; private set; }
 
@@ -199,6 +202,9 @@ internal sealed class QemuCommandLine
                     break;
                 case "pflash0" or "pflash1":
                     HasPflash = true;
+                    break;
+                case "dump-guest-core":
+                    DumpGuestCore = item is "on" or "true" or "yes";
                     break;
                 case "max-ram-below-4g":
                     if (ParseSize(item, defaultShift: 0) is { } limit)
