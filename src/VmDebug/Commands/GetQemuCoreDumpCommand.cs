@@ -16,7 +16,6 @@ public sealed class GetQemuCoreDumpCommand : VmDebugCmdlet
     [Parameter(Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
-    [SupportsWildcards]
     public string[] Path { get; set; } = [];
 
     [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet, ValueFromPipelineByPropertyName = true)]
