@@ -176,8 +176,10 @@ internal sealed class ProcessCoreFile : IDisposable
     }
 
     private static ProcessCoreException VmcoreGiven(string path, string what) =>
-        new(ProcessCoreException.IsVmcore, ErrorKind.InvalidArgument, path,
-            $"this is {what}, not a QEMU process core: it needs no extraction. Open it in crash, or rewrite it with Convert-Vmcore (vmdebug convert).");
+        new(ProcessCoreException.IsVmcore, ErrorKind.InvalidArgument, path, $"this is {what}, not a QEMU process core: it needs no extraction.")
+        {
+            Remedy = new Remedy("Open it in crash, or rewrite it with {0}.", RemedyTerm.Of(RemedyCommand.ConvertVmcore)),
+        };
 
     /// <summary>The core ends before the data its program headers describe (disk full, a size cap, a copy cut short).</summary>
     internal static ProcessCoreException Truncation(SparseFile file, long expected, string what) =>
