@@ -103,12 +103,12 @@ Describe 'Get-QemuCoreDump' -Skip:([bool]$noQemu) {
         $errors[0].TargetObject | Should -Be $text
         $errors[1].FullyQualifiedErrorId | Should -BeLike 'ProcessCoreIsVmcore,*'
         $errors[1].TargetObject | Should -Be $vmcore
-        $errors[1].Exception.Message | Should -Match 'Convert-Vmcore'
+        $errors[1].ErrorDetails.RecommendedAction | Should -Match 'Convert-Vmcore'
 
         $errors = $null
         Invoke-GuestMemoryDump -CoreFile $vmcore -Path (Join-Path $work 'again.vmcore') -ErrorVariable errors -ErrorAction SilentlyContinue
         $errors[0].FullyQualifiedErrorId | Should -BeLike 'ProcessCoreIsVmcore,*'
-        $errors[0].Exception.Message | Should -Match 'Convert-Vmcore'
+        $errors[0].ErrorDetails.RecommendedAction | Should -Match 'Convert-Vmcore'
         Test-Path (Join-Path $work 'again.vmcore') | Should -BeFalse
     }
 
