@@ -150,7 +150,7 @@ public sealed class ProcessCoreParsingTests
         var twoAnonymous = new CoreSegment(0x7f3000000000, GiB, 0, GiB, rw);
         var error = Assert.Throws<ProcessCoreException>(() => GuestRamLocator.Locate([anonymous, twoAnonymous], Name, layout, null, "core"));
         Assert.Equal(ProcessCoreException.LayoutAmbiguous, error.ErrorId);
-        Assert.Contains("ram=0x7f1000000000", error.Message);
+        Assert.Contains("ram=0x7f1000000000", error.Remedy!.Template);
         var named = new GuestMemoryLayout(layout.Ranges, layout.Description, twoAnonymous.VirtualAddress);
         Assert.Equal(twoAnonymous, GuestRamLocator.Locate([anonymous, twoAnonymous], Name, named, null, "core"));
 
