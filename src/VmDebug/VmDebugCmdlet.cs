@@ -169,8 +169,8 @@ public abstract class VmDebugCmdlet : PSCmdlet, IDisposable
         }
     }
 
-    /// <summary>The one place engine exceptions become ErrorRecords.</summary>
-    private void WriteEngineError(Exception exception, object? fallbackTarget)
+    /// <summary>The one place engine exceptions become ErrorRecords (non-terminating, as WriteError writes them).</summary>
+    protected void WriteEngineError(Exception exception, object? fallbackTarget)
     {
         var record = exception switch
         {

@@ -11,6 +11,7 @@ internal sealed class NativeCodecLibrary
     public static readonly NativeCodecLibrary Zlib = new("zlib", ZlibNative.Library, "zlib1g");
     public static readonly NativeCodecLibrary Lzo = new("LZO", LzoNative.Library, "liblzo2-2");
     public static readonly NativeCodecLibrary Zstd = new("zstd", ZstdNative.Library, "libzstd1");
+    public static readonly NativeCodecLibrary Lzma = new("xz", LzmaNative.Library, "liblzma5");
 
     private readonly Lazy<bool> _loadable;
 
@@ -34,7 +35,7 @@ internal sealed class NativeCodecLibrary
             throw new CompressionException(
                 "CompressionLibraryMissing",
                 ErrorKind.NotInstalled,
-                $"{CodecName} compression needs {Soname}, which could not be loaded; install the '{AptPackage}' package.",
+                $"{CodecName} (de)compression needs {Soname}, which could not be loaded; install the '{AptPackage}' package.",
                 Soname);
         }
     }

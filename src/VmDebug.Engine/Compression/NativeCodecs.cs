@@ -35,6 +35,48 @@ internal static partial class ZstdNative
 
     [LibraryImport(Library)]
     public static partial nuint ZSTD_compressBound(nuint srcSize);
+
+    [LibraryImport(Library)]
+    public static partial nint ZSTD_createDStream();
+
+    [LibraryImport(Library)]
+    public static partial nuint ZSTD_freeDStream(nint stream);
+
+    [LibraryImport(Library)]
+    public static partial nuint ZSTD_initDStream(nint stream);
+
+    [LibraryImport(Library)]
+    public static unsafe partial nuint ZSTD_decompressStream(nint stream, ZstdBuffer* output, ZstdBuffer* input);
+
+    [LibraryImport(Library)]
+    public static partial nint ZSTD_getErrorName(nuint code);
+}
+
+/// <summary>ZSTD_inBuffer and ZSTD_outBuffer share this layout: pointer, size, position.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct ZstdBuffer
+{
+    public byte* Data;
+    public nuint Size;
+    public nuint Position;
+}
+
+internal static partial class LzmaNative
+{
+    public const string Library = "liblzma.so.5";
+
+    public const int Ok = 0, StreamEnd = 1;
+    public const int Run = 0, Finish = 3;
+    public const uint Concatenated = 0x08;
+
+    [LibraryImport(Library)]
+    public static partial int lzma_stream_decoder(nint stream, ulong memoryLimit, uint flags);
+
+    [LibraryImport(Library)]
+    public static partial int lzma_code(nint stream, int action);
+
+    [LibraryImport(Library)]
+    public static partial void lzma_end(nint stream);
 }
 
 /// <summary>LZO1X-1, the variant makedumpfile -l and QEMU kdump-lzo write.</summary>

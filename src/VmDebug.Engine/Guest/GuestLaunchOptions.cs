@@ -6,6 +6,8 @@ public enum GuestMemoryBackend
     Anonymous,
     /// <summary>A memory-backend-memfd object: RAM shows up in process cores as a named memfd mapping.</summary>
     Memfd,
+    /// <summary>A memory-backend-file object (share=off) on a file in the work directory: a private file mapping in cores.</summary>
+    File,
 }
 
 /// <summary>How to boot the test guest. Every knob maps to a QEMU option or a guest kernel command-line order.</summary>
@@ -26,6 +28,9 @@ public sealed record GuestLaunchOptions
 
     /// <summary>Expose a virtio-serial port named org.vmdebug.kmsg (a server chardev socket) that the guest copies /dev/kmsg to.</summary>
     public bool KmsgPort { get; init; }
+
+    /// <summary>Keep QEMU's default devices (std VGA, the BIOS ROM) instead of -nodefaults, as guests outside tests have.</summary>
+    public bool DefaultDevices { get; init; }
 
     /// <summary>Passes -machine dump-guest-core=on and lifts RLIMIT_CORE so an abort writes guest RAM into QEMU's core.</summary>
     public bool ProcessCoreDumps { get; init; }

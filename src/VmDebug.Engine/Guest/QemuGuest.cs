@@ -43,9 +43,14 @@ public sealed partial class QemuGuest : IAsyncDisposable
             machine += options.DumpGuestCore ? ",dump-guest-core=on" : ",dump-guest-core=off";
         }
 
-        var args = new List<string>
+        var args = new List<string>();
+        if (!options.DefaultDevices)
         {
-            "-nodefaults", "-display", "none", "-nic", "none", "-no-reboot",
+            args.Add("-nodefaults");
+        }
+        args.AddRange(
+        [
+            "-display", "none", "-nic", "none", "-no-reboot",
             "-m", $"{options.MemoryMiB}M",
             "-kernel", image.Kernel, "-initrd", image.Initrd,
             "-serial", $"file:{Path.Combine(workDirectory, "console.log")}",
@@ -53,7 +58,7 @@ public sealed partial class QemuGuest : IAsyncDisposable
             "-action", "panic=pause",
             "-device", "pvpanic-pci",
             "-qmp", $"unix:{Path.Combine(workDirectory, "qmp.sock")},server=on,wait=off",
-        };
+        ]);
         if (options.VmcoreInfoDevice)
         {
             args.AddRange(["-device", "vmcoreinfo"]);
@@ -69,6 +74,11 @@ public sealed partial class QemuGuest : IAsyncDisposable
         if (options.MemoryBackend == GuestMemoryBackend.Memfd)
         {
             args.AddRange(["-object", $"memory-backend-memfd,id=ram0,size={options.MemoryMiB}M"]);
+            machine += ",memory-backend=ram0";
+        }
+        else if (options.MemoryBackend == GuestMemoryBackend.File)
+        {
+            args.AddRange(["-object", $"memory-backend-file,id=ram0,size={options.MemoryMiB}M,mem-path={Path.Combine(workDirectory, "guest-ram")},share=off"]);
             machine += ",memory-backend=ram0";
         }
 

@@ -9,7 +9,7 @@ namespace VmDebug.Engine.ProcessCore;
 /// <summary>What to extract from a QEMU process core, to where, in which format.</summary>
 public sealed record ProcessCoreDumpRequest
 {
-    /// <summary>The QEMU process core (ELF, uncompressed).</summary>
+    /// <summary>The QEMU process core: ELF, or compressed whole with zstd, lz4 (frame format) or xz as systemd-coredump stores it.</summary>
     public required string CoreFile { get; init; }
 
     /// <summary>The vmcore to create.</summary>
@@ -43,11 +43,22 @@ public static class ProcessCoreDumper
         var activity = $"Extracting guest memory from {corePath}";
         progress.Report(new OperationProgress(activity, "Reading the process core"));
 
-        using var core = ProcessCoreFile.Open(corePath);
+        using var core = ProcessCoreFile.Open(corePath, cancellationToken);
         core.RequireComplete();
         var analysis = QemuCoreAnalysis.Analyze(core, request.GuestMemoryLayout);
         if (!analysis.IncludesGuestRam)
         {
+            var commandLine = analysis.CommandLine;
+            if (analysis.RamSegment.FileSize == 0 && commandLine.DumpGuestCore != false
+                && (commandLine.MachineBackend?.MemPath ?? commandLine.MemPath) is { } memPath)
+            {
+                // dump-guest-core=on cannot override coredump_filter (Documentation/filesystems/proc.rst): shared file
+                // mappings are bit 3, hugetlbfs ones bits 5 and 6, and only bits 0, 1, 4, 5 are set by default.
+                throw new ProcessCoreException(ProcessCoreException.NoGuestRam, ErrorKind.InvalidData, corePath,
+                    $"the core does not contain guest RAM: QEMU maps it from '{memPath}', and the kernel leaves shared file mappings (and shared hugetlbfs ones) "
+                    + "out of cores unless QEMU's /proc/PID/coredump_filter has bit 3 (0x8), or bit 6 (0x40) for hugetlbfs, set. Set it for QEMU "
+                    + "(it is inherited: e.g. echo 0x7b > /proc/self/coredump_filter in the shell that starts it), or use share=off or memory-backend-memfd.");
+            }
             throw analysis.RamSegment.FileSize == 0
                 ? new ProcessCoreException(ProcessCoreException.NoGuestRam, ErrorKind.InvalidData, corePath,
                     $"the core does not contain guest RAM: QEMU ran with dump-guest-core=off (libvirt's default), so its {Units.FormatBytes((long)analysis.RamSegment.MemorySize)} "
@@ -60,12 +71,17 @@ public static class ProcessCoreDumper
         }
 
         var ram = analysis.RamSegment;
+        var warnings = new List<string>();
+        var devices = DeviceMemoryLocator.Locate(core, core.File.Captured, analysis.CommandLine, ram, analysis.Layout, warnings, cancellationToken);
         var extents = core.File.DataExtents(ram.FileOffset, ram.FileOffset + (long)ram.FileSize, cancellationToken);
-        using var memory = new ProcessCoreGuestMemory(core.File, ram, analysis.Layout, extents);
+        using var memory = new ProcessCoreGuestMemory(core.File, ram, analysis.Layout, extents, devices);
         progress.Report(new OperationProgress(activity, "Looking for the guest's VMCOREINFO"));
         var rejected = new List<string>();
-        var vmcoreinfo = VmcoreInfoLocator.Find(new DumpPhysicalMemory(memory, corePath), rejected, cancellationToken);
-        var warnings = new List<string>();
+        // A compressed core is searched in the pages its first pass kept, so the search costs no pass of its own.
+        var captured = core.File.Captured;
+        using var probe = ReferenceEquals(captured, core.File) ? null
+            : new ProcessCoreGuestMemory(captured, ram, analysis.Layout, captured.DataExtents(ram.FileOffset, ram.FileOffset + (long)ram.FileSize, cancellationToken));
+        var vmcoreinfo = VmcoreInfoLocator.Find(new DumpPhysicalMemory(probe ?? memory, corePath), rejected, cancellationToken);
         if (vmcoreinfo is null)
         {
             warnings.Add("No valid VMCOREINFO note was found in guest RAM, so crash and makedumpfile cannot find the kernel's symbols in this dump. "

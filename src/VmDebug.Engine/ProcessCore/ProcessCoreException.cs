@@ -6,11 +6,11 @@ public sealed class ProcessCoreException : VmDebugException
     public const string NotACore = "ProcessCoreNotACore";
     public const string Truncated = "ProcessCoreTruncated";
     public const string NotQemu = "ProcessCoreNotQemu";
+    public const string IsVmcore = "ProcessCoreIsVmcore";
     public const string NoGuestRam = "ProcessCoreNoGuestRam";
     public const string MachineUnknown = "ProcessCoreMachineUnknown";
     public const string LayoutAmbiguous = "ProcessCoreLayoutAmbiguous";
     public const string LayoutInvalid = "ProcessCoreLayoutInvalid";
-    public const string Compressed = "ProcessCoreCompressed";
     public const string CommandLineUnreadable = "ProcessCoreCommandLineUnreadable";
 
     public ProcessCoreException(string errorId, ErrorKind kind, string path, string message, Exception? inner = null)

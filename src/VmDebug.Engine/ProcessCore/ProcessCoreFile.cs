@@ -61,9 +61,11 @@ internal sealed class ProcessCoreFile : IDisposable
     /// <summary>Bytes the PT_LOADs say the file holds; a shorter file is truncated.</summary>
     public long ExpectedLength { get; private set; }
 
-    public static ProcessCoreFile Open(string path)
+    public static ProcessCoreFile Open(string path, CancellationToken cancellationToken = default) => Open(SparseFile.Open(path, cancellationToken));
+
+    /// <summary>Parses the core in <paramref name="file"/>, which it then owns.</summary>
+    public static ProcessCoreFile Open(SparseFile file)
     {
-        var file = new SparseFile(path);
         try
         {
             var core = Parse(file);
@@ -82,11 +84,9 @@ internal sealed class ProcessCoreFile : IDisposable
         Span<byte> head = stackalloc byte[64];
         var n = file.Read(0, head);
         head = head[..n];
-        if (head.StartsWith((ReadOnlySpan<byte>)[0x28, 0xb5, 0x2f, 0xfd]) || head.StartsWith((ReadOnlySpan<byte>)[0xfd, (byte)'7', (byte)'z', (byte)'X', (byte)'Z', 0])
-            || head.StartsWith((ReadOnlySpan<byte>)[0x04, 0x22, 0x4d, 0x18]))
+        if (head.StartsWith("KDUMP   "u8) || head.StartsWith("makedumpfile\0"u8))
         {
-            throw new ProcessCoreException(ProcessCoreException.Compressed, ErrorKind.InvalidData, path,
-                "the core is compressed (zstd, xz or lz4, as systemd-coredump stores them). Extract it first: coredumpctl dump PID --output FILE.");
+            throw VmcoreGiven(path, "a kdump-compressed vmcore");
         }
         if (!ElfLayout.HasSignature(head))
         {
@@ -155,6 +155,11 @@ internal sealed class ProcessCoreFile : IDisposable
                 }
             }
         }
+        // A guest vmcore (QEMU's dump, kdump's /proc/vmcore) carries the guest's notes, never a process's NT_PRPSINFO.
+        if (notes.Any(n => n.Name is "VMCOREINFO" or "QEMU") && !notes.Any(n => n.Name == "CORE" && n.Type == NtPrpsinfo))
+        {
+            throw VmcoreGiven(path, "an ELF vmcore of a guest");
+        }
         var sorted = segments.OrderBy(s => s.VirtualAddress).ToArray();
         for (var i = 1; i < sorted.Length; i++)
         {
@@ -169,6 +174,12 @@ internal sealed class ProcessCoreFile : IDisposable
         core.Arguments = core.RecoverArguments();
         return core;
     }
+
+    private static ProcessCoreException VmcoreGiven(string path, string what) =>
+        new(ProcessCoreException.IsVmcore, ErrorKind.InvalidArgument, path, $"this is {what}, not a QEMU process core: it needs no extraction.")
+        {
+            Remedy = new Remedy("Open it in crash, or rewrite it with {0}.", RemedyTerm.Of(RemedyCommand.ConvertVmcore)),
+        };
 
     /// <summary>The core ends before the data its program headers describe (disk full, a size cap, a copy cut short).</summary>
     internal static ProcessCoreException Truncation(SparseFile file, long expected, string what) =>

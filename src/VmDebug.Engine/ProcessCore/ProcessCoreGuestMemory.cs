@@ -14,16 +14,22 @@ internal sealed class ProcessCoreGuestMemory : IGuestMemorySource, IKnownZeroPag
     private readonly CoreSegment _ram;
     private readonly GuestRamRange[] _layout;
     private readonly FileExtent[] _extents; // data extents of the RAM segment, sorted
+    private readonly DeviceMemoryBlock[] _devices;
     private readonly PhysicalRange[] _ranges;
     private List<ElfNote> _notes = [];
 
-    public ProcessCoreGuestMemory(SparseFile file, CoreSegment ram, GuestMemoryLayout layout, IReadOnlyList<FileExtent> extents)
+    public ProcessCoreGuestMemory(SparseFile file, CoreSegment ram, GuestMemoryLayout layout, IReadOnlyList<FileExtent> extents,
+        IReadOnlyList<DeviceMemoryBlock>? devices = null)
     {
         _file = file;
         _ram = ram;
         _layout = layout.Ranges.ToArray();
         _extents = extents.ToArray();
-        _ranges = _layout.Select(r => new PhysicalRange(r.GuestPhysical, r.Length)).ToArray();
+        _devices = devices?.ToArray() ?? [];
+        _ranges = _layout.Select(r => new PhysicalRange(r.GuestPhysical, r.Length))
+            .Concat(_devices.Select(d => new PhysicalRange(d.GuestPhysical, d.Length)))
+            .OrderBy(r => r.Start)
+            .ToArray();
     }
 
     public int PageSize => Page;
@@ -48,8 +54,7 @@ internal sealed class ProcessCoreGuestMemory : IGuestMemorySource, IKnownZeroPag
         var range = FindRange(address);
         if (range is not { } r)
         {
-            page.Clear();
-            return false;
+            return ReadDevicePage(address, page);
         }
         // Ranges are page aligned for every layout QEMU builds; an explicit odd range reads what lies inside it.
         var within = (int)Math.Min((ulong)Page, r.End - address);
@@ -79,6 +84,26 @@ internal sealed class ProcessCoreGuestMemory : IGuestMemorySource, IKnownZeroPag
         var rangeEnd = _ram.FileOffset + (long)(r.End - r.GuestPhysical + r.RamOffset);
         var pages = (Math.Min(holeEnd, rangeEnd) - fileOffset) / Page;
         return (int)Math.Min(pages, maxPages);
+    }
+
+    private bool ReadDevicePage(ulong address, Span<byte> page)
+    {
+        foreach (var block in _devices)
+        {
+            if (address >= block.GuestPhysical && address < block.End)
+            {
+                var within = (int)Math.Min((ulong)page.Length, block.End - address);
+                page[within..].Clear();
+                var offset = block.Segment.FileOffset + (long)(address - block.GuestPhysical);
+                if (_file.Read(offset, page[..within]) < within)
+                {
+                    throw ProcessCoreFile.Truncation(_file, offset + within, block.Name);
+                }
+                return true;
+            }
+        }
+        page.Clear();
+        return false;
     }
 
     /// <summary>Reads RAM at <paramref name="ramOffset"/>; holes of the core read as zero without I/O.</summary>

@@ -37,13 +37,36 @@ internal sealed class QemuCommandLine
     public string? MemPath { get; private set; }
     public Dictionary<string, MemoryBackendObject> Backends { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>-device options as property maps ("driver" included), key=value or JSON form.</summary>
+    public List<Dictionary<string, string>> Devices { get; } = [];
+
+    /// <summary>-global DRIVER.PROPERTY=VALUE, keyed "DRIVER.PROPERTY".</summary>
+    public Dictionary<string, string> Globals { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>-machine dump-guest-core=on|off; null when not given (QEMU's default is on, libvirt passes off unless configured).</summary>
+    public bool? DumpGuestCore { get; private set; }
+
+    /// <summary>-bios FILE; null for the machine's default firmware.</summary>
+    public string? Bios { get; private set; }
+
+    /// <summary>Firmware comes from pflash drives (-drive if=pflash, -machine pflash0=...) instead of a BIOS ROM.</summary>
+    public bool HasPflash { get; private set; }
+
     /// <summary>Options that put RAM outside the machine's main block (the reason the layout would be incomplete).</summary>
     public List<string> UnmodelledMemory { get; } = [];
 
     /// <summary>Problems parsing values this layout needs.</summary>
     public List<string> Errors { get; } = [];
 
-    public MemoryBackendObject? MachineBackend => MemoryBackendId is { } id && Backends.TryGetValue(id, out var backend) ? backend : null;
+    /// <summary>Backends named by -numa node,memdev=ID, one per node.</summary>
+    public List<string> NumaMemdevs { get; } = [];
+
+    /// <summary>
+    /// The backend of the machine's RAM: -machine memory-backend=, or the memdev of a single NUMA node (QEMU then maps
+    /// that backend as the machine's RAM, hw/core/numa.c numa_complete_configuration).
+    /// </summary>
+    public MemoryBackendObject? MachineBackend =>
+        (MemoryBackendId ?? (NumaMemdevs.Count == 1 ? NumaMemdevs[0] : null)) is { } id && Backends.TryGetValue(id, out var backend) ? backend : null;
 
     /// <summary>Guest RAM size: the machine's memory backend, else -m, else the machine default.</summary>
     public ulong RamBytes => MachineBackend?.Size ?? MemoryOptionBytes ?? DefaultRamBytes;
@@ -101,16 +124,33 @@ internal sealed class QemuCommandLine
                 case "mem-path":
                     line.MemPath = Next();
                     break;
-                case "numa":
-                    var numa = Next();
-                    if (numa.Contains("memdev=", StringComparison.Ordinal) || numa.Contains("mem=", StringComparison.Ordinal))
+                case "bios":
+                    line.Bios = Next();
+                    break;
+                case "drive":
+                    var drive = Next();
+                    line.HasPflash |= SplitOptions(drive, "file").Any(o => o.Key == "if" && o.Value == "pflash");
+                    break;
+                case "global":
+                    var global = Next();
+                    var eq = global.IndexOf('=');
+                    if (eq > 0)
                     {
-                        line.UnmodelledMemory.Add($"-numa {numa}");
+                        line.Globals[global[..eq]] = global[(eq + 1)..];
+                    }
+                    break;
+                case "numa":
+                    // -numa node,mem= only describes ranges of the one RAM block; memdev= gives a node its own backend.
+                    var numa = Next();
+                    if (SplitOptions(numa, "type").FirstOrDefault(o => o.Key == "memdev") is { Key: not null } memdev)
+                    {
+                        line.NumaMemdevs.Add(memdev.Value);
                     }
                     break;
                 case "device":
-                    var device = Next();
-                    var driver = DeviceDriver(device);
+                    var device = line.ParseProperties(Next(), "driver");
+                    line.Devices.Add(device);
+                    var driver = device.GetValueOrDefault("driver", "");
                     if (driver is "pc-dimm" or "nvdimm" or "virtio-mem-pci" or "virtio-pmem-pci" or "sgx-epc")
                     {
                         line.UnmodelledMemory.Add($"-device {driver}");
@@ -120,6 +160,11 @@ internal sealed class QemuCommandLine
                     line.UnmodelledMemory.Add($"-readconfig {Next()} (its memory settings cannot be read from the core)");
                     break;
             }
+        }
+        if (line.NumaMemdevs.Count > 1)
+        {
+            line.UnmodelledMemory.Add($"{line.NumaMemdevs.Count} NUMA nodes with a memory backend each ({string.Join(", ", line.NumaMemdevs)}), "
+                + "so guest RAM is split over that many mappings");
         }
         return line;
     }
@@ -155,6 +200,12 @@ internal sealed class QemuCommandLine
                 case "memory-backend":
                     MemoryBackendId = item;
                     break;
+                case "pflash0" or "pflash1":
+                    HasPflash = true;
+                    break;
+                case "dump-guest-core":
+                    DumpGuestCore = item is "on" or "true" or "yes";
+                    break;
                 case "max-ram-below-4g":
                     if (ParseSize(item, defaultShift: 0) is { } limit)
                     {
@@ -171,19 +222,7 @@ internal sealed class QemuCommandLine
 
     private void ParseObject(string value)
     {
-        Dictionary<string, string> props;
-        if (value.TrimStart().StartsWith('{'))
-        {
-            props = ParseJsonObject(value);
-        }
-        else
-        {
-            props = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (var (key, item) in SplitOptions(value, "qom-type"))
-            {
-                props[key] = item;
-            }
-        }
+        var props = ParseProperties(value, "qom-type");
         if (!props.TryGetValue("qom-type", out var type) || !type.StartsWith("memory-backend-", StringComparison.Ordinal)
             || !props.TryGetValue("id", out var id))
         {
@@ -228,24 +267,19 @@ internal sealed class QemuCommandLine
         return props;
     }
 
-    private static string DeviceDriver(string value)
+    /// <summary>An option's properties, from QemuOpts key=value text or the JSON form libvirt writes.</summary>
+    private Dictionary<string, string> ParseProperties(string value, string implicitKey)
     {
         if (value.TrimStart().StartsWith('{'))
         {
-            try
-            {
-                using var document = JsonDocument.Parse(value, new JsonDocumentOptions { MaxDepth = 16 });
-                return document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("driver", out var driver)
-                    ? driver.GetString() ?? ""
-                    : "";
-            }
-            catch (JsonException)
-            {
-                return "";
-            }
+            return ParseJsonObject(value);
         }
-        var first = SplitOptions(value, "driver").FirstOrDefault();
-        return first.Key == "driver" ? first.Value : "";
+        var props = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, item) in SplitOptions(value, implicitKey))
+        {
+            props[key] = item;
+        }
+        return props;
     }
 
     /// <summary>

@@ -1,7 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
-using System.Text.Json;
-
 namespace VmDebug.Engine.ProcessCore;
 
 /// <summary>Where Get-QemuCoreDump looks.</summary>
@@ -12,146 +8,212 @@ public sealed record QemuCoreDumpQuery
 
     public bool Recurse { get; init; }
 
-    /// <summary>Also list systemd-coredump's QEMU entries when coredumpctl is installed.</summary>
+    /// <summary>Also list the QEMU cores of systemd-coredump's store (<see cref="SystemdCoredumpDirectory"/>), when it exists.</summary>
     public bool IncludeSystemdCoredump { get; init; } = true;
+
+    public string SystemdCoredumpDirectory { get; init; } = "/var/lib/systemd/coredump";
 }
 
-/// <summary>One entry of `coredumpctl --json=short list`.</summary>
-internal sealed record CoredumpctlEntry(DateTimeOffset? Time, int? Pid, int? Signal, string? CoreFileState, string? Executable, long? Size);
-
-/// <summary>Get-QemuCoreDump / vmdebug cores: QEMU process cores in files and in systemd-coredump, with what they hold.</summary>
+/// <summary>
+/// Get-QemuCoreDump / vmdebug cores: QEMU process cores in files and directories, systemd-coredump's store among
+/// them (by its file names; coredumpctl is not needed), with what they hold. A named file that is not a QEMU core,
+/// and a path that does not exist, is an error of its own; the other paths are still listed.
+/// </summary>
 public static class QemuCoreDumpFinder
 {
     private const int MaxFiles = 100_000;
     private const int MaxDepth = 16;
-    private const string SystemdCoredumpDirectory = "/var/lib/systemd/coredump";
 
-    public static async Task<IReadOnlyList<VmDebug.QemuProcessCore>> FindAsync(QemuCoreDumpQuery query, CancellationToken cancellationToken)
+    public static Task<QemuCoreDumpListing> FindAsync(QemuCoreDumpQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
         var cores = new List<VmDebug.QemuProcessCore>();
+        var errors = new List<VmDebugException>();
         foreach (var path in query.Paths)
         {
             var full = Path.GetFullPath(path);
             if (File.Exists(full))
             {
-                if (Inspect(full, VmDebug.QemuCoreSource.File) is { } core)
+                try
                 {
-                    cores.Add(core);
+                    cores.Add(Inspect(full, cancellationToken) ?? throw NotQemu(full));
+                }
+                catch (VmDebugException e)
+                {
+                    errors.Add(e);
                 }
             }
             else if (Directory.Exists(full))
             {
-                var options = new EnumerationOptions
-                {
-                    RecurseSubdirectories = query.Recurse,
-                    MaxRecursionDepth = MaxDepth,
-                    IgnoreInaccessible = true,
-                    AttributesToSkip = FileAttributes.ReparsePoint,
-                };
-                var examined = 0;
-                foreach (var file in Directory.EnumerateFiles(full, "*", options))
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    if (++examined > MaxFiles)
-                    {
-                        break;
-                    }
-                    if (Inspect(file, VmDebug.QemuCoreSource.File) is { } core)
-                    {
-                        cores.Add(core);
-                    }
-                }
+                cores.AddRange(InspectDirectory(full, query.Recurse, cancellationToken));
             }
             else
             {
-                throw new VmDebugException("CorePathNotFound", ErrorKind.ObjectNotFound, $"'{full}' is neither a core file nor a directory.", full);
+                errors.Add(new VmDebugException("CorePathNotFound", ErrorKind.ObjectNotFound, $"'{full}' is neither a core file nor a directory.", full));
             }
         }
-        if (query.IncludeSystemdCoredump)
+        if (query.IncludeSystemdCoredump && Directory.Exists(query.SystemdCoredumpDirectory)
+            && !query.Paths.Any(p => Path.GetFullPath(p).TrimEnd('/') == query.SystemdCoredumpDirectory.TrimEnd('/')))
         {
-            cores.AddRange(await ListSystemdCoredumpAsync(cancellationToken).ConfigureAwait(false));
+            cores.AddRange(InspectDirectory(query.SystemdCoredumpDirectory, recurse: false, cancellationToken));
         }
-        return cores.OrderBy(c => c.Time ?? DateTimeOffset.MinValue).ToList();
+        return Task.FromResult(new QemuCoreDumpListing
+        {
+            Cores = cores.OrderBy(c => c.Time ?? DateTimeOffset.MinValue).ToList(),
+            Errors = errors,
+        });
     }
 
-    /// <summary>A QEMU process core's facts, or null when the file is not a QEMU process core.</summary>
-    internal static VmDebug.QemuProcessCore? Inspect(string path, VmDebug.QemuCoreSource source, CoredumpctlEntry? entry = null)
+    private static ProcessCoreException NotQemu(string path) =>
+        new(ProcessCoreException.NotACore, ErrorKind.InvalidArgument, path, "not a QEMU process core (not an ELF core file of qemu-system-* or qemu-kvm).");
+
+    /// <summary>The QEMU cores in a directory; other files are passed over without a word.</summary>
+    private static IEnumerable<VmDebug.QemuProcessCore> InspectDirectory(string directory, bool recurse, CancellationToken cancellationToken)
     {
-        if (!LooksLikeElfCore(path))
+        var options = new EnumerationOptions
         {
-            return null;
-        }
-        ProcessCoreFile core;
-        try
+            RecurseSubdirectories = recurse,
+            MaxRecursionDepth = MaxDepth,
+            IgnoreInaccessible = true,
+            AttributesToSkip = FileAttributes.ReparsePoint,
+        };
+        var examined = 0;
+        foreach (var file in Directory.EnumerateFiles(directory, "*", options))
         {
-            core = ProcessCoreFile.Open(path);
-        }
-        catch (VmDebugException)
-        {
-            return null;
-        }
-        using (core)
-        {
-            if (!QemuCoreAnalysis.IsQemu(core))
+            cancellationToken.ThrowIfCancellationRequested();
+            if (++examined > MaxFiles)
             {
-                return null;
+                yield break;
             }
-            var time = entry?.Time ?? new DateTimeOffset(File.GetLastWriteTimeUtc(path));
-            var commandLine = core.Arguments is { } args ? JoinCommandLine(args) : core.PsArgs;
-            var parsed = core.Arguments is { } a ? QemuCommandLine.Parse(a) : null;
-            string? problem = null;
-            bool? includesRam = null;
-            if (core.File.Length < core.ExpectedLength)
+            var name = SystemdCoreFileName.TryParse(Path.GetFileName(file));
+            if (name is { IsQemu: false })
             {
-                problem = $"truncated: {core.File.Length} of {core.ExpectedLength} bytes";
+                continue; // systemd-coredump's core of another program: no need to open it
             }
-            else
+            VmDebug.QemuProcessCore? core;
+            try
             {
-                try
-                {
-                    var analysis = QemuCoreAnalysis.Analyze(core, null);
-                    includesRam = analysis.IncludesGuestRam;
-                    if (!analysis.IncludesGuestRam)
-                    {
-                        problem = "no guest RAM (dump-guest-core=off)";
-                    }
-                }
-                catch (ProcessCoreException e)
-                {
-                    problem = $"{e.ErrorId}: {e.Message[(path.Length + 2)..]}";
-                }
+                core = Inspect(file, cancellationToken);
             }
-            return new VmDebug.QemuProcessCore
+            catch (VmDebugException)
             {
-                Path = path,
-                Pid = entry?.Pid ?? core.Pid,
-                Time = time,
-                Signal = entry?.Signal ?? core.Signal,
-                CommandLine = commandLine,
-                MachineType = parsed is null ? null : parsed.MachineType ?? "pc",
-                GuestRamBytes = parsed?.RamBytes,
-                IncludesGuestRam = includesRam,
-                Source = source,
-                Problem = problem,
-            };
+                core = null;
+            }
+            if (core is not null)
+            {
+                yield return core;
+            }
         }
     }
 
-    private static bool LooksLikeElfCore(string path)
+    /// <summary>
+    /// A QEMU process core's facts, or null when the file is not a process core of QEMU. Throws for a vmcore (which
+    /// needs no extraction) and for a compressed file that cannot be decompressed.
+    /// </summary>
+    internal static VmDebug.QemuProcessCore? Inspect(string path, CancellationToken cancellationToken)
+    {
+        var name = SystemdCoreFileName.TryParse(Path.GetFileName(path));
+        var compression = HeadOf(path) is { } head ? CompressedCoreFile.FormatOf(head) : null;
+        if (compression is null && !LooksLikeCore(path))
+        {
+            return null;
+        }
+        using var core = compression is { } format
+            ? ProcessCoreFile.Open(CompressedCoreFile.OpenHeaders(path, format, cancellationToken))
+            : ProcessCoreFile.Open(path, cancellationToken);
+        if (!QemuCoreAnalysis.IsQemu(core))
+        {
+            return null;
+        }
+        var time = name?.Time ?? new DateTimeOffset(File.GetLastWriteTimeUtc(path));
+        var parsed = core.Arguments is { } a ? QemuCommandLine.Parse(a) : null;
+        string? problem = null;
+        bool? includesRam = null;
+        if (compression is not null)
+        {
+            includesRam = GuestRamDumped(core);
+            if (includesRam == false)
+            {
+                problem = "no guest RAM (dump-guest-core=off)";
+            }
+        }
+        else if (core.File.Length < core.ExpectedLength)
+        {
+            problem = $"truncated: {core.File.Length} of {core.ExpectedLength} bytes";
+        }
+        else
+        {
+            try
+            {
+                var analysis = QemuCoreAnalysis.Analyze(core, null);
+                includesRam = analysis.IncludesGuestRam;
+                if (!analysis.IncludesGuestRam)
+                {
+                    problem = "no guest RAM (dump-guest-core=off)";
+                }
+            }
+            catch (ProcessCoreException e)
+            {
+                problem = $"{e.ErrorId}: {e.Message[(path.Length + 2)..]}";
+            }
+        }
+        return new VmDebug.QemuProcessCore
+        {
+            Path = path,
+            Pid = name?.Pid ?? core.Pid,
+            Uid = name?.Uid,
+            BootId = name?.BootId,
+            Compression = compression ?? VmDebug.CoreFileCompression.None,
+            Time = time,
+            Signal = core.Signal,
+            CommandLine = core.Arguments is { } args ? JoinCommandLine(args) : core.PsArgs,
+            MachineType = parsed is null ? null : parsed.MachineType ?? "pc",
+            GuestRamBytes = parsed?.RamBytes,
+            IncludesGuestRam = includesRam,
+            Source = name is null ? VmDebug.QemuCoreSource.File : VmDebug.QemuCoreSource.SystemdCoredump,
+            Problem = problem,
+        };
+    }
+
+    /// <summary>
+    /// From the program headers alone: guest RAM is a big (64 MiB or more) read-write, non-executable mapping, dumped
+    /// with all its bytes under dump-guest-core=on and with none (MADV_DONTDUMP) under off. TCG's code buffer is
+    /// executable; thread stacks and malloc arenas stay below that size.
+    /// </summary>
+    private static bool? GuestRamDumped(ProcessCoreFile core)
+    {
+        var big = core.Segments.Where(s => s.IsReadWrite && (s.Flags & CoreSegment.Execute) == 0 && s.MemorySize >= 64UL << 20).ToList();
+        if (big.Count == 0)
+        {
+            return null;
+        }
+        return big.Any(s => s.FileSize == s.MemorySize);
+    }
+
+    private static byte[]? HeadOf(string path)
     {
         try
         {
             using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-            Span<byte> head = stackalloc byte[18];
+            var head = new byte[18];
             var n = RandomAccess.Read(handle, head, 0);
-            // ELF, 64-bit, little-endian, e_type ET_CORE (4).
-            return n == head.Length && head.StartsWith("\u007fELF"u8) && head[4] == 2 && head[5] == 1 && head[16] == 4 && head[17] == 0;
+            return head[..n];
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            return null;
+        }
+    }
+
+    /// <summary>An ELF core (ELF64, little-endian, ET_CORE), or a vmcore, which opening then names as such.</summary>
+    private static bool LooksLikeCore(string path)
+    {
+        if (HeadOf(path) is not { Length: 18 } head)
+        {
             return false;
         }
+        return head.AsSpan().StartsWith("KDUMP   "u8) || head.AsSpan().StartsWith("makedumpfile"u8)
+            || (head.AsSpan().StartsWith("\u007fELF"u8) && head[4] == 2 && head[5] == 1 && head[16] == 4 && head[17] == 0);
     }
 
     /// <summary>argv as a shell would need it typed: arguments with spaces or quotes single-quoted.</summary>
@@ -159,142 +221,4 @@ public static class QemuCoreDumpFinder
         string.Join(' ', arguments.Select(a => a.Length > 0 && a.All(c => char.IsAsciiLetterOrDigit(c) || "-_=,./:@+%".Contains(c))
             ? a
             : "'" + a.Replace("'", "'\\''", StringComparison.Ordinal) + "'"));
-
-    private static async Task<IReadOnlyList<VmDebug.QemuProcessCore>> ListSystemdCoredumpAsync(CancellationToken cancellationToken)
-    {
-        var coredumpctl = FindOnPath("coredumpctl");
-        if (coredumpctl is null)
-        {
-            return [];
-        }
-        var start = new ProcessStartInfo(coredumpctl)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in new[] { "--json=short", "--no-pager", "list" })
-        {
-            start.ArgumentList.Add(argument);
-        }
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-        await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
-        var text = await stdout.ConfigureAwait(false);
-        var error = await stderr.ConfigureAwait(false);
-        if (process.ExitCode != 0)
-        {
-            // "No coredumps found." exits non-zero with nothing on stdout.
-            if (string.IsNullOrWhiteSpace(text))
-            {
-                return [];
-            }
-            throw new VmDebugException("CoredumpctlFailed", ErrorKind.InvalidResult, $"coredumpctl list failed ({process.ExitCode}): {error.Trim()}", coredumpctl);
-        }
-        var cores = new List<VmDebug.QemuProcessCore>();
-        foreach (var entry in ParseCoredumpctlJson(text).Where(e => IsQemuExecutable(e.Executable)))
-        {
-            cores.Add(FromCoredumpctl(entry, SystemdCoredumpDirectory));
-        }
-        return cores;
-    }
-
-    internal static VmDebug.QemuProcessCore FromCoredumpctl(CoredumpctlEntry entry, string storageDirectory)
-    {
-        var stored = entry.CoreFileState == "present" ? FindStoredCore(entry, storageDirectory) : null;
-        if (stored is not null && Inspect(stored, VmDebug.QemuCoreSource.SystemdCoredump, entry) is { } inspected)
-        {
-            return inspected;
-        }
-        var compressed = stored is not null && (stored.EndsWith(".zst", StringComparison.Ordinal) || stored.EndsWith(".xz", StringComparison.Ordinal)
-            || stored.EndsWith(".lz4", StringComparison.Ordinal));
-        return new VmDebug.QemuProcessCore
-        {
-            Path = stored,
-            Pid = entry.Pid,
-            Time = entry.Time,
-            Signal = entry.Signal,
-            Source = VmDebug.QemuCoreSource.SystemdCoredump,
-            Problem = compressed
-                ? $"compressed by systemd-coredump: extract it with 'coredumpctl dump {entry.Pid} --output FILE', then use that file"
-                : $"the core is {entry.CoreFileState ?? "unknown"} in systemd-coredump's storage",
-        };
-    }
-
-    /// <summary>systemd-coredump names stored cores core.COMM.UID.BOOTID.PID.USEC[.zst|.xz|.lz4] (src/coredump/coredump.c).</summary>
-    private static string? FindStoredCore(CoredumpctlEntry entry, string storageDirectory)
-    {
-        if (entry.Pid is not { } pid || entry.Time is not { } time || !Directory.Exists(storageDirectory))
-        {
-            return null;
-        }
-        var usec = (time - DateTimeOffset.UnixEpoch).Ticks / 10;
-        var pattern = string.Create(CultureInfo.InvariantCulture, $"core.*.{pid}.{usec}*");
-        return Directory.EnumerateFiles(storageDirectory, pattern).FirstOrDefault();
-    }
-
-    internal static bool IsQemuExecutable(string? executable)
-    {
-        var name = Path.GetFileName(executable ?? "");
-        return name.StartsWith("qemu-system-", StringComparison.Ordinal) || name is "qemu-kvm" or "kvm";
-    }
-
-    /// <summary>
-    /// Parses `coredumpctl --json=short list`: an array of objects with the list's columns in lower case (systemd
-    /// src/coredump/coredumpctl.c: time, pid, uid, gid, sig, corefile, exe, size); time is microseconds since the epoch.
-    /// </summary>
-    internal static List<CoredumpctlEntry> ParseCoredumpctlJson(string json)
-    {
-        var entries = new List<CoredumpctlEntry>();
-        using var document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 8 });
-        if (document.RootElement.ValueKind != JsonValueKind.Array)
-        {
-            throw new VmDebugException("CoredumpctlOutputInvalid", ErrorKind.ParserError, "coredumpctl --json=short did not print a JSON array.", "coredumpctl");
-        }
-        foreach (var item in document.RootElement.EnumerateArray())
-        {
-            if (item.ValueKind != JsonValueKind.Object)
-            {
-                continue;
-            }
-            long? usec = Integer(item, "time");
-            entries.Add(new CoredumpctlEntry(
-                usec is { } us && us > 0 && us < DateTimeOffset.MaxValue.ToUnixTimeMilliseconds() * 1000 ? DateTimeOffset.UnixEpoch.AddTicks(us * 10) : null,
-                Integer(item, "pid") is { } pid && pid is > 0 and <= int.MaxValue ? (int)pid : null,
-                SignalOf(item),
-                Text(item, "corefile"),
-                Text(item, "exe"),
-                Integer(item, "size")));
-        }
-        return entries;
-    }
-
-    private static int? SignalOf(JsonElement item)
-    {
-        if (Integer(item, "sig") is { } number && number is > 0 and < 128)
-        {
-            return (int)number;
-        }
-        var name = Text(item, "sig");
-        if (name is null)
-        {
-            return null;
-        }
-        name = name.StartsWith("SIG", StringComparison.Ordinal) ? name[3..] : name;
-        string[] names = ["", "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1", "SEGV", "USR2", "PIPE", "ALRM", "TERM"];
-        var index = Array.IndexOf(names, name);
-        return index > 0 ? index : null;
-    }
-
-    private static long? Integer(JsonElement item, string name) =>
-        item.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var number) ? number : null;
-
-    private static string? Text(JsonElement item, string name) =>
-        item.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
-
-    private static string? FindOnPath(string name) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin").Split(':', StringSplitOptions.RemoveEmptyEntries)
-            .Select(dir => Path.Combine(dir, name))
-            .FirstOrDefault(File.Exists);
 }

@@ -7,30 +7,79 @@ namespace VmDebug.Engine.ProcessCore;
 internal readonly record struct FileExtent(long Start, long End);
 
 /// <summary>
-/// Read-only access to a possibly sparse file: positional reads plus the file's data extents from
-/// lseek(SEEK_DATA/SEEK_HOLE), so holes (the untouched pages a kernel core writer skipped) are never read.
-/// Opened for sequential scanning: extraction reads the RAM mapping front to back, so the kernel's readahead pays.
+/// Read-only access to a process core's bytes: positional reads plus the data extents (ranges that may hold
+/// non-zero bytes), so holes are never read. A plain file or a compressed one (<see cref="CompressedCoreFile"/>).
 /// </summary>
-internal sealed partial class SparseFile : IDisposable
+internal abstract class SparseFile : IDisposable
+{
+    protected SparseFile(string path)
+    {
+        Path = path;
+    }
+
+    public string Path { get; }
+
+    /// <summary>Length of the (decompressed) core.</summary>
+    public abstract long Length { get; }
+
+    /// <summary>Reads up to buffer.Length bytes; fewer only at the end of the file.</summary>
+    public abstract int Read(long offset, Span<byte> buffer);
+
+    /// <summary>The extents overlapping [start, end) that may hold data, clipped to it; the rest reads as zero.</summary>
+    public abstract List<FileExtent> DataExtents(long start, long end, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The bytes the core holds without another pass over it: for a plain file all of it, for a compressed one what
+    /// its first pass kept (headers, notes, QEMU's own small mappings, candidate pages).
+    /// </summary>
+    public virtual SparseFile Captured => this;
+
+    /// <summary>Opens <paramref name="path"/>, decompressing zstd, lz4 and xz cores on the fly (one pass now, one when read).</summary>
+    public static SparseFile Open(string path, CancellationToken cancellationToken = default)
+    {
+        var plain = new PlainSparseFile(path);
+        try
+        {
+            Span<byte> head = stackalloc byte[8];
+            var n = plain.Read(0, head);
+            if (CompressedCoreFile.FormatOf(head[..n]) is { } format)
+            {
+                plain.Dispose();
+                return CompressedCoreFile.Open(path, format, cancellationToken);
+            }
+            return plain;
+        }
+        catch
+        {
+            plain.Dispose();
+            throw;
+        }
+    }
+
+    public abstract void Dispose();
+}
+
+/// <summary>
+/// A plain, possibly sparse core file: positional reads plus lseek(SEEK_DATA/SEEK_HOLE) extents, so holes (the
+/// untouched pages a kernel core writer skipped) are never read. Opened for sequential scanning: extraction reads
+/// the RAM mapping front to back, so the kernel's readahead pays.
+/// </summary>
+internal sealed partial class PlainSparseFile : SparseFile
 {
     private const int SeekData = 3, SeekHole = 4;
     private const int Enxio = 6, Einval = 22;
 
     private readonly SafeFileHandle _handle;
 
-    public SparseFile(string path)
+    public PlainSparseFile(string path) : base(path)
     {
-        Path = path;
         _handle = Interop.ReadOnlyFile.Open(path, FileOptions.SequentialScan, "ProcessCore", "core file");
         Length = RandomAccess.GetLength(_handle);
     }
 
-    public string Path { get; }
+    public override long Length { get; }
 
-    public long Length { get; }
-
-    /// <summary>Reads up to buffer.Length bytes; fewer only at the end of the file.</summary>
-    public int Read(long offset, Span<byte> buffer)
+    public override int Read(long offset, Span<byte> buffer)
     {
         var total = 0;
         while (total < buffer.Length && offset + total < Length)
@@ -45,11 +94,8 @@ internal sealed partial class SparseFile : IDisposable
         return total;
     }
 
-    /// <summary>
-    /// The data extents overlapping [start, end), clipped to it. A file system without SEEK_DATA support
-    /// reports the whole range as data, which only costs speed.
-    /// </summary>
-    public List<FileExtent> DataExtents(long start, long end, CancellationToken cancellationToken)
+    /// <summary>A file system without SEEK_DATA support reports the whole range as data, which only costs speed.</summary>
+    public override List<FileExtent> DataExtents(long start, long end, CancellationToken cancellationToken)
     {
         var extents = new List<FileExtent>();
         end = Math.Min(end, Length);
@@ -100,7 +146,7 @@ internal sealed partial class SparseFile : IDisposable
         return extents;
     }
 
-    public void Dispose() => _handle.Dispose();
+    public override void Dispose() => _handle.Dispose();
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial long lseek(int fd, long offset, int whence);

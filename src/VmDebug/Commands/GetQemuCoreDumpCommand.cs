@@ -14,8 +14,8 @@ public sealed class GetQemuCoreDumpCommand : VmDebugCmdlet
 
     /// <summary>Core files or directories; wildcards allowed.</summary>
     [Parameter(Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true)]
-    [ValidateNotNullOrEmpty]
     [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
     public string[] Path { get; set; } = [];
 
     [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet, ValueFromPipelineByPropertyName = true)]
@@ -26,7 +26,7 @@ public sealed class GetQemuCoreDumpCommand : VmDebugCmdlet
     [Parameter]
     public SwitchParameter Recurse { get; set; }
 
-    /// <summary>Leave out systemd-coredump's entries.</summary>
+    /// <summary>Leave out the cores in systemd-coredump's store (/var/lib/systemd/coredump).</summary>
     [Parameter]
     public SwitchParameter NoSystemdCoredump { get; set; }
 
@@ -47,9 +47,13 @@ public sealed class GetQemuCoreDumpCommand : VmDebugCmdlet
     protected override void EndProcessing()
     {
         var query = new QemuCoreDumpQuery { Paths = _paths, Recurse = Recurse, IncludeSystemdCoredump = !NoSystemdCoredump };
-        if (TryRunEngine(ct => QemuCoreDumpFinder.FindAsync(query, ct), out var cores))
+        if (TryRunEngine(ct => QemuCoreDumpFinder.FindAsync(query, ct), out var listing))
         {
-            foreach (var core in cores)
+            foreach (var error in listing.Errors)
+            {
+                WriteEngineError(error, error.Target);
+            }
+            foreach (var core in listing.Cores)
             {
                 WriteObject(core);
             }

@@ -16,16 +16,19 @@ public sealed class ProcessCoreExtractionTests
 {
     // Legacy VGA/ROM window below 1 MiB: RAM exists there in the RAM block, the guest sees devices instead.
     private const ulong LegacyHoleFirstPfn = 0xa0, LegacyHoleEndPfn = 0x100;
+    private const long BiosPages = (256 << 10) / 4096;
 
     /// <summary>
     /// Each axis at least once: both machine types, 512 MiB and a size with RAM above 4 GiB on each (3 GiB q35, 4 GiB pc),
-    /// anonymous and memfd RAM. The big guests are compared with QEMU's kdump-zlib dump (same pages, 50x smaller than
+    /// anonymous, memfd and file-backed RAM. Not here: RAM on hugetlbfs (libvirt's &lt;hugepages/&gt;), which needs huge
+    /// pages reserved (vm.nr_hugepages, 0 on these machines and machine-wide, so the tests must not change it). The big guests are compared with QEMU's kdump-zlib dump (same pages, 50x smaller than
     /// its ELF, which QEMU writes without holes).
     /// </summary>
     public static TheoryData<string, int, GuestMemoryBackend, DumpFormat> Matrix => new()
     {
         { "q35", 512, GuestMemoryBackend.Anonymous, DumpFormat.Elf },
         { "pc", 512, GuestMemoryBackend.Memfd, DumpFormat.Elf },
+        { "q35", 256, GuestMemoryBackend.File, DumpFormat.Elf },
         { "q35", 3072, GuestMemoryBackend.Memfd, DumpFormat.KdumpZlib },
         { "pc", 4096, GuestMemoryBackend.Anonymous, DumpFormat.KdumpZlib },
     };
@@ -67,12 +70,16 @@ public sealed class ProcessCoreExtractionTests
         Assert.Equal(VmcoreInfo.FromNotes(expected.Notes)!.Text.TrimEnd('\0'), actual.VmcoreInfo!.Text.TrimEnd('\0'));
         if (memoryMiB >= 3072)
         {
-            Assert.Contains(actual.Ranges, r => r.Start == 4UL << 30);
+            // RAM continues at 4 GiB (the BIOS ROM just below it makes one range of both).
+            Assert.Contains(actual.Ranges, r => r.Start < 4UL << 30 && r.End > 4UL << 30);
         }
-        var (compared, mismatches, _, onlyExtracted) = ProcessCoreCapture.ComparePages(expected, actual);
+        var (compared, mismatches, onlyInReference, onlyExtracted) = ProcessCoreCapture.ComparePages(expected, actual);
         Assert.True(mismatches.Count == 0, $"{mismatches.Count} of {compared} pages differ, first at pfn 0x{mismatches.FirstOrDefault():x}");
+        Assert.Empty(onlyInReference);
         Assert.All(onlyExtracted, pfn => Assert.InRange(pfn, LegacyHoleFirstPfn, LegacyHoleEndPfn - 1));
-        Assert.Equal(((long)memoryMiB << 20) / 4096 - onlyExtracted.Count, compared);
+        // Even with -nodefaults there is the BIOS ROM (SeaBIOS, 256 KiB below 4 GiB), in QEMU's dump and in ours.
+        Assert.Equal(((long)memoryMiB << 20) / 4096 - onlyExtracted.Count + BiosPages, compared);
         TestContext.Current.SendDiagnosticMessage($"{machine} {memoryMiB} MiB {backend}: extracted in {extraction.TotalSeconds:0.00} s, {compared} pages equal");
     }
+
 }

@@ -20,7 +20,10 @@ public sealed class ProcessCoreFaultTests
         Assert.Equal(ProcessCoreException.NotQemu, error.ErrorId);
         Assert.Contains("'sleep'", error.Message);
         Assert.Contains("not of QEMU", error.Message);
-        Assert.Empty(await QemuCoreDumpFinder.FindAsync(new QemuCoreDumpQuery { Paths = [scratch.Path], IncludeSystemdCoredump = false }, ct));
+        var listing = await QemuCoreDumpFinder.FindAsync(new QemuCoreDumpQuery { Paths = [scratch.Path, core], IncludeSystemdCoredump = false }, ct);
+        Assert.Empty(listing.Cores);
+        // Passed over in a directory, but named on its own it is an error that says so.
+        Assert.Equal(core, Assert.Single(listing.Errors).Target);
     }
 
     [Fact]
@@ -39,7 +42,7 @@ public sealed class ProcessCoreFaultTests
         Assert.Contains("dump-guest-core=off", error.Message);
         Assert.Equal([RemedyTerm.Of(RemedyCommand.EnableQemuCoreDump), RemedyTerm.Of(RemedyParameter.IncludeGuestMemory)], error.Remedy!.Terms);
         Assert.DoesNotContain("Enable-QemuCoreDump", error.Message);
-        var listed = Assert.Single(await QemuCoreDumpFinder.FindAsync(new QemuCoreDumpQuery { Paths = [core], IncludeSystemdCoredump = false }, ct));
+        var listed = Assert.Single((await QemuCoreDumpFinder.FindAsync(new QemuCoreDumpQuery { Paths = [core], IncludeSystemdCoredump = false }, ct)).Cores);
         Assert.False(listed.IncludesGuestRam);
 
         // A core cut short, as a full disk or a size cap leaves it.
@@ -54,7 +57,7 @@ public sealed class ProcessCoreFaultTests
         error = await AssertDumpFailsAsync(truncated, scratch);
         Assert.Equal(ProcessCoreException.Truncated, error.ErrorId);
         Assert.Contains("truncated", error.Message);
-        listed = Assert.Single(await QemuCoreDumpFinder.FindAsync(new QemuCoreDumpQuery { Paths = [truncated], IncludeSystemdCoredump = false }, ct));
+        listed = Assert.Single((await QemuCoreDumpFinder.FindAsync(new QemuCoreDumpQuery { Paths = [truncated], IncludeSystemdCoredump = false }, ct)).Cores);
         Assert.StartsWith("truncated", listed.Problem);
     }
 

@@ -45,12 +45,42 @@ public sealed class ProcessCoreParsingTests
         Assert.Equal(128 * MiB, bare.RamBytes);
 
         var numa = QemuCommandLine.Parse(["qemu-system-x86_64", "-M", "q35", "-numa", "node,memdev=m0", "-device", "pc-dimm,id=d1,memdev=m1"]);
-        Assert.Equal(2, numa.UnmodelledMemory.Count);
+        Assert.Equal("-device pc-dimm", Assert.Single(numa.UnmodelledMemory));
+        var nodes = QemuCommandLine.Parse(["qemu-system-x86_64", "-numa", "node,nodeid=0,memdev=m0", "-numa", "node,nodeid=1,memdev=m1"]);
+        Assert.Contains("2 NUMA nodes", Assert.Single(nodes.UnmodelledMemory));
 
         Assert.Equal(QemuMachineFamily.Unknown, QemuCommandLine.Parse(["qemu-system-x86_64", "-machine", "type=microvm"]).Family);
         Assert.Equal(QemuMachineFamily.I440fx, QemuCommandLine.Parse(["qemu-system-x86_64", "-machine", "pc-i440fx-7.2"]).Family);
         Assert.False(QemuCommandLine.Parse(["qemu-system-x86_64", "-machine", "pc-1.7"]).GigabyteAlign);
         Assert.Equal("a,b", QemuCommandLine.SplitOptions("id=a,,b", "x")[0].Value);
+    }
+
+    /// <summary>The command line libvirt 9.0 writes for a q35 domain (JSON -object and -device, versioned machine, one NUMA node).</summary>
+    [Fact]
+    public void LibvirtCommandLinesGiveTheRamBackendAndDevices()
+    {
+        var line = QemuCommandLine.Parse([
+            "/usr/bin/qemu-system-x86_64", "-name", "guest=web1,debug-threads=on", "-S",
+            "-machine", "pc-q35-7.2,usb=off,dump-guest-core=on,memory-backend=pc.ram",
+            "-object", """{"qom-type":"memory-backend-ram","id":"pc.ram","size":2147483648}""",
+            "-m", "size=2097152k,slots=16,maxmem=8388608k",
+            "-device", """{"driver":"VGA","id":"video0","vgamem_mb":32,"bus":"pcie.0","addr":"0x1"}""",
+        ]);
+        Assert.Equal(QemuMachineFamily.Q35, line.Family);
+        Assert.Equal(2 * GiB, line.RamBytes);
+        Assert.Equal("memory-backend-ram", line.MachineBackend!.Type);
+        Assert.Equal("32", Assert.Single(line.Devices, d => d["driver"] == "VGA")["vgamem_mb"]);
+        Assert.Empty(line.UnmodelledMemory);
+        Assert.Empty(line.Errors);
+
+        var numa = QemuCommandLine.Parse([
+            "qemu-system-x86_64", "-machine", "pc-i440fx-7.2", "-m", "1024",
+            "-object", """{"qom-type":"memory-backend-memfd","id":"ram-node0","size":1073741824}""",
+            "-numa", "node,nodeid=0,cpus=0-1,memdev=ram-node0",
+        ]);
+        Assert.Equal("memory-backend-memfd", numa.MachineBackend!.Type);
+        Assert.Equal(GiB, numa.RamBytes);
+        Assert.Empty(numa.UnmodelledMemory);
     }
 
     /// <summary>Expected splits worked out by hand from pc_q35.c and pc_piix.c (QEMU 7.2).</summary>
@@ -120,7 +150,7 @@ public sealed class ProcessCoreParsingTests
         var twoAnonymous = new CoreSegment(0x7f3000000000, GiB, 0, GiB, rw);
         var error = Assert.Throws<ProcessCoreException>(() => GuestRamLocator.Locate([anonymous, twoAnonymous], Name, layout, null, "core"));
         Assert.Equal(ProcessCoreException.LayoutAmbiguous, error.ErrorId);
-        Assert.Contains("ram=0x7f1000000000", error.Message);
+        Assert.Contains("ram=0x7f1000000000", error.Remedy!.Template);
         var named = new GuestMemoryLayout(layout.Ranges, layout.Description, twoAnonymous.VirtualAddress);
         Assert.Equal(twoAnonymous, GuestRamLocator.Locate([anonymous, twoAnonymous], Name, named, null, "core"));
 
@@ -129,36 +159,28 @@ public sealed class ProcessCoreParsingTests
     }
 
     [Fact]
-    public void CoredumpctlJsonIsParsedAndQemuEntriesKept()
+    public void SystemdCoredumpFileNamesGiveCommUidBootIdPidTimeAndCompression()
     {
-        // The shape of `coredumpctl --json=short list` (systemd 252): the list's columns, time in microseconds.
-        const string json = """
-            [{"time":1700000000123456,"pid":4242,"uid":0,"gid":0,"sig":6,"corefile":"present","exe":"/usr/bin/qemu-system-x86_64","size":221000000},
-             {"time":1700000001000000,"pid":77,"uid":1000,"gid":1000,"sig":"SIGSEGV","corefile":"missing","exe":"/usr/bin/bash","size":null},
-             {"time":"garbage","pid":-1,"sig":{},"exe":7}]
-            """;
-        var entries = QemuCoreDumpFinder.ParseCoredumpctlJson(json);
-        Assert.Equal(3, entries.Count);
-        Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(1700000000123).AddTicks(4560), entries[0].Time);
-        Assert.Equal(4242, entries[0].Pid);
-        Assert.Equal(6, entries[0].Signal);
-        Assert.Equal(11, entries[1].Signal);
-        Assert.Null(entries[2].Time);
-        Assert.Null(entries[2].Pid);
-        Assert.Equal([true, false, false], entries.Select(e => QemuCoreDumpFinder.IsQemuExecutable(e.Executable)));
+        // As systemd 252 names them (src/coredump/coredump.c): comm escaped, boot id, time in microseconds.
+        var name = SystemdCoreFileName.TryParse("core.qemu-system-x86.64055.0123456789abcdef0123456789abcdef.4242.1700000000123456.zst");
+        Assert.NotNull(name);
+        Assert.Equal("qemu-system-x86", name.Comm);
+        Assert.True(name.IsQemu);
+        Assert.Equal(64055, name.Uid);
+        Assert.Equal("0123456789abcdef0123456789abcdef", name.BootId);
+        Assert.Equal(4242, name.Pid);
+        Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(1700000000123).AddTicks(4560), name.Time);
+        Assert.Equal(VmDebug.CoreFileCompression.Zstd, name.Compression);
 
-        // A compressed stored core is listed with the way to extract it.
-        using var storage = new Support.TempDirectory();
-        var stored = storage.File("core.qemu-system-x86.0.0123456789abcdef0123456789abcdef.4242.1700000000123456.zst");
-        File.WriteAllBytes(stored, [0x28, 0xb5, 0x2f, 0xfd]);
-        var core = QemuCoreDumpFinder.FromCoredumpctl(entries[0], storage.Path);
-        Assert.Equal(stored, core.CoreFile);
-        Assert.Equal(VmDebug.QemuCoreSource.SystemdCoredump, core.Source);
-        Assert.Contains("coredumpctl dump 4242 --output", core.Problem);
-        Assert.Null(core.IncludesGuestRam);
+        var plain = SystemdCoreFileName.TryParse("core.my\\x2eapp.0.0123456789abcdef0123456789abcdef.1.1700000000000000");
+        Assert.Equal("my.app", plain!.Comm);
+        Assert.False(plain.IsQemu);
+        Assert.Equal(VmDebug.CoreFileCompression.None, plain.Compression);
 
-        var error = Assert.Throws<VmDebugException>(() => QemuCoreDumpFinder.ParseCoredumpctlJson("{}"));
-        Assert.Equal("CoredumpctlOutputInvalid", error.ErrorId);
+        Assert.Null(SystemdCoreFileName.TryParse("core"));
+        Assert.Null(SystemdCoreFileName.TryParse("core.qemu-system-x86.0.0123456789ABCDEF0123456789abcdef.1.1.zst"));
+        Assert.Null(SystemdCoreFileName.TryParse("core.qemu-system-x86.0.0123456789abcdef0123456789abcdef.1.1.gz"));
+        Assert.Null(SystemdCoreFileName.TryParse("core.qemu-system-x86.0.0123456789abcdef0123456789abcdef.0.1.zst"));
     }
 
     [Fact]

@@ -22,8 +22,8 @@ public sealed class ProcessCoreReaderTests
         var pid = guest.Pid;
         var core = await ProcessCoreCapture.AbortAsync(guest, ct);
 
-        var listed = Assert.Single(await QemuCoreDumpFinder.FindAsync(
-            new QemuCoreDumpQuery { Paths = [guest.WorkDirectory], IncludeSystemdCoredump = false }, ct));
+        var listed = Assert.Single((await QemuCoreDumpFinder.FindAsync(
+            new QemuCoreDumpQuery { Paths = [guest.WorkDirectory], IncludeSystemdCoredump = false }, ct)).Cores);
         Assert.Equal(core, listed.Path);
         Assert.Equal(core, listed.CoreFile);
         Assert.Equal(pid, listed.Pid);

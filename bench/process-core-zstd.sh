@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Extraction from a systemd-coredump-style .zst QEMU process core (a real 3 GiB q35 guest with default devices), as
+# a ratio against `zstd -dc core.zst > /dev/null` on the same file: the floor, one decompression and nothing else.
+# vmdebug reads the stream twice (headers, argv and small mappings first; guest RAM when writing) and writes the
+# vmcore; both runs use warm caches (the compressed file is small).
+#   bench/process-core-zstd.sh [--memory-mib N] [--runs N]
+# Env: BENCH_DIR (default /var/tmp): where core and vmcore go.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+memory=3072 runs=3
+while [[ $# -gt 0 ]]; do
+    case $1 in
+        --memory-mib) memory=$2; shift 2 ;;
+        --runs) runs=$2; shift 2 ;;
+        *) echo "usage: $0 [--memory-mib N] [--runs N]" >&2; exit 2 ;;
+    esac
+done
+[[ $(cat /proc/sys/kernel/core_pattern) == core* ]] || { echo "core_pattern must write 'core' into the working directory" >&2; exit 1; }
+command -v zstd >/dev/null || { echo "zstd not installed: apt-get install zstd" >&2; exit 1; }
+
+guest=$("$here/scripts/build-guest.sh")
+dotnet build -c Release -v q "$here/src/VmDebug.Cli" >&2
+vmdebug=(dotnet "$here/src/VmDebug.Cli/bin/Release/net8.0/vmdebug.dll")
+work=$(mktemp -d "${BENCH_DIR:-/var/tmp}/vmdebug-bench-XXXXXX")
+qemu_pid=
+cleanup() { [[ -n $qemu_pid ]] && kill -9 "$qemu_pid" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+# Default devices (std VGA, SeaBIOS), as guests outside tests have them.
+(cd "$work" && ulimit -c unlimited && exec qemu-system-x86_64 -display none -nic none -no-reboot -m "${memory}M" \
+    -kernel "$guest/vmlinuz" -initrd "$guest/initrd.gz" -serial "file:$work/console.log" -device vmcoreinfo \
+    -machine q35,accel=tcg,dump-guest-core=on -append 'console=ttyS0 panic=0 quiet loglevel=6 vmdebug.markers=3' \
+    </dev/null 2>"$work/qemu.stderr") &
+qemu_pid=$!
+for _ in $(seq 600); do grep -q 'vmdebug marker 3' "$work/console.log" 2>/dev/null && break; sleep 0.2; done
+grep -q 'vmdebug marker 3' "$work/console.log" || { echo "guest did not boot" >&2; exit 1; }
+kill -ABRT "$qemu_pid"; wait "$qemu_pid" 2>/dev/null || true; qemu_pid=
+core=$(ls "$work"/core* | head -n1)
+zstd -q -1 -T2 "$core" -o "$work/core.zst"
+apparent=$(stat -c %s "$core"); compressed=$(stat -c %s "$work/core.zst")
+rm -f "$core"
+
+seconds() { local s e; s=$(date +%s.%N); "$@" >/dev/null; e=$(date +%s.%N); echo "$e - $s" | bc; }
+median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+zstd_times=() vd_times=() rss=()
+for _ in $(seq "$runs"); do
+    zstd_times+=("$(seconds sh -c "zstd -dc '$work/core.zst' > /dev/null")")
+    vd_times+=("$(seconds /usr/bin/time -f %M -o "$work/rss" "${vmdebug[@]}" dump --core-file "$work/core.zst" --output "$work/vmcore")")
+    rss+=("$(tail -n1 "$work/rss")"); rm -f "$work/vmcore"
+done
+z=$(printf '%s\n' "${zstd_times[@]}" | median) v=$(printf '%s\n' "${vd_times[@]}" | median)
+peak=$(printf '%s\n' "${rss[@]}" | sort -g | tail -n1)
+printf 'core: %s apparent, %s as .zst; guest RAM %s MiB; median of %s runs\n' \
+    "$(numfmt --to=iec "$apparent")" "$(numfmt --to=iec "$compressed")" "$memory" "$runs"
+printf 'zstd -dc > /dev/null %6.2f s | vmdebug dump --core-file core.zst %6.2f s, peak RSS %s MiB | ratio %.2fx (target <= 1.5x)\n' \
+    "$z" "$v" "$(( peak / 1024 ))" "$(echo "$v / $z" | bc -l)"

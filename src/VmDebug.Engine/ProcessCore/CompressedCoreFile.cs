@@ -1,0 +1,489 @@
+using System.Buffers.Binary;
+using K4os.Compression.LZ4.Streams;
+using VmDebug.Engine.Compression;
+using CoreFileCompression = VmDebug.CoreFileCompression;
+
+namespace VmDebug.Engine.ProcessCore;
+
+/// <summary>
+/// A process core compressed as a whole (systemd-coredump's .zst/.lz4/.xz), read without ever decompressing it to
+/// disk. The first pass, at open, streams it once: it keeps the headers, the notes and QEMU's small mappings (heap,
+/// stacks, video RAM, ROMs: their non-zero pages, within a budget), and in the big mappings only the pages that can
+/// hold the guest's VMCOREINFO note or its utsname. Everything else, guest RAM above all, is read in a second
+/// sequential pass when the vmcore is written; a small window of recent blocks absorbs the writers' slightly
+/// out-of-order parallel reads, and a read further back restarts the stream (counted in <see cref="Passes"/>).
+/// </summary>
+internal sealed class CompressedCoreFile : SparseFile
+{
+    private const int Page = 4096;
+    private const int BlockBytes = 1 << 20;
+    private const int RingBlocks = 16;
+    private const int MaxProgramHeaders = 65535;
+    private const long SmallMappingBytes = 64L << 20;
+    private const long MaxCapturedBytes = 256L << 20;
+    private const int MaxCandidatePages = 4096;
+    private const int NotePages = 5; // 24-byte note header plus at most four pages of VMCOREINFO text
+    private const uint PtLoad = 1, PtNote = 4, PfExecute = 1;
+
+    private static ReadOnlySpan<byte> VmcoreInfoNoteHead => [11, 0, 0, 0];
+    private static ReadOnlySpan<byte> VmcoreInfoNoteName => "VMCOREINFO\0"u8;
+
+    // struct new_utsname starts with sysname[65] = "Linux" and NULs (include/uapi/linux/utsname.h).
+    private static readonly byte[] s_utsSysname = [.. "Linux"u8, .. new byte[60]];
+
+    private readonly CoreFileCompression _format;
+    private readonly Dictionary<long, byte[]> _pages = [];
+    private readonly List<long> _pageOrder = []; // captured page numbers, ascending
+    private readonly List<FileExtent> _complete = []; // ranges whose every non-zero page is captured
+    private readonly CapturedView _captured;
+    private long _length;
+
+    private readonly object _gate = new();
+    private readonly byte[]?[] _ring = new byte[RingBlocks][];
+    private readonly long[] _ringBlock = new long[RingBlocks];
+    private readonly int[] _ringLength = new int[RingBlocks];
+    private Stream? _stream;
+    private long _nextBlock;
+
+    private CompressedCoreFile(string path, CoreFileCompression format) : base(path)
+    {
+        _format = format;
+        _captured = new CapturedView(this);
+        Array.Fill(_ringBlock, -1);
+    }
+
+    public CoreFileCompression Format => _format;
+
+    public override long Length => _length;
+
+    /// <summary>Sequential passes over the compressed data so far (1 after open).</summary>
+    public int Passes { get; private set; }
+
+    public override SparseFile Captured => _captured;
+
+    public static CoreFileCompression? FormatOf(ReadOnlySpan<byte> head)
+    {
+        if (head.StartsWith((ReadOnlySpan<byte>)[0x28, 0xb5, 0x2f, 0xfd]))
+        {
+            return CoreFileCompression.Zstd;
+        }
+        if (head.StartsWith((ReadOnlySpan<byte>)[0x04, 0x22, 0x4d, 0x18]))
+        {
+            return CoreFileCompression.Lz4;
+        }
+        return head.StartsWith((ReadOnlySpan<byte>)[0xfd, (byte)'7', (byte)'z', (byte)'X', (byte)'Z', 0]) ? CoreFileCompression.Xz : null;
+    }
+
+    /// <summary>
+    /// True when only the headers and notes were read (<see cref="OpenHeaders"/>): enough to list the core, not to
+    /// extract it; <see cref="Length"/> is then the length read so far.
+    /// </summary>
+    public bool HeadersOnly { get; private set; }
+
+    public static CompressedCoreFile Open(string path, CoreFileCompression format, CancellationToken cancellationToken) =>
+        Open(path, format, headersOnly: false, cancellationToken);
+
+    /// <summary>Decompresses only the ELF headers and the notes that follow them (the start of the file).</summary>
+    public static CompressedCoreFile OpenHeaders(string path, CoreFileCompression format, CancellationToken cancellationToken) =>
+        Open(path, format, headersOnly: true, cancellationToken);
+
+    private static CompressedCoreFile Open(string path, CoreFileCompression format, bool headersOnly, CancellationToken cancellationToken)
+    {
+        var core = new CompressedCoreFile(path, format) { HeadersOnly = headersOnly };
+        try
+        {
+            core.FirstPass(cancellationToken);
+            return core;
+        }
+        catch
+        {
+            core.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A decompressing stream over the file, from its start.</summary>
+    internal static Stream Decompress(string path, CoreFileCompression format)
+    {
+        var file = new FileStream(Interop.ReadOnlyFile.Open(path, FileOptions.SequentialScan, "ProcessCore", "core file"), FileAccess.Read, 1 << 16);
+        try
+        {
+            return format switch
+            {
+                CoreFileCompression.Zstd => new ZstdDecompressionStream(file, path),
+                CoreFileCompression.Xz => new XzDecompressionStream(file, path),
+                _ => LZ4Stream.Decode(file, leaveOpen: false),
+            };
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
+
+    private enum Policy
+    {
+        Keep, // small mapping, headers, notes: keep every non-zero page
+        Scan, // big mapping (guest RAM): keep candidate pages only
+        Skip, // executable (TCG's code buffer, libraries)
+    }
+
+    private readonly record struct Region(long Start, long End, Policy Policy, bool IsNote);
+
+    private void FirstPass(CancellationToken cancellationToken)
+    {
+        using var stream = Decompress(Path, _format);
+        Passes = 1;
+        var block = GC.AllocateUninitializedArray<byte>(BlockBytes);
+        var filled = Fill(stream, block, 64);
+        if (filled < 64 || !block.AsSpan().StartsWith("\u007fELF"u8) || block[4] != 2 || block[5] != 1)
+        {
+            throw new ProcessCoreException(ProcessCoreException.NotACore, ErrorKind.InvalidData, Path,
+                $"the {_format} data is not an ELF64 little-endian file, so not a process core.");
+        }
+        var phoff = BinaryPrimitives.ReadUInt64LittleEndian(block.AsSpan(32));
+        var phentsize = BinaryPrimitives.ReadUInt16LittleEndian(block.AsSpan(54));
+        var phnum = BinaryPrimitives.ReadUInt16LittleEndian(block.AsSpan(56));
+        if (phentsize != 56 || phnum == 0 || phnum == MaxProgramHeaders || phoff > BlockBytes - (ulong)phnum * 56 || phoff < 64)
+        {
+            throw new ProcessCoreException(ProcessCoreException.NotACore, ErrorKind.InvalidData, Path,
+                $"program headers ({phnum} of {phentsize} bytes at {phoff}) are not where a Linux process core puts them.");
+        }
+        var headersEnd = (int)phoff + phnum * 56;
+        filled += Fill(stream, block.AsSpan(filled, headersEnd - filled), headersEnd - filled);
+        if (filled < headersEnd)
+        {
+            throw new ProcessCoreException(ProcessCoreException.Truncated, ErrorKind.InvalidData, Path, "the core ends inside its program headers.");
+        }
+        var regions = Regions(block.AsSpan((int)phoff, phnum * 56), phnum);
+        // Notes beyond the first 64 MiB are not a Linux core's.
+        var stopAt = HeadersOnly ? Math.Min(regions.Where(r => r.IsNote).Select(r => r.End).DefaultIfEmpty(headersEnd).Max(), SmallMappingBytes) : long.MaxValue;
+        var budget = MaxCapturedBytes;
+        var candidates = 0;
+        var pendingPages = 0; // pages still to keep after a VMCOREINFO or utsname candidate
+        var region = 0;
+        long offset = 0;
+        var completeStart = 0L;
+        var overBudget = false;
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            filled += Fill(stream, block.AsSpan(filled), BlockBytes - filled);
+            if (filled == 0)
+            {
+                break;
+            }
+            for (var at = 0; at < filled; at += Page)
+            {
+                var page = block.AsSpan(at, Math.Min(Page, filled - at));
+                var pageOffset = offset + at;
+                while (region < regions.Count && regions[region].End <= pageOffset)
+                {
+                    region++;
+                }
+                // Offsets outside every region (the ELF header, padding) are kept like small mappings.
+                var policy = region < regions.Count && regions[region].Start <= pageOffset ? regions[region].Policy : Policy.Keep;
+                var keep = false;
+                switch (policy)
+                {
+                    case Policy.Keep when !overBudget:
+                        keep = page.ContainsAnyExcept((byte)0);
+                        if (keep && (budget -= Page) < 0)
+                        {
+                            overBudget = true;
+                            keep = false;
+                            _complete.Add(new FileExtent(completeStart, pageOffset));
+                        }
+                        break;
+                    case Policy.Scan:
+                        if (pendingPages > 0)
+                        {
+                            pendingPages--;
+                            keep = true;
+                        }
+                        else if (candidates < MaxCandidatePages && page.ContainsAnyExcept((byte)0))
+                        {
+                            if (IsVmcoreInfoNote(page))
+                            {
+                                keep = true;
+                                pendingPages = NotePages - 1;
+                                candidates += NotePages;
+                            }
+                            else if (page.IndexOf(s_utsSysname) >= 0)
+                            {
+                                // The release field sits 130 bytes on and may cross into the next page.
+                                keep = true;
+                                pendingPages = 1;
+                                candidates += 2;
+                            }
+                        }
+                        break;
+                }
+                if (keep)
+                {
+                    var number = pageOffset / Page;
+                    _pages[number] = page.ToArray();
+                    _pageOrder.Add(number);
+                }
+            }
+            offset += filled;
+            if (filled < BlockBytes || offset >= stopAt)
+            {
+                break;
+            }
+            filled = 0;
+        }
+        _length = offset;
+        if (!overBudget)
+        {
+            _complete.Add(new FileExtent(completeStart, offset));
+        }
+        // Scanned and skipped regions are not complete: cut them out of the complete ranges.
+        var incomplete = regions.Where(r => r.Policy != Policy.Keep).Select(r => new FileExtent(r.Start, r.End)).ToList();
+        var complete = new List<FileExtent>();
+        foreach (var range in _complete)
+        {
+            var cursor = range.Start;
+            foreach (var hole in incomplete.Where(h => h.End > range.Start && h.Start < range.End))
+            {
+                if (hole.Start > cursor)
+                {
+                    complete.Add(new FileExtent(cursor, hole.Start));
+                }
+                cursor = Math.Max(cursor, hole.End);
+            }
+            if (cursor < range.End)
+            {
+                complete.Add(new FileExtent(cursor, range.End));
+            }
+        }
+        _complete.Clear();
+        _complete.AddRange(complete);
+    }
+
+    private static bool IsVmcoreInfoNote(ReadOnlySpan<byte> page) =>
+        page.Length >= 24 && page.StartsWith(VmcoreInfoNoteHead) && BinaryPrimitives.ReadUInt32LittleEndian(page[8..]) == 0
+        && page[12..].StartsWith(VmcoreInfoNoteName);
+
+    /// <summary>The file ranges of the notes and mappings, sorted by offset, with what the first pass keeps of each.</summary>
+    private static List<Region> Regions(ReadOnlySpan<byte> headers, int count)
+    {
+        var regions = new List<Region>();
+        for (var i = 0; i < count; i++)
+        {
+            var ph = headers.Slice(i * 56, 56);
+            var type = BinaryPrimitives.ReadUInt32LittleEndian(ph);
+            var flags = BinaryPrimitives.ReadUInt32LittleEndian(ph[4..]);
+            var fileOffset = BinaryPrimitives.ReadUInt64LittleEndian(ph[8..]);
+            var fileSize = BinaryPrimitives.ReadUInt64LittleEndian(ph[32..]);
+            if ((type != PtLoad && type != PtNote) || fileSize == 0 || fileOffset > long.MaxValue / 2 || fileSize > long.MaxValue / 2)
+            {
+                continue;
+            }
+            var policy = type == PtNote ? Policy.Keep
+                : (flags & PfExecute) != 0 ? Policy.Skip
+                : fileSize <= SmallMappingBytes ? Policy.Keep
+                : Policy.Scan;
+            regions.Add(new Region((long)fileOffset, (long)(fileOffset + fileSize), policy, type == PtNote));
+        }
+        regions.Sort((a, b) => a.Start.CompareTo(b.Start));
+        return regions;
+    }
+
+    private static int Fill(Stream stream, Span<byte> buffer, int wanted)
+    {
+        var total = 0;
+        while (total < wanted)
+        {
+            var n = stream.Read(buffer[total..wanted]);
+            if (n == 0)
+            {
+                break;
+            }
+            total += n;
+        }
+        return total;
+    }
+
+    private bool IsComplete(long offset)
+    {
+        // The ranges are sorted and disjoint: find the last one starting at or before offset.
+        int lo = 0, hi = _complete.Count;
+        while (lo < hi)
+        {
+            var mid = (lo + hi) >>> 1;
+            if (_complete[mid].Start <= offset)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+        return lo > 0 && offset < _complete[lo - 1].End;
+    }
+
+    public override int Read(long offset, Span<byte> buffer) => Read(offset, buffer, stream: true);
+
+    private int Read(long offset, Span<byte> buffer, bool stream)
+    {
+        if (offset >= _length)
+        {
+            return 0;
+        }
+        buffer = buffer[..(int)Math.Min(buffer.Length, _length - offset)];
+        var done = 0;
+        while (done < buffer.Length)
+        {
+            var at = offset + done;
+            var within = (int)(at % Page);
+            var piece = buffer.Slice(done, Math.Min(Page - within, buffer.Length - done));
+            if (_pages.TryGetValue(at / Page, out var page))
+            {
+                page.AsSpan(within, piece.Length).CopyTo(piece);
+            }
+            else if (!stream || IsComplete(at))
+            {
+                piece.Clear();
+            }
+            else
+            {
+                ReadStreamed(at, piece);
+            }
+            done += piece.Length;
+        }
+        return done;
+    }
+
+    /// <summary>Reads from the second pass's stream, restarting it when the read lies behind its window.</summary>
+    private void ReadStreamed(long offset, Span<byte> buffer)
+    {
+        lock (_gate)
+        {
+            while (!buffer.IsEmpty)
+            {
+                var block = offset / BlockBytes;
+                var slot = (int)(block % RingBlocks);
+                if (_ringBlock[slot] != block)
+                {
+                    if (_stream is null || block < _nextBlock)
+                    {
+                        Restart();
+                    }
+                    while (_nextBlock <= block)
+                    {
+                        var target = (int)(_nextBlock % RingBlocks);
+                        var data = _ring[target] ??= GC.AllocateUninitializedArray<byte>(BlockBytes);
+                        _ringLength[target] = Fill(_stream!, data, BlockBytes);
+                        _ringBlock[target] = _nextBlock++;
+                    }
+                }
+                var within = (int)(offset % BlockBytes);
+                var n = Math.Min(buffer.Length, _ringLength[slot] - within);
+                if (n <= 0)
+                {
+                    throw ProcessCoreFile.Truncation(this, offset + buffer.Length, "its data");
+                }
+                _ring[slot].AsSpan(within, n).CopyTo(buffer);
+                buffer = buffer[n..];
+                offset += n;
+            }
+        }
+    }
+
+    private void Restart()
+    {
+        _stream?.Dispose();
+        _stream = Decompress(Path, _format);
+        Passes++;
+        _nextBlock = 0;
+        Array.Fill(_ringBlock, -1);
+    }
+
+    public override List<FileExtent> DataExtents(long start, long end, CancellationToken cancellationToken) => Extents(start, end, completeOnly: false);
+
+    /// <summary>Captured pages within complete ranges; elsewhere (unless <paramref name="completeOnly"/>) everything may be data.</summary>
+    private List<FileExtent> Extents(long start, long end, bool completeOnly)
+    {
+        end = Math.Min(end, _length);
+        var extents = new List<FileExtent>();
+        void Add(long from, long to)
+        {
+            if (to <= from)
+            {
+                return;
+            }
+            if (extents.Count > 0 && extents[^1].End == from)
+            {
+                extents[^1] = new FileExtent(extents[^1].Start, to);
+            }
+            else
+            {
+                extents.Add(new FileExtent(from, to));
+            }
+        }
+        // Between captured pages: zero inside complete ranges, unknown (so data) elsewhere.
+        void AddGap(long from, long to)
+        {
+            if (completeOnly)
+            {
+                return;
+            }
+            foreach (var range in _complete)
+            {
+                if (range.End <= from || range.Start >= to)
+                {
+                    continue;
+                }
+                Add(from, Math.Max(from, range.Start));
+                from = Math.Max(from, range.End);
+            }
+            Add(from, to);
+        }
+        var index = _pageOrder.BinarySearch(start / Page);
+        index = index < 0 ? ~index : index;
+        var cursor = start;
+        for (; index < _pageOrder.Count && _pageOrder[index] * Page < end; index++)
+        {
+            var pageStart = _pageOrder[index] * Page;
+            if (pageStart > cursor)
+            {
+                AddGap(cursor, pageStart);
+            }
+            Add(Math.Max(pageStart, start), Math.Min(pageStart + Page, end));
+            cursor = Math.Max(cursor, pageStart + Page);
+        }
+        if (cursor < end)
+        {
+            AddGap(cursor, end);
+        }
+        return extents;
+    }
+
+    public override void Dispose()
+    {
+        lock (_gate)
+        {
+            _stream?.Dispose();
+            _stream = null;
+        }
+    }
+
+    /// <summary>The first pass's pages only: reads elsewhere are zero and never start a stream.</summary>
+    private sealed class CapturedView(CompressedCoreFile core) : SparseFile(core.Path)
+    {
+        public override long Length => core.Length;
+
+        public override int Read(long offset, Span<byte> buffer) => core.Read(offset, buffer, stream: false);
+
+        public override List<FileExtent> DataExtents(long start, long end, CancellationToken cancellationToken) =>
+            core.Extents(start, end, completeOnly: true);
+
+        public override void Dispose()
+        {
+            // The view belongs to the core.
+        }
+    }
+}
