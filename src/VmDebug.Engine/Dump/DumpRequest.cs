@@ -9,4 +9,10 @@ public sealed record DumpRequest
     public required string Path { get; init; }
     public DumpFormat Format { get; init; } = DumpFormat.Elf;
     public bool Force { get; init; }
+
+    /// <summary>Limit for the whole dump (QEMU writing plus repair); null waits as long as it takes.</summary>
+    public TimeSpan? Timeout { get; init; }
+
+    /// <summary>How long QEMU may report no progress before the dump fails as stalled.</summary>
+    public TimeSpan StallTimeout { get; init; } = TimeSpan.FromMinutes(1);
 }

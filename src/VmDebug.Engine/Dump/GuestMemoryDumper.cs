@@ -23,51 +23,88 @@ public static class GuestMemoryDumper
         using var output = DumpOutputFile.Prepare(request.Path, request.Force);
         var target = request.QmpSocket ?? request.Domain!;
         var activity = $"Dumping guest memory of {target}";
-        string raw;
+        using var wholeDump = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (request.Timeout is { } limit)
+        {
+            wholeDump.CancelAfter(limit);
+        }
+        try
+        {
+            return await DumpAsync(request, output, activity, clock, progress, wholeDump.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or VmDebugException { ErrorId: "DumpCancelled" }
+            && !cancellationToken.IsCancellationRequested && request.Timeout is { } timeout)
+        {
+            var qemu = e is VmDebugException cancelled ? " " + cancelled.Message["Cancelled; no file was written.".Length..].Trim() : "";
+            throw new VmDebugException("DumpTimedOut", ErrorKind.OperationTimeout,
+                $"The dump of {target} did not finish within {timeout.TotalSeconds:0.#} s (-Timeout/--timeout); nothing was written to '{output.Path}'.{qemu}",
+                output.Path, e);
+        }
+        catch (IOException e)
+        {
+            // Full disks and the like: name the file asked for, not an anonymous temporary.
+            throw new VmDebugException("DumpWriteFailed", ErrorKind.WriteError,
+                $"Cannot write the dump '{output.Path}': {e.Message} Nothing was left behind.", output.Path, e);
+        }
+    }
+
+    private static async Task<GuestMemoryDump> DumpAsync(DumpRequest request, DumpOutputFile output, string activity, Stopwatch clock,
+        IProgress<OperationProgress> progress, CancellationToken cancellationToken)
+    {
+        string rawPath;
+        FileStream? raw = null;
         if (request.QmpSocket is { } socket)
         {
-            raw = await DumpOverQmpAsync(socket, request.Format, output, activity, progress, cancellationToken).ConfigureAwait(false);
+            raw = await DumpOverQmpAsync(socket, request, output, activity, progress, cancellationToken).ConfigureAwait(false);
+            rawPath = output.ReadPathOf(raw);
         }
         else
         {
-            raw = output.ReserveTemporaryPath("raw");
+            rawPath = output.ReserveTemporaryPath("raw");
             // libvirt would otherwise wait 30 s for the domain's job lock before refusing a second dump.
             using var guestLock = GuestDumpLock.Acquire($"libvirt:{request.ConnectionUri}#{request.Domain}");
-            await LibvirtDumpOperation.DumpAsync(request.ConnectionUri, request.Domain!, raw, ToLibvirt(request.Format), progress, cancellationToken)
+            await LibvirtDumpOperation.DumpAsync(request.ConnectionUri, request.Domain!, rawPath, ToLibvirt(request.Format), progress, cancellationToken)
                 .ConfigureAwait(false);
         }
 
-        progress.Report(new OperationProgress(activity, "Repairing the dump for crash and makedumpfile"));
-        IReadOnlyList<VmcoreRepair> repairs;
-        string repairedPath;
-        await using (var repaired = output.CreateTemporary("repaired"))
+        if (new FileInfo(rawPath).Length == 0)
         {
-            repairedPath = repaired.Name;
-            repairs = await VmcoreRepairer.RepairAsync(raw, repaired, progress, cancellationToken).ConfigureAwait(false);
-            repaired.Flush(flushToDisk: true);
+            throw new VmDebugException("DumpEmpty", ErrorKind.InvalidResult,
+                $"QEMU reported the dump of {request.QmpSocket ?? request.Domain} as completed but wrote nothing; nothing was written to '{output.Path}'.",
+                output.Path);
         }
 
-        File.Delete(raw);
-        var dump = Summarize(repairedPath, output.Path, request, repairs, clock);
-        output.Commit(repairedPath);
+        progress.Report(new OperationProgress(activity, "Repairing the dump for crash and makedumpfile"));
+        var repaired = output.CreateTemporary("repaired");
+        var repairs = await VmcoreRepairer.RepairAsync(rawPath, repaired, progress, cancellationToken).ConfigureAwait(false);
+        if (raw is null)
+        {
+            output.Discard(rawPath);
+        }
+        else
+        {
+            output.Discard(raw);
+        }
+        var dump = Summarize(output.ReadPathOf(repaired), output, request, repairs, clock);
+        output.Commit(repaired);
         progress.Report(new OperationProgress(activity, "Done", 100, Completed: true));
         return dump;
     }
 
-    private static async Task<string> DumpOverQmpAsync(string socket, DumpFormat format, DumpOutputFile output, string activity,
+    private static async Task<FileStream> DumpOverQmpAsync(string socket, DumpRequest request, DumpOutputFile output, string activity,
         IProgress<OperationProgress> progress, CancellationToken cancellationToken)
     {
         using var guestLock = GuestDumpLock.Acquire(socket);
         await using var client = await QmpClient.ConnectAsync(socket, null, cancellationToken).ConfigureAwait(false);
-        await QmpDumpSource.CheckAsync(client, format, cancellationToken).ConfigureAwait(false);
-        if (format == DumpFormat.WinDmp)
+        await QmpDumpSource.CheckAsync(client, request.Format, cancellationToken).ConfigureAwait(false);
+        if (request.Format == DumpFormat.WinDmp)
         {
             await WindowsDumpCheck.RequireWindowsDumpHeaderAsync(client, output, cancellationToken).ConfigureAwait(false);
         }
 
-        await using var raw = output.CreateTemporary("raw");
-        await QmpDumpSource.DumpAsync(client, format, raw, activity, progress, cancellationToken).ConfigureAwait(false);
-        return raw.Name;
+        var raw = output.CreateTemporary("raw");
+        await QmpDumpSource.DumpAsync(client, request.Format, raw, activity, request.StallTimeout, progress, cancellationToken).ConfigureAwait(false);
+        return raw;
     }
 
     private static LibvirtDumpFormat ToLibvirt(DumpFormat format) => format switch
@@ -83,10 +120,14 @@ public static class GuestMemoryDumper
     };
 
     /// <summary>Describes the finished temporary <paramref name="written"/> under the name it is about to get.</summary>
-    private static GuestMemoryDump Summarize(string written, string finalPath, DumpRequest request, IReadOnlyList<VmcoreRepair> repairs, Stopwatch clock)
+    private static GuestMemoryDump Summarize(string written, DumpOutputFile output, DumpRequest request, IReadOnlyList<VmcoreRepair> repairs, Stopwatch clock)
     {
         var summary = VmcoreFile.Describe(written);
         var warnings = new List<string>();
+        if (output.StaleWarning is { } stale)
+        {
+            warnings.Add(stale);
+        }
         if (!summary.HasVmcoreInfo && request.Format != DumpFormat.WinDmp)
         {
             warnings.Add("The guest gave no VMCOREINFO, so crash and makedumpfile cannot find the kernel's symbols in this dump. "
@@ -96,7 +137,7 @@ public static class GuestMemoryDumper
 
         return new GuestMemoryDump
         {
-            Path = finalPath,
+            Path = output.Path,
             Format = request.Format,
             Source = request.QmpSocket is null ? DumpSource.Libvirt : DumpSource.Qmp,
             Target = request.QmpSocket ?? request.Domain!,

@@ -22,10 +22,9 @@ public static class VmcoreConverter
         }
 
         using var source = VmcoreFile.Open(input);
-        string written;
-        await using (var stream = output.CreateTemporary("converted"))
+        var stream = output.CreateTemporary("converted");
+        try
         {
-            written = stream.Name;
             if (DumpFormats.PageCompressionOf(format) is { } compression)
             {
                 await KdumpWriter.WriteAsync(source, stream, new KdumpWriteOptions { Compression = compression }, progress, cancellationToken)
@@ -35,12 +34,24 @@ public static class VmcoreConverter
             {
                 await ElfVmcoreWriter.WriteAsync(source, stream, progress, cancellationToken).ConfigureAwait(false);
             }
-
-            stream.Flush(flushToDisk: true);
+        }
+        catch (IOException e)
+        {
+            // Full disks and the like: name the file asked for, not an anonymous temporary.
+            throw new VmDebugException("DumpWriteFailed", ErrorKind.WriteError, $"Cannot write '{output.Path}': {e.Message} Nothing was left behind.", output.Path, e);
         }
 
-        var summary = VmcoreFile.Describe(written);
-        output.Commit(written);
+        var summary = VmcoreFile.Describe(output.ReadPathOf(stream));
+        output.Commit(stream);
+        var warnings = new List<string>();
+        if (!summary.HasVmcoreInfo)
+        {
+            warnings.Add("The source dump has no VMCOREINFO, so neither does the converted file; crash and makedumpfile need it.");
+        }
+        if (output.StaleWarning is { } stale)
+        {
+            warnings.Add(stale);
+        }
         return new GuestMemoryDump
         {
             Path = output.Path,
@@ -53,7 +64,7 @@ public static class VmcoreConverter
             KernelRelease = summary.OsRelease,
             PhysBase = summary.PhysBase,
             Repairs = [],
-            Warnings = summary.HasVmcoreInfo ? [] : ["The source dump has no VMCOREINFO, so neither does the converted file; crash and makedumpfile need it."],
+            Warnings = warnings,
         };
     }
 }

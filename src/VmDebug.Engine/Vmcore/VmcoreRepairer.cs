@@ -30,29 +30,11 @@ public static class VmcoreRepairer
         {
             throw new VmDebugException("VmcoreOutputExists", ErrorKind.ResourceExists, $"{outputPath}: the output file already exists.", outputPath);
         }
-        var directory = Path.GetDirectoryName(Path.GetFullPath(outputPath))!;
-        var temporary = Path.Combine(directory, $".{Path.GetFileName(outputPath)}.{Guid.NewGuid():N}.partial");
-        try
-        {
-            IReadOnlyList<VmDebug.VmcoreRepair> repairs;
-            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.ReadWrite, Share = FileShare.None, BufferSize = 0 };
-            if (!OperatingSystem.IsWindows())
-            {
-                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-            }
-            await using (var output = new FileStream(temporary, options))
-            {
-                repairs = await RepairAsync(inputPath, output, progress, cancellationToken).ConfigureAwait(false);
-                output.Flush(flushToDisk: true);
-            }
-            File.Move(temporary, outputPath, overwrite: false);
-            return repairs;
-        }
-        catch
-        {
-            File.Delete(temporary);
-            throw;
-        }
+        using var output = Dump.DumpOutputFile.Prepare(outputPath, force: false);
+        var stream = output.CreateTemporary("repaired");
+        var repairs = await RepairAsync(inputPath, stream, progress, cancellationToken).ConfigureAwait(false);
+        output.Commit(stream);
+        return repairs;
     }
 
     /// <summary>Writes the repaired dump to <paramref name="output"/> (seekable; the caller owns it).</summary>
