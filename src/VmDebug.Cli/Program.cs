@@ -31,6 +31,8 @@ if (parse.Errors.Count > 0 && parse.Action is ParseErrorAction)
     return 2;
 }
 
+CliSignals.Install();
+
 // Without an explicit configuration System.CommandLine 2.0.0 installs no SIGINT/SIGTERM handler (checked): Ctrl+C
 // killed the process before engine work could close sockets or remove partial files. With it, Ctrl+C cancels the
 // action's token and waits this long for the action to finish before exiting anyway.

@@ -142,7 +142,12 @@ public static class QemuCoreDumpFinder
     {
         try
         {
-            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            // Regular files only, opened without blocking: core directories are often writable by the QEMU user.
+            using var handle = Interop.ReadOnlyFile.TryOpenRegular(path);
+            if (handle is null)
+            {
+                return false;
+            }
             Span<byte> head = stackalloc byte[18];
             var n = RandomAccess.Read(handle, head, 0);
             // ELF, 64-bit, little-endian, e_type ET_CORE (4).

@@ -21,7 +21,7 @@ internal sealed partial class SparseFile : IDisposable
     public SparseFile(string path)
     {
         Path = path;
-        _handle = Interop.ReadOnlyFile.Open(path, FileOptions.SequentialScan, "ProcessCore", "core file");
+        _handle = Interop.ReadOnlyFile.Open(path, "ProcessCore", "core file");
         Length = RandomAccess.GetLength(_handle);
     }
 

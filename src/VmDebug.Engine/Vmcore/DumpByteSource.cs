@@ -50,7 +50,7 @@ internal sealed class FileByteSource : DumpByteSource
     public FileByteSource(string path)
         : base(path)
     {
-        _handle = Interop.ReadOnlyFile.Open(path, FileOptions.RandomAccess, "Vmcore", "dump file");
+        _handle = Interop.ReadOnlyFile.Open(path, "Vmcore", "dump file");
         Length = RandomAccess.GetLength(_handle);
     }
 

@@ -62,6 +62,11 @@ public sealed class InvokeGuestMemoryDumpCommand : VmDebugCmdlet
     [Parameter]
     public SwitchParameter Force { get; set; }
 
+    /// <summary>Limit for the whole dump (QMP and libvirt targets); by default it waits as long as QEMU makes progress.</summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int Timeout { get; set; }
+
     protected override void ProcessRecord()
     {
         var path = GetUnresolvedProviderPathFromPSPath(ParameterSetName.EndsWith("LiteralPath", StringComparison.Ordinal) ? LiteralPath : Path);
@@ -80,6 +85,7 @@ public sealed class InvokeGuestMemoryDumpCommand : VmDebugCmdlet
             Path = path,
             Format = Format,
             Force = Force,
+            Timeout = Timeout > 0 ? TimeSpan.FromSeconds(Timeout) : null,
         };
         var target = request.QmpSocket ?? request.Domain!;
         if (!ShouldProcess(target, $"Dump guest memory ({Format}) to '{path}', pausing the guest while QEMU writes it"))
