@@ -51,6 +51,8 @@ public static class KdumpWriter
             throw new ArgumentException("the output stream must be seekable", nameof(output));
         }
         PageBatches.Validate(source);
+        PhysicalBounds.CheckSource(source);
+        PhysicalBounds.CheckKdumpOutput(source);
         var codec = options.Compression == PageCompression.None ? null : PageCodec.Get(options.Compression);
         var pageSize = source.PageSize;
         var ranges = source.Ranges;
@@ -66,16 +68,15 @@ public static class KdumpWriter
         var bitmapOffset = (1L + subHeaderBlocks) * pageSize;
         var descriptorsOffset = bitmapOffset + 2 * bitmapBytes;
 
-        var present = new byte[bitmapBytes];
-        var dumpable = new byte[bitmapBytes];
+        var present = new SparseBitmap();
+        var dumpable = new SparseBitmap();
         long presentPages = 0;
         foreach (var range in ranges)
         {
-            for (var pfn = range.Start / (ulong)pageSize; pfn * (ulong)pageSize < range.End; pfn++)
-            {
-                present[pfn / 8] |= (byte)(1 << (int)(pfn % 8));
-                presentPages++;
-            }
+            var first = range.Start / (ulong)pageSize;
+            var end = (range.End + (ulong)pageSize - 1) / (ulong)pageSize;
+            present.SetRange(first, end);
+            presentPages += (long)(end - first);
         }
         // Room for a descriptor per present page plus the shared zero page; unused room stays a hole.
         var dataOffset = ElfVmcoreWriter.AlignUp(descriptorsOffset + (presentPages + 1) * KdumpLayout.PageDescSize, pageSize);
@@ -113,7 +114,7 @@ public static class KdumpWriter
                             continue;
                         }
                         var pfn = batch.Batch.FirstPfn + (ulong)i;
-                        dumpable[pfn / 8] |= (byte)(1 << (int)(pfn % 8));
+                        dumpable.Set(pfn);
                         long offset;
                         uint size, flags;
                         if (kind == PageKind.Zero)
@@ -163,9 +164,8 @@ public static class KdumpWriter
         await output.WriteAsync(sub, cancellationToken).ConfigureAwait(false);
         await output.WriteAsync(notes, cancellationToken).ConfigureAwait(false);
         await output.WriteAsync(vmcoreinfo, cancellationToken).ConfigureAwait(false);
-        output.Seek(bitmapOffset, SeekOrigin.Begin);
-        await output.WriteAsync(present, cancellationToken).ConfigureAwait(false);
-        await output.WriteAsync(dumpable, cancellationToken).ConfigureAwait(false);
+        await present.WriteAsync(output, bitmapOffset, bitmapBytes, cancellationToken).ConfigureAwait(false);
+        await dumpable.WriteAsync(output, bitmapOffset + bitmapBytes, bitmapBytes, cancellationToken).ConfigureAwait(false);
         output.SetLength(Math.Max(data.Position, dataOffset));
         await output.FlushAsync(cancellationToken).ConfigureAwait(false);
         reporter.Complete("Done", total);

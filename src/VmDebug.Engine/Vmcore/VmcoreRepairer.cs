@@ -140,12 +140,7 @@ public static class VmcoreRepairer
         var header = ElfVmcoreWriter.BuildHeaders(moved, extended, layout.Machine);
         output.Seek(0, SeekOrigin.Begin);
         await output.WriteAsync(header, cancellationToken).ConfigureAwait(false);
-        // Zero what lies between the new headers and the data (old header remnants).
-        var gap = dataStart + shift - header.Length;
-        if (gap > 0)
-        {
-            await output.WriteAsync(new byte[gap], cancellationToken).ConfigureAwait(false);
-        }
+        // What lies between the new headers and the data stays a hole of the new file: zeros, no old header remnants.
         await CopySparseAsync(bytes, dataStart, dataEnd, output, dataStart + shift, reporter, cancellationToken).ConfigureAwait(false);
         output.SetLength(dataEnd + shift);
     }
@@ -154,19 +149,23 @@ public static class VmcoreRepairer
     private static async Task CopySparseAsync(DumpByteSource source, long from, long to, Stream output, long target, ProgressReporter reporter,
         CancellationToken cancellationToken)
     {
+        // Only the runs the source stores: a flattened stream's one record at a huge offset costs one record, not the gap.
         var buffer = new byte[CopyChunk];
-        for (var offset = from; offset < to; offset += CopyChunk)
+        foreach (var (start, end) in source.DataRuns(from, to))
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var length = (int)Math.Min(CopyChunk, to - offset);
-            var chunk = buffer.AsMemory(0, length);
-            source.ReadExactly(offset, chunk.Span, "dump data");
-            if (chunk.Span.ContainsAnyExcept((byte)0))
+            for (var offset = start; offset < end; offset += CopyChunk)
             {
-                output.Seek(target + (offset - from), SeekOrigin.Begin);
-                await output.WriteAsync(chunk, cancellationToken).ConfigureAwait(false);
+                cancellationToken.ThrowIfCancellationRequested();
+                var length = (int)Math.Min(CopyChunk, end - offset);
+                var chunk = buffer.AsMemory(0, length);
+                source.ReadExactly(offset, chunk.Span, "dump data");
+                if (chunk.Span.ContainsAnyExcept((byte)0))
+                {
+                    output.Seek(target + (offset - from), SeekOrigin.Begin);
+                    await output.WriteAsync(chunk, cancellationToken).ConfigureAwait(false);
+                }
+                reporter.Report("Copying", offset + length);
             }
-            reporter.Report("Copying", offset + length);
         }
     }
 }
