@@ -4,6 +4,9 @@ using System.Text.Json.Nodes;
 using VmDebug.Cli;
 using VmDebug.Cli.Commands;
 
+// First, so that a hang-up arriving while the commands are being built already cancels rather than kills.
+CliSignals.Install();
+
 var root = new RootCommand(
     "vmdebug: crash debugging of QEMU/KVM guests. Dump guest memory, configure crash dumps, stream guest kernel logs.");
 foreach (var command in CommandCatalog.All())
@@ -30,8 +33,6 @@ if (parse.Errors.Count > 0 && parse.Action is ParseErrorAction)
 
     return 2;
 }
-
-CliSignals.Install();
 
 // Without an explicit configuration System.CommandLine 2.0.0 installs no SIGINT/SIGTERM handler (checked): Ctrl+C
 // killed the process before engine work could close sockets or remove partial files. With it, Ctrl+C cancels the

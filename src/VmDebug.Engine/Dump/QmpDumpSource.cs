@@ -52,6 +52,11 @@ internal static class QmpDumpSource
                     $"A dump of the guest behind '{client.SocketPath}' is already running; QEMU runs one at a time.", client.SocketPath, e)
                 : e;
         }
+        catch (OperationCanceledException e) when (cancellationToken.IsCancellationRequested)
+        {
+            // The command may have reached QEMU: whether a dump now runs is for query-dump to say.
+            throw await CancelledWhileWritingAsync(client, e).ConfigureAwait(false);
+        }
 
         progress.Report(new OperationProgress(activity, "QEMU is writing guest memory (the guest is paused meanwhile)", 0));
         var clock = Stopwatch.StartNew();
