@@ -14,6 +14,9 @@ internal static class PhysicalBounds
     /// <summary>Largest kdump bitmap (one bit per page: 1 GiB covers 32 TiB of 4 KiB pages).</summary>
     public const long MaxKdumpBitmapBytes = 1L << 30;
 
+    /// <summary>Bitmap bytes a file may claim beyond the bytes it stores (a flattened stream's gaps read as zeros).</summary>
+    private const long MaxUnstoredBitmapBytes = 64L << 20;
+
     /// <summary>
     /// The physical address limit for a dump: 2^46 when its VMCOREINFO says 4-level paging (pgtable_l5_enabled absent
     /// or 0), 2^52 when it says 5-level or gives no VMCOREINFO at all.
@@ -43,7 +46,8 @@ internal static class PhysicalBounds
         {
             throw new VmcoreFormatException(bytes.Path, fieldOffset, $"bitmaps of {bitmapBytes} bytes each exceed the {MaxKdumpBitmapBytes}-byte limit");
         }
-        if (2 * bitmapBytes > bytes.StoredBytes)
+        // Streams may leave zero blocks out, so small bitmaps need not be stored; large ones must be.
+        if (2 * bitmapBytes > Math.Max(bytes.StoredBytes, MaxUnstoredBitmapBytes))
         {
             throw new VmcoreFormatException(bytes.Path, fieldOffset,
                 $"two bitmaps of {bitmapBytes} bytes each are more than the {bytes.StoredBytes} bytes the file stores");
