@@ -28,11 +28,15 @@ if [[ ${skipped:-0} != 0 ]]; then
     grep -o 'testName="[^"]*"[^>]*outcome="NotExecuted"' "$results"/*.trx | sed 's/ outcome.*//; s/testName=/  /' || true
 fi
 
+# Fuzz smoke (issue 12): a bounded run of the fuzz harness on every test run; its counts join the closing line.
+FUZZ_NO_BUILD=1 FUZZ_FAILURES="$results/fuzz-failures" scripts/fuzz.sh --minutes 1.5 | tee "$results/fuzz.log" || status=1
+fuzz=$(grep '^fuzz:' "$results/fuzz.log" | tail -n1 || true)
+
 if command -v pwsh >/dev/null; then
     pwsh -NoProfile -Command "Invoke-Pester -Path tests/pester -CI" || status=1
 else
     echo "Pester: skipped, pwsh is not installed on this host (the Pester tests in tests/pester need pwsh 7.4+ and Pester 5)."
 fi
 
-echo "${passed:-0} passed, ${failed:-0} failed, ${skipped:-0} skipped"
+echo "${passed:-0} passed, ${failed:-0} failed, ${skipped:-0} skipped; ${fuzz:-fuzz: not run}"
 exit "$status"

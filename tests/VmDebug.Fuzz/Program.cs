@@ -2,7 +2,7 @@ using System.Globalization;
 using VmDebug.Fuzz;
 
 // VmDebug.Fuzz [--minutes N | --cases N] [--seed N] [--failures DIR] [--seeds DIR]
-// VmDebug.Fuzz --replay FILE|DIR...     (files named KIND-HASH.bin, as saved)
+// VmDebug.Fuzz --replay FILE|DIR... [--kind KIND]   (files named KIND-HASH.bin as saved, or any files as KIND)
 // VmDebug.Fuzz --make-seeds DIR --vmcore ELF [--qemu-elf ELF] [--qemu-flat FLAT] [--core CORE] [--console LOG]
 var options = Options.Parse(args);
 if (options.MakeSeeds is { } seedOutput)
@@ -19,9 +19,9 @@ try
     var clock = FuzzRunner.StartClock();
     if (options.Replay.Count > 0)
     {
-        foreach (var file in options.Replay.SelectMany(p => Directory.Exists(p) ? Directory.GetFiles(p, "*.bin") : [p]).Order(StringComparer.Ordinal))
+        foreach (var file in options.Replay.SelectMany(p => Directory.Exists(p) ? Directory.GetFiles(p, options.Kind is null ? "*.bin" : "*") : [p]).Order(StringComparer.Ordinal))
         {
-            var kindName = Path.GetFileNameWithoutExtension(file)[..Path.GetFileNameWithoutExtension(file).LastIndexOf('-')];
+            var kindName = options.Kind ?? Path.GetFileNameWithoutExtension(file)[..Path.GetFileNameWithoutExtension(file).LastIndexOf('-')];
             var kind = kinds.Single(k => k.Name == kindName);
             var outcome = await runner.RunAsync(kind, File.ReadAllBytes(file));
             Console.WriteLine($"{Path.GetFileName(file)}: {outcome}");
@@ -57,6 +57,7 @@ internal sealed record Options
     public string Seeds { get; init; } = Path.Combine(AppContext.BaseDirectory, "seeds");
     public List<string> Replay { get; } = [];
     public string? MakeSeeds { get; init; }
+    public string? Kind { get; init; }
     public Dictionary<string, string> Sources { get; } = [];
 
     public static Options Parse(string[] args)
@@ -74,6 +75,7 @@ internal sealed record Options
                 "--seeds" => options with { Seeds = Next() },
                 "--make-seeds" => options with { MakeSeeds = Next() },
                 "--replay" => options.AddReplay(Next()),
+                "--kind" => options with { Kind = Next() },
                 "--vmcore" or "--qemu-elf" or "--qemu-flat" or "--core" or "--console" => options.AddSource(args[i][2..], Next()),
                 _ => throw new ArgumentException($"unknown option {args[i]}"),
             };
