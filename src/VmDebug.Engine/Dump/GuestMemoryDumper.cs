@@ -103,7 +103,7 @@ public static class GuestMemoryDumper
         }
 
         var raw = output.CreateTemporary("raw");
-        await QmpDumpSource.DumpAsync(client, request.Format, raw, activity, request.StallTimeout, progress, cancellationToken).ConfigureAwait(false);
+        await QmpDumpSource.DumpAsync(client, request.Format, raw, output.Path, activity, request.StallTimeout, progress, cancellationToken).ConfigureAwait(false);
         return raw;
     }
 

@@ -34,7 +34,8 @@ internal static class QmpDumpSource
 
     /// <summary>Runs the dump into <paramref name="raw"/> and returns when QEMU reports it complete.</summary>
     /// <param name="stallTimeout">How long query-dump may report no progress before the dump counts as stalled.</param>
-    public static async Task DumpAsync(QmpClient client, DumpFormat format, FileStream raw, string activity, TimeSpan stallTimeout,
+    /// <param name="outputPath">The file asked for, which write errors name (the temporary QEMU writes has no name).</param>
+    public static async Task DumpAsync(QmpClient client, DumpFormat format, FileStream raw, string outputPath, string activity, TimeSpan stallTimeout,
         IProgress<OperationProgress> progress, CancellationToken cancellationToken)
     {
         var fdName = $"vmdebug-dump-{Guid.NewGuid():N}";
@@ -72,7 +73,7 @@ internal static class QmpDumpSource
                     case QmpDumpState.Completed:
                         return;
                     case QmpDumpState.Failed:
-                        throw await FailureAsync(client, cancellationToken).ConfigureAwait(false);
+                        throw await FailureAsync(client, outputPath, cancellationToken).ConfigureAwait(false);
                 }
 
                 if (state.Completed != lastCompleted)
@@ -132,7 +133,7 @@ internal static class QmpDumpSource
     }
 
     /// <summary>QEMU says why a detached dump failed only in its DUMP_COMPLETED event.</summary>
-    private static async Task<VmDebugException> FailureAsync(QmpClient client, CancellationToken cancellationToken)
+    private static async Task<VmDebugException> FailureAsync(QmpClient client, string outputPath, CancellationToken cancellationToken)
     {
         using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         wait.CancelAfter(TimeSpan.FromSeconds(2));
@@ -156,6 +157,9 @@ internal static class QmpDumpSource
         var kind = reason.Contains("No space", StringComparison.OrdinalIgnoreCase) || reason.Contains("write", StringComparison.OrdinalIgnoreCase)
             ? ErrorKind.WriteError
             : ErrorKind.InvalidResult;
-        return new VmDebugException("DumpFailed", kind, $"The dump failed: {KmsgText.EscapeForDisplay(reason)}. The partial dump was removed.", client.SocketPath);
+        reason = KmsgText.EscapeForDisplay(reason);
+        return kind == ErrorKind.WriteError
+            ? new VmDebugException("DumpFailed", kind, $"QEMU could not write the dump '{outputPath}': {reason}. Nothing was left behind.", outputPath)
+            : new VmDebugException("DumpFailed", kind, $"The dump failed: {reason}. Nothing was left behind.", client.SocketPath);
     }
 }

@@ -149,6 +149,10 @@ public sealed class QmpDumpTests(PanickedGuestFixture fixture) : IClassFixture<P
 
         Assert.Equal("DumpFailed", error.ErrorId);
         Assert.Equal(ErrorKind.WriteError, error.Kind);
+        // The file asked for, not a temporary the user never named.
+        Assert.Equal(request.Path, error.Target);
+        Assert.Contains($"'{request.Path}'", error.Message);
+        Assert.DoesNotContain(".partial", error.Message);
         Assert.Empty(Directory.GetFileSystemEntries(small.Path));
     }
 
