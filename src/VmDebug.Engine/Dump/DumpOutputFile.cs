@@ -81,8 +81,10 @@ public sealed class DumpOutputFile : IDisposable
         }
         if (!force)
         {
-            throw new VmDebugException("DumpFileExists", ErrorKind.ResourceExists,
-                $"'{full}' already exists. Use -Force (--force) to replace it; it was left untouched.", full);
+            throw new VmDebugException("DumpFileExists", ErrorKind.ResourceExists, $"'{full}' already exists; it was left untouched.", full)
+            {
+                Remedy = ReplaceRemedy,
+            };
         }
     }
 
@@ -110,6 +112,42 @@ public sealed class DumpOutputFile : IDisposable
         _temporaries.Add(new Temporary(stream, name));
         return stream;
     }
+
+    /// <summary>
+    /// A failure that names one of the temporaries (an I/O error, or an engine error about the file being written or
+    /// read), told again under the destination's name: the temporary names (and /proc/self/fd paths) are VmDebug's
+    /// business, and the files are removed anyway. Null when <paramref name="e"/> names none; use it as
+    /// <c>catch (Exception e) when (output.Retell(e) is { } retold) { throw retold; }</c>.
+    /// </summary>
+    public VmDebugException? Retell(Exception e)
+    {
+        var engine = e as VmDebugException;
+        var names = _temporaries.Select(t => t.ReadPath).ToList();
+        if (!names.Any(n => e.Message.Contains(n, StringComparison.Ordinal) || Equals(engine?.Target, n)))
+        {
+            return null;
+        }
+
+        return e switch
+        {
+            IOException io => new VmDebugException("DumpWriteFailed", ErrorKind.WriteError,
+                $"Writing '{Path}' failed: {Reason(io)}; nothing was left behind.", Path, io),
+            UnauthorizedAccessException => new VmDebugException("DumpDirectoryNotWritable", ErrorKind.PermissionDenied,
+                $"Cannot write '{Path}': permission denied.", Path, e),
+            _ => new VmDebugException(engine?.ErrorId ?? "DumpFailed", engine?.Kind ?? ErrorKind.WriteError,
+                names.Aggregate(e.Message, (text, n) => text.Replace(n, $"{Path} (unfinished)", StringComparison.Ordinal)),
+                engine?.Target is string target && names.Contains(target) ? Path : engine?.Target ?? Path, e)
+            {
+                Remedy = engine?.Remedy,
+            },
+        };
+    }
+
+    private static readonly Remedy ReplaceRemedy = new("Use {0} to replace it.", RemedyTerm.Of(RemedyParameter.Force));
+
+    /// <summary>The OS's reason (strerror) without the path .NET puts in its messages, which would be a temporary name.</summary>
+    private static string Reason(IOException e) =>
+        e.HResult is > 0 and < 4096 ? System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(e.HResult) : e.GetType().Name;
 
     /// <summary>A path that opens <paramref name="temporary"/> for reading (it may have no name of its own).</summary>
     public string ReadPathOf(FileStream temporary) => Find(temporary).ReadPath;
@@ -182,7 +220,10 @@ public sealed class DumpOutputFile : IDisposable
         if (errno == UnixFile.EExist)
         {
             throw new VmDebugException("DumpFileExists", ErrorKind.ResourceExists,
-                $"'{Path}' appeared while dumping; it was left untouched and the dump discarded. Use -Force to replace it.", Path);
+                $"'{Path}' appeared while dumping; it was left untouched and the dump discarded.", Path)
+            {
+                Remedy = ReplaceRemedy,
+            };
         }
         if (errno != 0)
         {

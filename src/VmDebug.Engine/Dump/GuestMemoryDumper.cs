@@ -21,6 +21,19 @@ public static class GuestMemoryDumper
 
         var clock = Stopwatch.StartNew();
         using var output = DumpOutputFile.Prepare(request.Path, request.Force);
+        try
+        {
+            return await DumpIntoAsync(request, output, clock, progress, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (output.Retell(e) is { } retold)
+        {
+            throw retold;
+        }
+    }
+
+    private static async Task<GuestMemoryDump> DumpIntoAsync(DumpRequest request, DumpOutputFile output, Stopwatch clock,
+        IProgress<OperationProgress> progress, CancellationToken cancellationToken)
+    {
         var target = request.QmpSocket ?? request.Domain!;
         var activity = $"Dumping guest memory of {target}";
         using var wholeDump = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -115,7 +128,10 @@ public static class GuestMemoryDumper
         DumpFormat.KdumpSnappy => LibvirtDumpFormat.KdumpSnappy,
         DumpFormat.WinDmp => LibvirtDumpFormat.WinDmp,
         DumpFormat.KdumpZstd => throw new VmDebugException("DumpFormatUnsupported", ErrorKind.InvalidArgument,
-            "libvirt and QEMU cannot write zstd dumps; dump as Elf or KdumpZlib and use Convert-Vmcore -Format KdumpZstd.", format),
+            "libvirt and QEMU cannot write zstd dumps.", format)
+        {
+            Remedy = DumpFormats.ConvertRemedy(DumpFormat.KdumpZstd, DumpFormat.Elf, DumpFormat.KdumpZlib),
+        },
         _ => throw new ArgumentOutOfRangeException(nameof(format), format, null),
     };
 

@@ -23,6 +23,7 @@ public static class VmcoreConverter
 
         using var source = VmcoreFile.Open(input);
         var stream = output.CreateTemporary("converted");
+        VmDebug.VmcoreSummary summary;
         try
         {
             if (DumpFormats.PageCompressionOf(format) is { } compression)
@@ -34,14 +35,19 @@ public static class VmcoreConverter
             {
                 await ElfVmcoreWriter.WriteAsync(source, stream, progress, cancellationToken).ConfigureAwait(false);
             }
+
+            summary = VmcoreFile.Describe(output.ReadPathOf(stream));
         }
         catch (IOException e)
         {
-            // Full disks and the like: name the file asked for, not an anonymous temporary.
-            throw new VmDebugException("DumpWriteFailed", ErrorKind.WriteError, $"Cannot write '{output.Path}': {e.Message} Nothing was left behind.", output.Path, e);
+            // Full disks and the like: an anonymous temporary has no name, so the message names the file asked for.
+            throw new VmDebugException("DumpWriteFailed", ErrorKind.WriteError, $"Writing '{output.Path}' failed: {e.Message}; nothing was left behind.", output.Path, e);
+        }
+        catch (Exception e) when (output.Retell(e) is { } retold)
+        {
+            throw retold;
         }
 
-        var summary = VmcoreFile.Describe(output.ReadPathOf(stream));
         output.Commit(stream);
         var warnings = new List<string>();
         if (!summary.HasVmcoreInfo)
@@ -52,6 +58,7 @@ public static class VmcoreConverter
         {
             warnings.Add(stale);
         }
+
         return new GuestMemoryDump
         {
             Path = output.Path,

@@ -50,8 +50,11 @@ public static class ProcessCoreDumper
             throw analysis.RamSegment.FileSize == 0
                 ? new ProcessCoreException(ProcessCoreException.NoGuestRam, ErrorKind.InvalidData, corePath,
                     $"the core does not contain guest RAM: QEMU ran with dump-guest-core=off (libvirt's default), so its {Units.FormatBytes((long)analysis.RamSegment.MemorySize)} "
-                    + "RAM mapping was left out (the kernel also leaves out RAM a guest never wrote, but a guest that ran always has). Run Enable-QemuCoreDump -IncludeGuestMemory (qemu.conf dump_guest_core = 1) or start QEMU with -machine dump-guest-core=on, "
-                    + "then reproduce the crash.")
+                    + "RAM mapping was left out (the kernel also leaves out RAM a guest never wrote, but a guest that ran always has).")
+                {
+                    Remedy = new Remedy("Run {0} {1} (qemu.conf dump_guest_core = 1) or start QEMU with -machine dump-guest-core=on, then reproduce the crash.",
+                        RemedyTerm.Of(RemedyCommand.EnableQemuCoreDump), RemedyTerm.Of(RemedyParameter.IncludeGuestMemory)),
+                }
                 : ProcessCoreFile.Truncation(core.File, analysis.RamSegment.FileOffset + (long)analysis.RamSegment.MemorySize, "guest RAM");
         }
 
