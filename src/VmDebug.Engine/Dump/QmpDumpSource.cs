@@ -45,7 +45,9 @@ internal static class QmpDumpSource
     public static async Task DumpAsync(QmpClient client, DumpFormat format, FileStream raw, string outputPath, string activity, TimeSpan stallTimeout,
         IProgress<OperationProgress> progress, CancellationToken cancellationToken)
     {
-        var fdName = $"vmdebug-dump-{Guid.NewGuid():N}";
+        // One fixed name (the dump lock makes VmDebug the only dumper of this guest): getfd replaces and closes a
+        // descriptor a killed earlier run passed but never used, which QEMU would otherwise hold, and its disk space, for good.
+        const string fdName = "vmdebug-dump";
         await client.GetFdAsync(fdName, raw.SafeFileHandle, null, cancellationToken).ConfigureAwait(false);
         try
         {

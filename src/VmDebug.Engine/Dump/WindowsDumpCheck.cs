@@ -16,7 +16,7 @@ internal static class WindowsDumpCheck
     public static async Task RequireWindowsDumpHeaderAsync(QmpClient client, DumpOutputFile output, CancellationToken cancellationToken)
     {
         var probe = output.CreateTemporary("probe");
-        var fdName = $"vmdebug-probe-{Guid.NewGuid():N}";
+        const string fdName = "vmdebug-probe"; // fixed, so a later getfd closes one a killed run left in QEMU
         await client.GetFdAsync(fdName, probe.SafeFileHandle, null, cancellationToken).ConfigureAwait(false);
         await client.DumpGuestMemoryAsync(new DumpGuestMemoryRequest("fd:" + fdName) { Paging = true, Begin = 0, Length = 4096 },
             null, cancellationToken).ConfigureAwait(false);

@@ -52,7 +52,7 @@ public sealed partial class InterruptionTests
                     Assert.Matches(@"goes on writing \d+(\.\d+)? [KMG]i?B more", (string?)error["message"]);
                 }
             }
-            await WaitUntilGuestRunsAsync(qemu, ct);
+            await WaitUntilGuestRunsAsync(qemu, output, ct);
             Assert.Equal(before, Entries(output));
         }
 
@@ -95,7 +95,7 @@ public sealed partial class InterruptionTests
         var watched = qemuPid ?? process.Id;
         var wanted = qemuPid is null && arguments[0] == "dump" ? 2 : 1;
         var clock = Stopwatch.StartNew();
-        while (AnonymousFilesIn(watched, directory) < wanted)
+        while (AnonymousFilesIn(watched, directory, written: qemuPid is not null) < wanted)
         {
             if (process.HasExited)
             {
@@ -117,14 +117,16 @@ public sealed partial class InterruptionTests
         Directory.GetFileSystemEntries(directory).Select(Path.GetFileName).Cast<string>().Order(StringComparer.Ordinal).ToArray();
 
     /// <summary>Open descriptors of <paramref name="pid"/> on unnamed (O_TMPFILE) files in <paramref name="directory"/>: "DIR/#INODE (deleted)".</summary>
-    private static int AnonymousFilesIn(int pid, string directory)
+    /// <param name="written">Count only files with data: QEMU holds the descriptor from getfd on, before its dump starts.</param>
+    private static int AnonymousFilesIn(int pid, string directory, bool written = false)
     {
         try
         {
             return Directory.GetFileSystemEntries($"/proc/{pid}/fd").Count(fd =>
             {
                 var target = new FileInfo(fd).LinkTarget;
-                return target is not null && target.StartsWith(directory + "/#", StringComparison.Ordinal) && target.EndsWith(" (deleted)", StringComparison.Ordinal);
+                return target is not null && target.StartsWith(directory + "/#", StringComparison.Ordinal) && target.EndsWith(" (deleted)", StringComparison.Ordinal)
+                    && (!written || VmDebug.Engine.Interop.UnixFile.Stat(fd)?.Size > 0);
             });
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -133,8 +135,8 @@ public sealed partial class InterruptionTests
         }
     }
 
-    /// <summary>QEMU finishes the dump nobody can stop, then resumes the guest.</summary>
-    private static async Task WaitUntilGuestRunsAsync(BareQemuProcess qemu, CancellationToken ct)
+    /// <summary>QEMU finishes the dump nobody can stop, closes the anonymous file (its space is then freed), and resumes the guest.</summary>
+    private static async Task WaitUntilGuestRunsAsync(BareQemuProcess qemu, string directory, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
         while (true)
@@ -142,7 +144,8 @@ public sealed partial class InterruptionTests
             try
             {
                 await using var qmp = await QmpClient.ConnectAsync(qemu.QmpSocketPath, null, ct);
-                if ((await qmp.QueryDumpAsync(null, ct)).Status != QmpDumpState.Active && (await qmp.QueryStatusAsync(null, ct)).Running)
+                if ((await qmp.QueryDumpAsync(null, ct)).Status != QmpDumpState.Active && (await qmp.QueryStatusAsync(null, ct)).Running
+                    && AnonymousFilesIn(qemu.Pid, directory) == 0)
                 {
                     return;
                 }
