@@ -4,6 +4,9 @@ using System.Text.Json.Nodes;
 using VmDebug.Cli;
 using VmDebug.Cli.Commands;
 
+// First, so that a hang-up arriving while the commands are being built already cancels rather than kills.
+CliSignals.Install();
+
 var root = new RootCommand(
     "vmdebug: crash debugging of QEMU/KVM guests. Dump guest memory, configure crash dumps, stream guest kernel logs.");
 foreach (var command in CommandCatalog.All())

@@ -15,9 +15,10 @@ public static class CliCommand
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var asJson = parseResult.GetValue(json);
+            using var signalled = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, CliSignals.Token);
             try
             {
-                var result = await engineCall(parseResult, CliOutput.CreateProgress(), cancellationToken).ConfigureAwait(false);
+                var result = await engineCall(parseResult, CliOutput.CreateProgress(), signalled.Token).ConfigureAwait(false);
                 CliOutput.WriteResult(result, asJson);
                 return 0;
             }
@@ -36,9 +37,10 @@ public static class CliCommand
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var asJson = parseResult.GetValue(json);
+            using var signalled = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, CliSignals.Token);
             try
             {
-                foreach (var item in await engineCall(parseResult, CliOutput.CreateProgress(), cancellationToken).ConfigureAwait(false))
+                foreach (var item in await engineCall(parseResult, CliOutput.CreateProgress(), signalled.Token).ConfigureAwait(false))
                 {
                     CliOutput.WriteResult(item, asJson);
                 }

@@ -30,12 +30,13 @@ public static class DumpCliCommand
                 + "VmDebug then writes the kdump file itself from QEMU's ELF.",
         };
         var output = new Option<string>("--output", "-o") { Description = "The dump file to create.", Required = true };
-        var force = new Option<bool>("--force") { Description = "Replace an existing file." };
+        var force = new Option<bool>("--force") { Description = "Replace an existing regular file (never a FIFO, device or symlink)." };
+        var timeout = new Option<int?>("--timeout") { Description = "Give up when the whole dump takes longer than this many seconds (--socket and --domain)." };
         var json = CliCommand.JsonOption();
         var command = new Command("dump", "Dump a guest's memory into a file that crash and makedumpfile open (the guest is paused meanwhile), "
             + "or extract it from a QEMU process core.")
         {
-            socket, domain, coreFile, connect, format, level, layout, output, force, json,
+            socket, domain, coreFile, connect, format, level, layout, output, force, timeout, json,
         };
         command.Validators.Add(result =>
         {
@@ -43,6 +44,10 @@ public static class DumpCliCommand
             if (targets != 1)
             {
                 result.AddError("Give exactly one of --socket, --domain and --core-file.");
+            }
+            if (result.GetValue(timeout) is <= 0)
+            {
+                result.AddError("--timeout must be a positive number of seconds.");
             }
             if (result.GetValue(layout) is not null && result.GetValue(coreFile) is null)
             {
@@ -72,6 +77,7 @@ public static class DumpCliCommand
                 Format = dumpFormat,
                 Force = parse.GetValue(force),
                 DumpLevel = parse.GetValue(level),
+                Timeout = parse.GetValue(timeout) is int seconds ? TimeSpan.FromSeconds(seconds) : null,
             };
             return await GuestMemoryDumper.DumpAsync(request, progress, cancellationToken);
         });

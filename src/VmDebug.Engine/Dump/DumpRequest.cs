@@ -12,4 +12,10 @@ public sealed record DumpRequest
 
     /// <summary>makedumpfile's dump level (0-31); set, VmDebug writes the kdump file itself from QEMU's ELF.</summary>
     public int? DumpLevel { get; init; }
+
+    /// <summary>Limit for the whole dump (QEMU writing plus repair); null waits as long as it takes.</summary>
+    public TimeSpan? Timeout { get; init; }
+
+    /// <summary>How long QEMU may report no progress before the dump fails as stalled.</summary>
+    public TimeSpan StallTimeout { get; init; } = TimeSpan.FromMinutes(1);
 }

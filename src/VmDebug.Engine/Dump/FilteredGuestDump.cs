@@ -18,69 +18,73 @@ internal static class FilteredGuestDump
         request.Format != DumpFormat.Elf && request.Format != DumpFormat.WinDmp
         && (request.DumpLevel is not null || request.Format == DumpFormat.KdumpZstd);
 
-    public static async Task<GuestMemoryDump> DumpAsync(DumpRequest request, IProgress<OperationProgress> progress, CancellationToken cancellationToken)
+    /// <summary>Refuses a bad level or a missing codec library before the guest is paused.</summary>
+    public static void Validate(DumpRequest request)
+    {
+        PageClassifier.ValidateLevel(request.DumpLevel ?? 0);
+        Compression.PageCodec.Get(DumpFormats.PageCompressionOf(request.Format)!.Value);
+    }
+
+    public static async Task<GuestMemoryDump> DumpAsync(DumpRequest request, DumpOutputFile output, string activity, Stopwatch clock,
+        IProgress<OperationProgress> progress, CancellationToken cancellationToken)
     {
         var level = request.DumpLevel ?? 0;
-        PageClassifier.ValidateLevel(level);
         var compression = DumpFormats.PageCompressionOf(request.Format)!.Value;
-        Compression.PageCodec.Get(compression); // a missing codec library fails before the guest is paused
-        var clock = Stopwatch.StartNew();
-        using var output = DumpOutputFile.Prepare(request.Path, request.Force);
         var target = request.QmpSocket ?? request.Domain!;
-        var activity = $"Dumping guest memory of {target}";
-        var raw = output.ReserveTemporaryPath("raw");
-        try
+        string rawPath;
+        if (request.QmpSocket is { } socket)
         {
-            if (request.QmpSocket is { } socket)
-            {
-                using var guestLock = GuestDumpLock.Acquire(socket);
-                await using var client = await QmpClient.ConnectAsync(socket, null, cancellationToken).ConfigureAwait(false);
-                await QmpDumpSource.CheckAsync(client, DumpFormat.Elf, cancellationToken).ConfigureAwait(false);
-                await using var rawFile = output.CreateTemporary("raw");
-                raw = rawFile.Name;
-                await QmpDumpSource.DumpAsync(client, DumpFormat.Elf, rawFile, activity, progress, cancellationToken).ConfigureAwait(false);
-            }
-            else
-            {
-                using var guestLock = GuestDumpLock.Acquire($"libvirt:{request.ConnectionUri}#{request.Domain}");
-                await LibvirtDumpOperation.DumpAsync(request.ConnectionUri, request.Domain!, raw, LibvirtDumpFormat.Raw, progress, cancellationToken)
-                    .ConfigureAwait(false);
-            }
-
-            progress.Report(new OperationProgress(activity, $"Writing {request.Format} at dump level {level} (the guest runs again)"));
-            GuestMemoryUsage pages;
-            string written;
-            using (var source = VmcoreFile.Open(raw))
-            await using (var stream = output.CreateTemporary("kdump"))
-            {
-                written = stream.Name;
-                pages = await DumpLevelWriter.WriteAsync(source, stream, compression, level, target, progress, cancellationToken).ConfigureAwait(false);
-                stream.Flush(flushToDisk: true);
-            }
-
-            var summary = VmcoreFile.Describe(written);
-            output.Commit(written);
-            progress.Report(new OperationProgress(activity, "Done", 100, Completed: true));
-            return new GuestMemoryDump
-            {
-                Path = output.Path,
-                Format = request.Format,
-                Source = request.QmpSocket is null ? DumpSource.Libvirt : DumpSource.Qmp,
-                Target = target,
-                Domain = request.Domain,
-                SizeBytes = summary.FileBytes,
-                GuestRamBytes = summary.RamBytes,
-                Duration = clock.Elapsed,
-                KernelRelease = summary.OsRelease,
-                PhysBase = summary.PhysBase,
-                Repairs = [],
-                Pages = pages,
-                Warnings = summary.HasVmcoreInfo ? [] : ["The guest gave no VMCOREINFO, so crash and makedumpfile cannot find the kernel's symbols in this dump."],
-            };
+            using var guestLock = GuestDumpLock.Acquire(socket);
+            await using var client = await QmpClient.ConnectAsync(socket, null, cancellationToken).ConfigureAwait(false);
+            await QmpDumpSource.CheckAsync(client, DumpFormat.Elf, cancellationToken).ConfigureAwait(false);
+            var rawFile = output.CreateTemporary("raw");
+            await QmpDumpSource.DumpAsync(client, DumpFormat.Elf, rawFile, output.Path, activity, request.StallTimeout, progress, cancellationToken)
+                .ConfigureAwait(false);
+            rawPath = output.ReadPathOf(rawFile);
         }
-        finally
+        else
         {
-            File.Delete(raw);
+            rawPath = output.ReserveTemporaryPath("raw");
+            using var guestLock = GuestDumpLock.Acquire($"libvirt:{request.ConnectionUri}#{request.Domain}");
+            await LibvirtDumpOperation.DumpAsync(request.ConnectionUri, request.Domain!, rawPath, LibvirtDumpFormat.Raw, progress, cancellationToken)
+                .ConfigureAwait(false);
         }
+
+        progress.Report(new OperationProgress(activity, $"Writing {request.Format} at dump level {level} (the guest runs again)"));
+        GuestMemoryUsage pages;
+        var stream = output.CreateTemporary("kdump");
+        using (var source = VmcoreFile.Open(rawPath))
+        {
+            pages = await DumpLevelWriter.WriteAsync(source, stream, compression, level, target, progress, cancellationToken).ConfigureAwait(false);
+        }
+
+        var summary = VmcoreFile.Describe(output.ReadPathOf(stream));
+        output.Commit(stream);
+        progress.Report(new OperationProgress(activity, "Done", 100, Completed: true));
+        var warnings = new List<string>();
+        if (!summary.HasVmcoreInfo)
+        {
+            warnings.Add("The guest gave no VMCOREINFO, so crash and makedumpfile cannot find the kernel's symbols in this dump.");
+        }
+        if (output.StaleWarning is { } stale)
+        {
+            warnings.Add(stale);
+        }
+        return new GuestMemoryDump
+        {
+            Path = output.Path,
+            Format = request.Format,
+            Source = request.QmpSocket is null ? DumpSource.Libvirt : DumpSource.Qmp,
+            Target = target,
+            Domain = request.Domain,
+            SizeBytes = summary.FileBytes,
+            GuestRamBytes = summary.RamBytes,
+            Duration = clock.Elapsed,
+            KernelRelease = summary.OsRelease,
+            PhysBase = summary.PhysBase,
+            Repairs = [],
+            Pages = pages,
+            Warnings = warnings,
+        };
     }
 }

@@ -21,9 +21,9 @@ public static class GuestMemoryDumper
 
         if (FilteredGuestDump.Applies(request))
         {
-            return await FilteredGuestDump.DumpAsync(request, progress, cancellationToken).ConfigureAwait(false);
+            FilteredGuestDump.Validate(request);
         }
-        if (request.DumpLevel is > 0 && request.Format == DumpFormat.Elf)
+        else if (request.DumpLevel is > 0 && request.Format == DumpFormat.Elf)
         {
             throw new VmDebugException("DumpLevelNeedsKdump", ErrorKind.InvalidArgument,
                 $"Dump level {request.DumpLevel} leaves pages out, which only kdump files can record; ELF keeps every page. Choose a Kdump* format or level 0.",
@@ -47,58 +47,101 @@ public static class GuestMemoryDumper
     {
         var target = request.QmpSocket ?? request.Domain!;
         var activity = $"Dumping guest memory of {target}";
-        string raw;
+        using var wholeDump = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (request.Timeout is { } limit)
+        {
+            wholeDump.CancelAfter(limit);
+        }
+        try
+        {
+            return FilteredGuestDump.Applies(request)
+                ? await FilteredGuestDump.DumpAsync(request, output, activity, clock, progress, wholeDump.Token).ConfigureAwait(false)
+                : await DumpAsync(request, output, activity, clock, progress, wholeDump.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or VmDebugException { ErrorId: "DumpCancelled" }
+            && !cancellationToken.IsCancellationRequested && request.Timeout is { } timeout)
+        {
+            var qemu = e is VmDebugException cancelled ? " " + cancelled.Message["Cancelled; no file was written.".Length..].Trim() : "";
+            throw new VmDebugException("DumpTimedOut", ErrorKind.OperationTimeout,
+                $"The dump of {target} did not finish within {timeout.TotalSeconds:0.#} s (-Timeout/--timeout); nothing was written to '{output.Path}'.{qemu}",
+                output.Path, e);
+        }
+        catch (IOException e)
+        {
+            // Full disks and the like: name the file asked for, not an anonymous temporary.
+            throw new VmDebugException("DumpWriteFailed", ErrorKind.WriteError,
+                $"Cannot write the dump '{output.Path}': {e.Message} Nothing was left behind.", output.Path, e);
+        }
+    }
+
+    private static async Task<GuestMemoryDump> DumpAsync(DumpRequest request, DumpOutputFile output, string activity, Stopwatch clock,
+        IProgress<OperationProgress> progress, CancellationToken cancellationToken)
+    {
+        string rawPath;
+        FileStream? raw = null;
         if (request.QmpSocket is { } socket)
         {
-            raw = await DumpOverQmpAsync(socket, request.Format, output, activity, progress, cancellationToken).ConfigureAwait(false);
+            raw = await DumpOverQmpAsync(socket, request, output, activity, progress, cancellationToken).ConfigureAwait(false);
+            rawPath = output.ReadPathOf(raw);
         }
         else
         {
-            raw = output.ReserveTemporaryPath("raw");
+            rawPath = output.ReserveTemporaryPath("raw");
             // libvirt would otherwise wait 30 s for the domain's job lock before refusing a second dump.
             using var guestLock = GuestDumpLock.Acquire($"libvirt:{request.ConnectionUri}#{request.Domain}");
-            await LibvirtDumpOperation.DumpAsync(request.ConnectionUri, request.Domain!, raw, DumpFormats.LibvirtFormatOf(request.Format), progress, cancellationToken)
+            await LibvirtDumpOperation.DumpAsync(request.ConnectionUri, request.Domain!, rawPath, DumpFormats.LibvirtFormatOf(request.Format), progress, cancellationToken)
                 .ConfigureAwait(false);
         }
 
-        progress.Report(new OperationProgress(activity, "Repairing the dump for crash and makedumpfile"));
-        IReadOnlyList<VmcoreRepair> repairs;
-        string repairedPath;
-        await using (var repaired = output.CreateTemporary("repaired"))
+        if (Interop.UnixFile.Stat(rawPath)?.Size is null or 0)
         {
-            repairedPath = repaired.Name;
-            repairs = await VmcoreRepairer.RepairAsync(raw, repaired, progress, cancellationToken).ConfigureAwait(false);
-            repaired.Flush(flushToDisk: true);
+            throw new VmDebugException("DumpEmpty", ErrorKind.InvalidResult,
+                $"QEMU reported the dump of {request.QmpSocket ?? request.Domain} as completed but wrote nothing; nothing was written to '{output.Path}'.",
+                output.Path);
         }
 
-        File.Delete(raw);
-        var dump = Summarize(repairedPath, output.Path, request, repairs, clock);
-        output.Commit(repairedPath);
+        progress.Report(new OperationProgress(activity, "Repairing the dump for crash and makedumpfile"));
+        var repaired = output.CreateTemporary("repaired");
+        var repairs = await VmcoreRepairer.RepairAsync(rawPath, repaired, progress, cancellationToken).ConfigureAwait(false);
+        if (raw is null)
+        {
+            output.Discard(rawPath);
+        }
+        else
+        {
+            output.Discard(raw);
+        }
+        var dump = Summarize(output.ReadPathOf(repaired), output, request, repairs, clock);
+        output.Commit(repaired);
         progress.Report(new OperationProgress(activity, "Done", 100, Completed: true));
         return dump;
     }
 
-    private static async Task<string> DumpOverQmpAsync(string socket, DumpFormat format, DumpOutputFile output, string activity,
+    private static async Task<FileStream> DumpOverQmpAsync(string socket, DumpRequest request, DumpOutputFile output, string activity,
         IProgress<OperationProgress> progress, CancellationToken cancellationToken)
     {
         using var guestLock = GuestDumpLock.Acquire(socket);
         await using var client = await QmpClient.ConnectAsync(socket, null, cancellationToken).ConfigureAwait(false);
-        await QmpDumpSource.CheckAsync(client, format, cancellationToken).ConfigureAwait(false);
-        if (format == DumpFormat.WinDmp)
+        await QmpDumpSource.CheckAsync(client, request.Format, cancellationToken).ConfigureAwait(false);
+        if (request.Format == DumpFormat.WinDmp)
         {
             await WindowsDumpCheck.RequireWindowsDumpHeaderAsync(client, output, cancellationToken).ConfigureAwait(false);
         }
 
-        await using var raw = output.CreateTemporary("raw");
-        await QmpDumpSource.DumpAsync(client, format, raw, activity, progress, cancellationToken).ConfigureAwait(false);
-        return raw.Name;
+        var raw = output.CreateTemporary("raw");
+        await QmpDumpSource.DumpAsync(client, request.Format, raw, output.Path, activity, request.StallTimeout, progress, cancellationToken).ConfigureAwait(false);
+        return raw;
     }
 
     /// <summary>Describes the finished temporary <paramref name="written"/> under the name it is about to get.</summary>
-    private static GuestMemoryDump Summarize(string written, string finalPath, DumpRequest request, IReadOnlyList<VmcoreRepair> repairs, Stopwatch clock)
+    private static GuestMemoryDump Summarize(string written, DumpOutputFile output, DumpRequest request, IReadOnlyList<VmcoreRepair> repairs, Stopwatch clock)
     {
         var summary = VmcoreFile.Describe(written);
         var warnings = new List<string>();
+        if (output.StaleWarning is { } stale)
+        {
+            warnings.Add(stale);
+        }
         if (!summary.HasVmcoreInfo && request.Format != DumpFormat.WinDmp)
         {
             warnings.Add("The guest gave no VMCOREINFO, so crash and makedumpfile cannot find the kernel's symbols in this dump. "
@@ -108,7 +151,7 @@ public static class GuestMemoryDumper
 
         return new GuestMemoryDump
         {
-            Path = finalPath,
+            Path = output.Path,
             Format = request.Format,
             Source = request.QmpSocket is null ? DumpSource.Libvirt : DumpSource.Qmp,
             Target = request.QmpSocket ?? request.Domain!,

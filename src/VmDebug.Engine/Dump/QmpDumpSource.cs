@@ -40,10 +40,14 @@ internal static class QmpDumpSource
     }
 
     /// <summary>Runs the dump into <paramref name="raw"/> and returns when QEMU reports it complete.</summary>
-    public static async Task DumpAsync(QmpClient client, DumpFormat format, FileStream raw, string activity,
+    /// <param name="stallTimeout">How long query-dump may report no progress before the dump counts as stalled.</param>
+    /// <param name="outputPath">The file asked for, which write errors name (the temporary QEMU writes has no name).</param>
+    public static async Task DumpAsync(QmpClient client, DumpFormat format, FileStream raw, string outputPath, string activity, TimeSpan stallTimeout,
         IProgress<OperationProgress> progress, CancellationToken cancellationToken)
     {
-        var fdName = $"vmdebug-dump-{Guid.NewGuid():N}";
+        // One fixed name (the dump lock makes VmDebug the only dumper of this guest): getfd replaces and closes a
+        // descriptor a killed earlier run passed but never used, which QEMU would otherwise hold, and its disk space, for good.
+        const string fdName = "vmdebug-dump";
         await client.GetFdAsync(fdName, raw.SafeFileHandle, null, cancellationToken).ConfigureAwait(false);
         try
         {
@@ -58,9 +62,16 @@ internal static class QmpDumpSource
                     $"A dump of the guest behind '{client.SocketPath}' is already running; QEMU runs one at a time.", client.SocketPath, e)
                 : e;
         }
+        catch (OperationCanceledException e) when (cancellationToken.IsCancellationRequested)
+        {
+            // The command may have reached QEMU: whether a dump now runs is for query-dump to say.
+            throw await CancelledWhileWritingAsync(client, e).ConfigureAwait(false);
+        }
 
         progress.Report(new OperationProgress(activity, "QEMU is writing guest memory (the guest is paused meanwhile)", 0));
         var clock = Stopwatch.StartNew();
+        var lastProgress = Stopwatch.StartNew();
+        long lastCompleted = -1;
         try
         {
             while (true)
@@ -71,7 +82,20 @@ internal static class QmpDumpSource
                     case QmpDumpState.Completed:
                         return;
                     case QmpDumpState.Failed:
-                        throw await FailureAsync(client, cancellationToken).ConfigureAwait(false);
+                        throw await FailureAsync(client, outputPath, cancellationToken).ConfigureAwait(false);
+                }
+
+                if (state.Completed != lastCompleted)
+                {
+                    lastCompleted = state.Completed;
+                    lastProgress.Restart();
+                }
+                else if (lastProgress.Elapsed > stallTimeout)
+                {
+                    throw new VmDebugException("DumpStalled", ErrorKind.OperationTimeout,
+                        $"QEMU's dump of the guest behind '{client.SocketPath}' has made no progress for {lastProgress.Elapsed.TotalSeconds:0} s, stuck at "
+                        + $"{Units.FormatBytes(state.Completed)} of {Units.FormatBytes(state.Total)} (query-dump still says active). VmDebug stopped waiting; "
+                        + "QEMU keeps the guest paused until its dump ends (check the host's disk and QEMU's state).", client.SocketPath);
                 }
 
                 var percent = state.Total > 0 ? (int)(100 * state.Completed / state.Total) : -1;
@@ -85,10 +109,40 @@ internal static class QmpDumpSource
             throw new VmDebugException("DumpQemuExited", ErrorKind.ConnectionError,
                 $"QEMU went away during the dump ({e.Message}); the partial dump was removed.", client.SocketPath, e);
         }
+        catch (OperationCanceledException e) when (cancellationToken.IsCancellationRequested)
+        {
+            throw await CancelledWhileWritingAsync(client, e).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// QEMU cannot stop a dump it has started: after Ctrl+C or SIGTERM the guest stays paused while QEMU writes the
+    /// rest into the file VmDebug discarded (space freed when QEMU closes it). Say so, with how much is left.
+    /// </summary>
+    private static async Task<VmDebugException> CancelledWhileWritingAsync(QmpClient client, OperationCanceledException cancelled)
+    {
+        using var briefly = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        var remaining = "the rest of the guest's memory";
+        try
+        {
+            var state = await client.QueryDumpAsync(null, briefly.Token).ConfigureAwait(false);
+            if (state.Status != QmpDumpState.Active)
+            {
+                return new VmDebugException("DumpCancelled", ErrorKind.OperationStopped, "Cancelled; no file was written.", client.SocketPath, cancelled);
+            }
+            remaining = $"{Units.FormatBytes(Math.Max(0, state.Total - state.Completed))} more ({Units.FormatBytes(state.Completed)} of {Units.FormatBytes(state.Total)} done)";
+        }
+        catch (Exception e) when (e is OperationCanceledException or QmpException or IOException)
+        {
+            // No answer in time: say what is known.
+        }
+        return new VmDebugException("DumpCancelled", ErrorKind.OperationStopped,
+            $"Cancelled; no file was written. QEMU cannot stop a dump it has started: it keeps the guest behind '{client.SocketPath}' paused "
+            + $"and goes on writing {remaining} into the discarded file; the guest runs again when QEMU finishes.", client.SocketPath, cancelled);
     }
 
     /// <summary>QEMU says why a detached dump failed only in its DUMP_COMPLETED event.</summary>
-    private static async Task<VmDebugException> FailureAsync(QmpClient client, CancellationToken cancellationToken)
+    private static async Task<VmDebugException> FailureAsync(QmpClient client, string outputPath, CancellationToken cancellationToken)
     {
         using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         wait.CancelAfter(TimeSpan.FromSeconds(2));
@@ -112,6 +166,9 @@ internal static class QmpDumpSource
         var kind = reason.Contains("No space", StringComparison.OrdinalIgnoreCase) || reason.Contains("write", StringComparison.OrdinalIgnoreCase)
             ? ErrorKind.WriteError
             : ErrorKind.InvalidResult;
-        return new VmDebugException("DumpFailed", kind, $"The dump failed: {reason}. The partial dump was removed.", client.SocketPath);
+        reason = KmsgText.EscapeForDisplay(reason);
+        return kind == ErrorKind.WriteError
+            ? new VmDebugException("DumpFailed", kind, $"QEMU could not write the dump '{outputPath}': {reason}. Nothing was left behind.", outputPath)
+            : new VmDebugException("DumpFailed", kind, $"The dump failed: {reason}. Nothing was left behind.", client.SocketPath);
     }
 }

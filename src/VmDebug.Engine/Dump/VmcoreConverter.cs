@@ -35,35 +35,44 @@ public static class VmcoreConverter
         }
 
         using var source = VmcoreFile.Open(input);
-        string written;
+        var stream = output.CreateTemporary("converted");
         GuestMemoryUsage? pages = null;
         VmcoreSummary summary;
         try
         {
-            await using (var stream = output.CreateTemporary("converted"))
+            if (compression is { } codec)
             {
-                written = stream.Name;
-                if (compression is { } codec)
-                {
-                    pages = await PageFilter.DumpLevelWriter.WriteAsync(source, stream, codec, dumpLevel, input, progress, cancellationToken)
-                        .ConfigureAwait(false);
-                }
-                else
-                {
-                    await ElfVmcoreWriter.WriteAsync(source, stream, progress, cancellationToken).ConfigureAwait(false);
-                }
-
-                stream.Flush(flushToDisk: true);
+                pages = await PageFilter.DumpLevelWriter.WriteAsync(source, stream, codec, dumpLevel, input, progress, cancellationToken)
+                    .ConfigureAwait(false);
+            }
+            else
+            {
+                await ElfVmcoreWriter.WriteAsync(source, stream, progress, cancellationToken).ConfigureAwait(false);
             }
 
-            summary = VmcoreFile.Describe(written);
+            summary = VmcoreFile.Describe(output.ReadPathOf(stream));
+        }
+        catch (IOException e)
+        {
+            // Full disks and the like: an anonymous temporary has no name, so the message names the file asked for.
+            throw new VmDebugException("DumpWriteFailed", ErrorKind.WriteError, $"Writing '{output.Path}' failed: {e.Message}; nothing was left behind.", output.Path, e);
         }
         catch (Exception e) when (output.Retell(e) is { } retold)
         {
             throw retold;
         }
 
-        output.Commit(written);
+        output.Commit(stream);
+        var warnings = new List<string>();
+        if (!summary.HasVmcoreInfo)
+        {
+            warnings.Add("The source dump has no VMCOREINFO, so neither does the converted file; crash and makedumpfile need it.");
+        }
+        if (output.StaleWarning is { } stale)
+        {
+            warnings.Add(stale);
+        }
+
         return new GuestMemoryDump
         {
             Path = output.Path,
@@ -77,7 +86,7 @@ public static class VmcoreConverter
             PhysBase = summary.PhysBase,
             Repairs = [],
             Pages = pages,
-            Warnings = summary.HasVmcoreInfo ? [] : ["The source dump has no VMCOREINFO, so neither does the converted file; crash and makedumpfile need it."],
+            Warnings = warnings,
         };
     }
 }

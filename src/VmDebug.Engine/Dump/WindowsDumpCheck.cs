@@ -15,19 +15,17 @@ internal static class WindowsDumpCheck
 
     public static async Task RequireWindowsDumpHeaderAsync(QmpClient client, DumpOutputFile output, CancellationToken cancellationToken)
     {
-        string probePath;
-        await using (var probe = output.CreateTemporary("probe"))
+        var probe = output.CreateTemporary("probe");
+        const string fdName = "vmdebug-probe"; // fixed, so a later getfd closes one a killed run left in QEMU
+        await client.GetFdAsync(fdName, probe.SafeFileHandle, null, cancellationToken).ConfigureAwait(false);
+        await client.DumpGuestMemoryAsync(new DumpGuestMemoryRequest("fd:" + fdName) { Paging = true, Begin = 0, Length = 4096 },
+            null, cancellationToken).ConfigureAwait(false);
+        ElfNote? note;
+        using (var reader = VmcoreFile.Open(output.ReadPathOf(probe)))
         {
-            probePath = probe.Name;
-            var fdName = $"vmdebug-probe-{Guid.NewGuid():N}";
-            await client.GetFdAsync(fdName, probe.SafeFileHandle, null, cancellationToken).ConfigureAwait(false);
-            await client.DumpGuestMemoryAsync(new DumpGuestMemoryRequest("fd:" + fdName) { Paging = true, Begin = 0, Length = 4096 },
-                null, cancellationToken).ConfigureAwait(false);
+            note = reader.Notes.FirstOrDefault(n => n.Name == "VMCOREINFO");
         }
-
-        using var reader = VmcoreFile.Open(probePath);
-        var note = reader.Notes.FirstOrDefault(n => n.Name == "VMCOREINFO");
-        File.Delete(probePath);
+        output.Discard(probe);
         if (note is null || !note.Descriptor.AsSpan().StartsWith(WindowsHeaderSignature))
         {
             var what = note is null

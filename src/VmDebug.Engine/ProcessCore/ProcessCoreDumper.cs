@@ -93,26 +93,25 @@ public static class ProcessCoreDumper
             memory.SetNotes([vmcoreinfo.Note]);
         }
 
-        string temporary;
-        await using (var stream = output.CreateTemporary("vmcore"))
+        if (output.StaleWarning is { } stale)
         {
-            temporary = stream.Name;
-            if (compression is null)
-            {
-                await ElfVmcoreWriter.WriteAsync(memory, stream, progress, cancellationToken).ConfigureAwait(false);
-            }
-            else
-            {
-                // Zero pages stay in the dump (shared, as QEMU writes them): makedumpfile and crash refuse to read excluded
-                // pages, and the kernel's log ring may well sit on one that is still zero.
-                var options = new KdumpWriteOptions { Compression = compression.Value, ZeroPages = ZeroPagePolicy.Share };
-                await KdumpWriter.WriteAsync(memory, stream, options, progress, cancellationToken)
-                    .ConfigureAwait(false);
-            }
-            stream.Flush(flushToDisk: true);
+            warnings.Add(stale);
         }
-        var size = new FileInfo(temporary).Length;
-        output.Commit(temporary);
+        var stream = output.CreateTemporary("vmcore");
+        if (compression is null)
+        {
+            await ElfVmcoreWriter.WriteAsync(memory, stream, progress, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            // Zero pages stay in the dump (shared, as QEMU writes them): makedumpfile and crash refuse to read excluded
+            // pages, and the kernel's log ring may well sit on one that is still zero.
+            var options = new KdumpWriteOptions { Compression = compression.Value, ZeroPages = ZeroPagePolicy.Share };
+            await KdumpWriter.WriteAsync(memory, stream, options, progress, cancellationToken)
+                .ConfigureAwait(false);
+        }
+        var size = stream.Length;
+        output.Commit(stream);
         progress.Report(new OperationProgress(activity, "Done", 100, Completed: true));
         return new GuestMemoryDump
         {

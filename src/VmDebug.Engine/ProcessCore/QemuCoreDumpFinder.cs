@@ -194,7 +194,12 @@ public static class QemuCoreDumpFinder
     {
         try
         {
-            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            // Regular files only, opened without blocking: core directories are often writable by the QEMU user.
+            using var handle = Interop.ReadOnlyFile.TryOpenRegular(path);
+            if (handle is null)
+            {
+                return null;
+            }
             var head = new byte[18];
             var n = RandomAccess.Read(handle, head, 0);
             return head[..n];

@@ -73,7 +73,7 @@ internal sealed partial class PlainSparseFile : SparseFile
 
     public PlainSparseFile(string path) : base(path)
     {
-        _handle = Interop.ReadOnlyFile.Open(path, FileOptions.SequentialScan, "ProcessCore", "core file");
+        _handle = Interop.ReadOnlyFile.Open(path, "ProcessCore", "core file");
         Length = RandomAccess.GetLength(_handle);
     }
 

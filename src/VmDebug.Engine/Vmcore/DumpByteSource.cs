@@ -11,6 +11,18 @@ internal abstract class DumpByteSource : IDisposable
 
     public abstract long Length { get; }
 
+    /// <summary>Bytes the file really holds (a flattened stream's records), which bounds what may be allocated for it.</summary>
+    public virtual long StoredBytes => Length;
+
+    /// <summary>The runs of [from, to) that hold stored data; elsewhere the bytes read as zeros.</summary>
+    public virtual IEnumerable<(long Start, long End)> DataRuns(long from, long to)
+    {
+        if (from < to)
+        {
+            yield return (from, to);
+        }
+    }
+
     /// <summary>Reads up to buffer.Length bytes at <paramref name="offset"/>; fewer only at the end.</summary>
     public abstract int Read(long offset, Span<byte> buffer);
 
@@ -50,7 +62,7 @@ internal sealed class FileByteSource : DumpByteSource
     public FileByteSource(string path)
         : base(path)
     {
-        _handle = Interop.ReadOnlyFile.Open(path, FileOptions.RandomAccess, "Vmcore", "dump file");
+        _handle = Interop.ReadOnlyFile.Open(path, "Vmcore", "dump file");
         Length = RandomAccess.GetLength(_handle);
     }
 

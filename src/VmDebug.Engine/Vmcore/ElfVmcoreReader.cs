@@ -124,7 +124,18 @@ public sealed class ElfVmcoreReader : VmcoreReader
                     throw new VmcoreFormatException(path, (long)Math.Min(ph.Offset, long.MaxValue),
                         $"PT_LOAD at physical 0x{ph.PhysicalAddress:x} ({ph.FileSize} of {ph.MemorySize} bytes) does not fit in the file");
                 }
-                loads.Add(new Load(ph.PhysicalAddress, ph.FileSize, ph.MemorySize, (long)ph.Offset));
+                // Bytes past p_filesz are not in the file; treating them as not dumped (as makedumpfile's excluded pages)
+                // keeps work proportional to what the file holds, whatever p_memsz claims.
+                if (ph.FileSize > 0)
+                {
+                    loads.Add(new Load(ph.PhysicalAddress, ph.FileSize, ph.FileSize, (long)ph.Offset));
+                }
+            }
+            else if (ph.FileSize > 0 && (ph.Offset > (ulong)bytes.Length || ph.FileSize > (ulong)bytes.Length - ph.Offset))
+            {
+                // Not read, but the re-layout repair copies every segment: none may point outside the file.
+                throw new VmcoreFormatException(path, (long)Math.Min(ph.Offset, long.MaxValue),
+                    $"program header of type 0x{ph.Type:x} gives {ph.FileSize} bytes at offset {ph.Offset}, outside the file");
             }
         }
         _loads = loads.OrderBy(l => l.Start).ToArray();
@@ -134,6 +145,10 @@ public sealed class ElfVmcoreReader : VmcoreReader
             {
                 throw new VmcoreFormatException(path, _loads[i].FileOffset, $"PT_LOAD at physical 0x{_loads[i].Start:x} overlaps another");
             }
+        }
+        foreach (var load in _loads)
+        {
+            PhysicalBounds.CheckRange(path, load.FileOffset, load.Start, load.MemorySize, VmcoreInfo, "PT_LOAD");
         }
         _ranges = MergeRanges(_loads.Select(l => new PhysicalRange(l.Start, l.MemorySize)));
         PageSize = VmcoreInfo?.PageSize is int size && size >= 512 && size <= 1 << 20 && int.IsPow2(size) ? size : Page;

@@ -23,6 +23,7 @@ public static class ElfVmcoreWriter
             throw new ArgumentException("the output stream must be seekable", nameof(output));
         }
         PageBatches.Validate(source);
+        PhysicalBounds.CheckSource(source);
         var pageSize = source.PageSize;
         var ranges = source.Ranges;
         var notes = ElfNotes.Serialize(source.Notes);

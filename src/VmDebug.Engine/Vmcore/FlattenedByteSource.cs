@@ -24,6 +24,7 @@ internal sealed class FlattenedByteSource : DumpByteSource
         Length = length;
         RecordCount = recordCount;
         HasOverlappingRecords = overlapping;
+        StoredBytes = segments.Sum(s => s.Size);
     }
 
     /// <summary>One run of bytes of the reassembled file stored at <see cref="Source"/> in the stream.</summary>
@@ -35,6 +36,16 @@ internal sealed class FlattenedByteSource : DumpByteSource
     public override long Length { get; }
 
     public int RecordCount { get; }
+
+    public override long StoredBytes { get; }
+
+    public override IEnumerable<(long Start, long End)> DataRuns(long from, long to)
+    {
+        for (var i = LowerBound(_segments, from); i < _segments.Length && _segments[i].Target < to; i++)
+        {
+            yield return (Math.Max(from, _segments[i].Target), Math.Min(to, _segments[i].TargetEnd));
+        }
+    }
 
     public bool HasOverlappingRecords { get; }
 

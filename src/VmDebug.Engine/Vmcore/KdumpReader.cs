@@ -11,8 +11,6 @@ namespace VmDebug.Engine.Vmcore;
 /// </summary>
 public sealed class KdumpReader : VmcoreReader
 {
-    /// <summary>Largest bitmap loaded in memory (one bit per page: 1 GiB covers 32 TiB of 4 KiB pages).</summary>
-    private const long MaxBitmapBytes = 1L << 30;
     private const int MaxRanges = 4 << 20;
     private const int WordsPerRankBlock = 8;
 
@@ -73,10 +71,7 @@ public sealed class KdumpReader : VmcoreReader
         }
 
         var bitmapBytes = (long)bitmapBlocks / 2 * blockSize;
-        if (bitmapBytes > MaxBitmapBytes)
-        {
-            throw new VmcoreFormatException(path, KdumpLayout.BitmapBlocks, $"bitmaps of {bitmapBytes} bytes each exceed the {MaxBitmapBytes}-byte limit");
-        }
+        PhysicalBounds.CheckKdumpBitmaps(bytes, bitmapBytes, KdumpLayout.BitmapBlocks);
         if (maxMapnr == 0 || maxMapnr > (ulong)bitmapBytes * 8)
         {
             throw new VmcoreFormatException(path, KdumpLayout.MaxMapnr32, $"max_mapnr {maxMapnr} does not match bitmaps of {bitmapBytes} bytes");
@@ -86,6 +81,10 @@ public sealed class KdumpReader : VmcoreReader
         var present = ReadBitmap(bytes, bitmapOffset, maxMapnr, "first (memory) bitmap");
         _dumpable = ReadBitmap(bytes, bitmapOffset + bitmapBytes, maxMapnr, "second (dumpable) bitmap");
         _ranges = RunsOf(present, maxMapnr, (ulong)blockSize, path, bitmapOffset);
+        if (_ranges.Length > 0)
+        {
+            PhysicalBounds.CheckRange(path, bitmapOffset, _ranges[^1].Start, _ranges[^1].Length, VmcoreInfo, "the memory bitmap's last range");
+        }
 
         _rankBlocks = new long[_dumpable.Length / WordsPerRankBlock + 1];
         long count = 0;

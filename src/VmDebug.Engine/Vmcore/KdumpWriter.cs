@@ -53,6 +53,8 @@ public static class KdumpWriter
             throw new ArgumentException("the output stream must be seekable", nameof(output));
         }
         PageBatches.Validate(source);
+        PhysicalBounds.CheckSource(source);
+        PhysicalBounds.CheckKdumpOutput(source);
         var info = VmcoreInfo.FromNotes(source.Notes);
         var layout = KdumpFileLayout.Plan(source.PageSize, source.Ranges, source.Notes, info);
         var reporter = new ProgressReporter(progress, $"Writing kdump ({options.Compression})", (long)PageBatches.TotalBytes(source.Ranges));

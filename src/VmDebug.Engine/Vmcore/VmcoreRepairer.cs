@@ -29,29 +29,11 @@ public static class VmcoreRepairer
         {
             throw new VmDebugException("VmcoreOutputExists", ErrorKind.ResourceExists, $"{outputPath}: the output file already exists.", outputPath);
         }
-        var directory = Path.GetDirectoryName(Path.GetFullPath(outputPath))!;
-        var temporary = Path.Combine(directory, $".{Path.GetFileName(outputPath)}.{Guid.NewGuid():N}.partial");
-        try
-        {
-            IReadOnlyList<VmDebug.VmcoreRepair> repairs;
-            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.ReadWrite, Share = FileShare.None, BufferSize = 0 };
-            if (!OperatingSystem.IsWindows())
-            {
-                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-            }
-            await using (var output = new FileStream(temporary, options))
-            {
-                repairs = await RepairAsync(inputPath, output, progress, cancellationToken).ConfigureAwait(false);
-                output.Flush(flushToDisk: true);
-            }
-            File.Move(temporary, outputPath, overwrite: false);
-            return repairs;
-        }
-        catch
-        {
-            File.Delete(temporary);
-            throw;
-        }
+        using var output = Dump.DumpOutputFile.Prepare(outputPath, force: false);
+        var stream = output.CreateTemporary("repaired");
+        var repairs = await RepairAsync(inputPath, stream, progress, cancellationToken).ConfigureAwait(false);
+        output.Commit(stream);
+        return repairs;
     }
 
     /// <summary>Writes the repaired dump to <paramref name="output"/> (seekable; the caller owns it).</summary>
@@ -156,12 +138,7 @@ public static class VmcoreRepairer
         var header = ElfVmcoreWriter.BuildHeaders(moved, extended, layout.Machine);
         output.Seek(0, SeekOrigin.Begin);
         await output.WriteAsync(header, cancellationToken).ConfigureAwait(false);
-        // Zero what lies between the new headers and the data (old header remnants).
-        var gap = dataStart + shift - header.Length;
-        if (gap > 0)
-        {
-            await output.WriteAsync(new byte[gap], cancellationToken).ConfigureAwait(false);
-        }
+        // What lies between the new headers and the data stays a hole of the new file: zeros, no old header remnants.
         await CopySparseAsync(bytes, dataStart, dataEnd, output, dataStart + shift, reporter, cancellationToken).ConfigureAwait(false);
         output.SetLength(dataEnd + shift);
     }
@@ -170,19 +147,23 @@ public static class VmcoreRepairer
     private static async Task CopySparseAsync(DumpByteSource source, long from, long to, Stream output, long target, ProgressReporter reporter,
         CancellationToken cancellationToken)
     {
+        // Only the runs the source stores: a flattened stream's one record at a huge offset costs one record, not the gap.
         var buffer = new byte[CopyChunk];
-        for (var offset = from; offset < to; offset += CopyChunk)
+        foreach (var (start, end) in source.DataRuns(from, to))
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var length = (int)Math.Min(CopyChunk, to - offset);
-            var chunk = buffer.AsMemory(0, length);
-            source.ReadExactly(offset, chunk.Span, "dump data");
-            if (chunk.Span.ContainsAnyExcept((byte)0))
+            for (var offset = start; offset < end; offset += CopyChunk)
             {
-                output.Seek(target + (offset - from), SeekOrigin.Begin);
-                await output.WriteAsync(chunk, cancellationToken).ConfigureAwait(false);
+                cancellationToken.ThrowIfCancellationRequested();
+                var length = (int)Math.Min(CopyChunk, end - offset);
+                var chunk = buffer.AsMemory(0, length);
+                source.ReadExactly(offset, chunk.Span, "dump data");
+                if (chunk.Span.ContainsAnyExcept((byte)0))
+                {
+                    output.Seek(target + (offset - from), SeekOrigin.Begin);
+                    await output.WriteAsync(chunk, cancellationToken).ConfigureAwait(false);
+                }
+                reporter.Report("Copying", offset + length);
             }
-            reporter.Report("Copying", offset + length);
         }
     }
 }

@@ -70,6 +70,11 @@ public sealed class InvokeGuestMemoryDumpCommand : VmDebugCmdlet
     [Parameter]
     public SwitchParameter Force { get; set; }
 
+    /// <summary>Limit for the whole dump (QMP and libvirt targets); by default it waits as long as QEMU makes progress.</summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int Timeout { get; set; }
+
     protected override void ProcessRecord()
     {
         var path = GetUnresolvedProviderPathFromPSPath(ParameterSetName.EndsWith("LiteralPath", StringComparison.Ordinal) ? LiteralPath : Path);
@@ -89,6 +94,7 @@ public sealed class InvokeGuestMemoryDumpCommand : VmDebugCmdlet
             Format = Format,
             Force = Force,
             DumpLevel = MyInvocation.BoundParameters.ContainsKey(nameof(DumpLevel)) ? DumpLevel : null,
+            Timeout = Timeout > 0 ? TimeSpan.FromSeconds(Timeout) : null,
         };
         var target = request.QmpSocket ?? request.Domain!;
         if (!ShouldProcess(target, $"Dump guest memory ({Format}) to '{path}', pausing the guest while QEMU writes it"))

@@ -108,12 +108,15 @@ public sealed class QmpDumpTests(PanickedGuestFixture fixture) : IClassFixture<P
         File.CreateSymbolicLink(link, victim);
         var request = new DumpRequest { QmpSocket = fixture.Guest.QmpSocketPath, Path = link, Format = DumpFormat.KdumpZlib };
 
-        var error = await Assert.ThrowsAsync<VmDebugException>(() => GuestMemoryDumper.DumpAsync(request, Progress(), ct));
-        Assert.Equal("DumpFileExists", error.ErrorId);
-
-        await GuestMemoryDumper.DumpAsync(request with { Force = true }, Progress(), ct);
+        // Decided in issue 12: a symlink is neither followed nor replaced, with or without -Force.
+        foreach (var force in new[] { false, true })
+        {
+            var error = await Assert.ThrowsAsync<VmDebugException>(() => GuestMemoryDumper.DumpAsync(request with { Force = force }, Progress(), ct));
+            Assert.Equal("DumpPathNotRegularFile", error.ErrorId);
+            Assert.Equal(link, error.Target);
+        }
         Assert.Equal("precious", await File.ReadAllTextAsync(victim, ct));
-        Assert.Null(new FileInfo(link).LinkTarget);
+        Assert.Equal(victim, new FileInfo(link).LinkTarget);
     }
 
     [Fact]
@@ -151,6 +154,10 @@ public sealed class QmpDumpTests(PanickedGuestFixture fixture) : IClassFixture<P
 
         Assert.Equal("DumpFailed", error.ErrorId);
         Assert.Equal(ErrorKind.WriteError, error.Kind);
+        // The file asked for, not a temporary the user never named.
+        Assert.Equal(request.Path, error.Target);
+        Assert.Contains($"'{request.Path}'", error.Message);
+        Assert.DoesNotContain(".partial", error.Message);
         Assert.Empty(Directory.GetFileSystemEntries(small.Path));
     }
 

@@ -1,0 +1,132 @@
+using System.Text.Json.Nodes;
+using VmDebug.Engine;
+using VmDebug.Engine.Dump;
+using VmDebug.Tests.Qmp;
+using VmDebug.Tests.Support;
+
+namespace VmDebug.Tests.Hardening;
+
+/// <summary>
+/// Faults real QEMU will not produce on demand, from a scripted QMP peer: a dump whose query-dump stays "active"
+/// without progress (stall watchdog), one that progresses past the whole-dump timeout, and a failure whose error
+/// text carries a terminal escape sequence.
+/// </summary>
+public sealed class DumpWatchdogTests
+{
+    private static readonly IProgress<OperationProgress> NoProgress = new CallbackProgress<OperationProgress>(_ => { });
+
+    [Fact]
+    public async Task ADumpWithoutProgressFailsAsStalledNamingWhereItStuck()
+    {
+        await using var qemu = FakeQmpServer.Start();
+        using var scratch = new TempDirectory();
+        var serving = ServeAsync(qemu, completed => completed); // never moves
+        var error = await Assert.ThrowsAsync<VmDebugException>(() => GuestMemoryDumper.DumpAsync(new DumpRequest
+        {
+            QmpSocket = qemu.SocketPath,
+            Path = scratch.File("vmcore"),
+            StallTimeout = TimeSpan.FromSeconds(2),
+        }, NoProgress, TestContext.Current.CancellationToken));
+        Assert.Equal("DumpStalled", error.ErrorId);
+        Assert.Equal(ErrorKind.OperationTimeout, error.Kind);
+        Assert.Contains("no progress for", error.Message);
+        Assert.Contains("stuck at 4 KiB of 1 GiB", error.Message);
+        Assert.Empty(Directory.GetFileSystemEntries(scratch.Path));
+        qemu.CloseConnection();
+        await serving;
+    }
+
+    [Fact]
+    public async Task AWholeDumpTimeoutEndsAProgressingDumpAndSaysWhatQemuStillWrites()
+    {
+        await using var qemu = FakeQmpServer.Start();
+        using var scratch = new TempDirectory();
+        var serving = ServeAsync(qemu, completed => completed + 4096); // slow but moving: not a stall
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var error = await Assert.ThrowsAsync<VmDebugException>(() => GuestMemoryDumper.DumpAsync(new DumpRequest
+        {
+            QmpSocket = qemu.SocketPath,
+            Path = scratch.File("vmcore"),
+            Timeout = TimeSpan.FromSeconds(2),
+            StallTimeout = TimeSpan.FromSeconds(1),
+        }, NoProgress, TestContext.Current.CancellationToken));
+        Assert.Equal("DumpTimedOut", error.ErrorId);
+        Assert.Equal(ErrorKind.OperationTimeout, error.Kind);
+        Assert.Contains("within 2 s", error.Message);
+        Assert.Matches(@"goes on writing 10\d\d(\.\d)? MiB more \(\d+(\.\d)? KiB of 1 GiB done\)", error.Message);
+        Assert.Equal(scratch.File("vmcore"), error.Target);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30));
+        Assert.Empty(Directory.GetFileSystemEntries(scratch.Path));
+        qemu.CloseConnection();
+        await serving;
+    }
+
+    [Fact]
+    public async Task QemusErrorTextIsEscapedBeforeDisplay()
+    {
+        await using var qemu = FakeQmpServer.Start();
+        using var scratch = new TempDirectory();
+        var serving = ServeAsync(qemu, _ => -1);
+        var error = await Assert.ThrowsAsync<VmDebugException>(() => GuestMemoryDumper.DumpAsync(new DumpRequest
+        {
+            QmpSocket = qemu.SocketPath,
+            Path = scratch.File("vmcore"),
+        }, NoProgress, TestContext.Current.CancellationToken));
+        Assert.Equal("DumpFailed", error.ErrorId);
+        Assert.DoesNotContain('\u001b', error.Message);
+        Assert.Contains(@"\x1b[2J", error.Message);
+        qemu.CloseConnection();
+        await serving;
+    }
+
+    /// <summary>
+    /// Plays QEMU 7.2 for one dump: capabilities, getfd, a detached dump-guest-memory, then query-dump with the
+    /// completed count <paramref name="next"/> gives (-1: the dump fails, with an escape sequence in DUMP_COMPLETED's error).
+    /// </summary>
+    private static async Task ServeAsync(FakeQmpServer qemu, Func<long, long> next)
+    {
+        await qemu.HandshakeAsync();
+        long completed = 4096;
+        var dumping = false;
+        while (true)
+        {
+            JsonObject request;
+            try
+            {
+                request = await qemu.ReceiveAsync(TimeSpan.FromSeconds(60));
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException or Xunit.Sdk.XunitException or OperationCanceledException)
+            {
+                return; // the client went away
+            }
+            var id = FakeQmpServer.Id(request);
+            string reply = (string?)request["execute"] switch
+            {
+                "query-dump-guest-memory-capability" => """{"return": {"formats": ["elf", "kdump-zlib", "win-dmp"]}}""",
+                "query-dump" when !dumping => """{"return": {"status": "none", "completed": 0, "total": 0}}""",
+                "query-dump" => QueryDump(ref completed, next),
+                "dump-guest-memory" => DumpStarted(ref dumping),
+                _ => """{"return": {}}""",
+            };
+            if (reply.Contains("\"failed\"", StringComparison.Ordinal))
+            {
+                await qemu.SendAsync("""{"event": "DUMP_COMPLETED", "data": {"result": {"status": "failed", "completed": 0, "total": 1073741824}, "error": "disk on fire \u001b[2J"}, "timestamp": {"seconds": 1, "microseconds": 0}}""");
+            }
+            await qemu.SendAsync(reply.Insert(reply.LastIndexOf('}'), $", \"id\": \"{id}\""));
+        }
+    }
+
+    private static string DumpStarted(ref bool dumping)
+    {
+        dumping = true;
+        return """{"return": {}}""";
+    }
+
+    private static string QueryDump(ref long completed, Func<long, long> next)
+    {
+        completed = next(completed);
+        return completed < 0
+            ? """{"return": {"status": "failed", "completed": 0, "total": 1073741824}}"""
+            : "{\"return\": {\"status\": \"active\", \"completed\": " + completed + ", \"total\": 1073741824}}";
+    }
+}
