@@ -90,8 +90,8 @@ public sealed class KmsgStreamTests : IDisposable
         var items = await ServeAndCollect("3,1,1,-;\\x1b[2J\\x1b[31mred\\x1b]0;title\\x07\n3,2,1,-;\u001b[2J\u001b[31mraw\n");
         var records = items.OfType<KmsgRecord>().ToList();
         Assert.Equal("\u001b[2J\u001b[31mred\u001b]0;title\u0007", records[0].Message);
-        Assert.Equal(@"\x1b[2J\x1b[31mred\x1b]0;title\x07", records[0].DisplayMessage);
-        Assert.Equal(@"\x1b[2J\x1b[31mraw", records[1].DisplayMessage);
+        Assert.Equal(@"\x1b[2J\x1b[31mred\x1b]0;title\x07", records[0].GetDisplayMessage());
+        Assert.Equal(@"\x1b[2J\x1b[31mraw", records[1].GetDisplayMessage());
         Assert.All(records, r => Assert.DoesNotContain(r.ToString(), char.IsControl));
     }
 
