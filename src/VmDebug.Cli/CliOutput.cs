@@ -85,7 +85,12 @@ public static class CliOutput
             IOException => ("IOError", ErrorKind.WriteError, null),
             _ => ("UnexpectedError", ErrorKind.NotSpecified, null),
         };
-        var message = exception is OperationCanceledException ? "Cancelled." : exception.Message;
+        var message = exception switch
+        {
+            CancellationNoticeException notice => "Cancelled. " + notice.Notice,
+            OperationCanceledException => "Cancelled.",
+            _ => exception.Message,
+        };
         if (json)
         {
             var error = new JsonObject { ["id"] = id, ["kind"] = kind.ToString(), ["message"] = message, ["target"] = target };

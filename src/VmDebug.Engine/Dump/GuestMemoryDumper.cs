@@ -20,7 +20,8 @@ public static class GuestMemoryDumper
         }
 
         var clock = Stopwatch.StartNew();
-        using var output = DumpOutputFile.Prepare(request.Path, request.Force);
+        var path = DumpDestination.Resolve(request.Path, () => Subject(request), request.Format, DateTimeOffset.UtcNow);
+        using var output = DumpOutputFile.Prepare(path, request.Force);
         var target = request.QmpSocket ?? request.Domain!;
         var activity = $"Dumping guest memory of {target}";
         string raw;
@@ -69,6 +70,12 @@ public static class GuestMemoryDumper
         await QmpDumpSource.DumpAsync(client, format, raw, activity, progress, cancellationToken).ConfigureAwait(false);
         return raw.Name;
     }
+
+    /// <summary>What a generated file name starts with: the domain, or the PID of the QEMU listening on the QMP socket.</summary>
+    private static string Subject(DumpRequest request) =>
+        request.Domain
+        ?? HostConfig.UnixSocketPeer.TryGetListenerProcessId(request.QmpSocket!)?.ToString(System.Globalization.CultureInfo.InvariantCulture)
+        ?? System.IO.Path.GetFileNameWithoutExtension(request.QmpSocket!);
 
     private static LibvirtDumpFormat ToLibvirt(DumpFormat format) => format switch
     {

@@ -73,11 +73,47 @@ internal static class QmpDumpSource
                 await Task.Delay(PollInterval, cancellationToken).ConfigureAwait(false);
             }
         }
+        catch (OperationCanceledException e) when (cancellationToken.IsCancellationRequested)
+        {
+            throw await StillWritingAsync(client, e, cancellationToken).ConfigureAwait(false);
+        }
         catch (QmpDisconnectedException e)
         {
             throw new VmDebugException("DumpQemuExited", ErrorKind.ConnectionError,
                 $"QEMU went away during the dump ({e.Message}); the partial dump was removed.", client.SocketPath, e);
         }
+    }
+
+    /// <summary>
+    /// QMP has no command to cancel a dump: after Ctrl+C QEMU goes on writing into the file VmDebug discards, and the
+    /// guest stays paused until it is done. Says how much is left, so the user knows how long that lasts.
+    /// </summary>
+    private static async Task<CancellationNoticeException> StillWritingAsync(QmpClient client, OperationCanceledException cancelled,
+        CancellationToken cancellationToken)
+    {
+        QmpDumpStatus? state = null;
+        try
+        {
+            using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            state = await client.QueryDumpAsync(null, limit.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or QmpException)
+        {
+            // QEMU did not answer in time: say what it is doing without the amount.
+        }
+
+        var notice = state switch
+        {
+            { Status: QmpDumpState.Active } s => $"QEMU cannot stop a dump it has begun: it goes on writing {Units.FormatBytes(s.Total - s.Completed)} "
+                + $"(of {Units.FormatBytes(s.Total)}) into the discarded file and keeps the guest behind '{client.SocketPath}' paused until that write ends; "
+                + "then it resumes the guest if it was running. The file is already removed; its disk space is freed when QEMU closes it.",
+            { Status: not QmpDumpState.Active } => null,
+            _ => $"QEMU cannot stop a dump it has begun: it may go on writing into the discarded file and keep the guest behind '{client.SocketPath}' "
+                + "paused until that write ends; then it resumes the guest if it was running.",
+        };
+        return notice is null
+            ? new CancellationNoticeException("The dump was cancelled after QEMU had finished writing; the file was removed.", client.SocketPath, cancellationToken, cancelled)
+            : new CancellationNoticeException(notice, client.SocketPath, cancellationToken, cancelled);
     }
 
     /// <summary>QEMU says why a detached dump failed only in its DUMP_COMPLETED event.</summary>

@@ -37,12 +37,14 @@ public static class ProcessCoreDumper
                 "A Windows crash dump cannot be made from a QEMU process core; use Elf or a Kdump format.", request.CoreFile);
         }
         var compression = DumpFormats.PageCompressionOf(request.Format);
-        using var output = DumpOutputFile.Prepare(request.Path, request.Force);
         var corePath = System.IO.Path.GetFullPath(request.CoreFile);
         var activity = $"Extracting guest memory from {corePath}";
         progress.Report(new OperationProgress(activity, "Reading the process core"));
 
         using var core = ProcessCoreFile.Open(corePath);
+        var path = DumpDestination.Resolve(request.Path,
+            () => core.Pid?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? System.IO.Path.GetFileName(corePath), request.Format, DateTimeOffset.UtcNow);
+        using var output = DumpOutputFile.Prepare(path, request.Force);
         core.RequireComplete();
         var analysis = QemuCoreAnalysis.Analyze(core, request.GuestMemoryLayout);
         if (!analysis.IncludesGuestRam)

@@ -25,6 +25,7 @@ public sealed class InvokeGuestMemoryDumpCommand : VmDebugCmdlet
     [Parameter(Mandatory = true, ParameterSetName = DomainLiteralPath, ValueFromPipelineByPropertyName = true)]
     [Alias("Name")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(LibvirtDomainCompleter))]
     public string Domain { get; set; } = "";
 
     /// <summary>A QEMU process core; binds from Get-QemuCoreDump's CoreFile property.</summary>
@@ -43,6 +44,7 @@ public sealed class InvokeGuestMemoryDumpCommand : VmDebugCmdlet
     [ValidateNotNullOrEmpty]
     public string ConnectionUri { get; set; } = "qemu:///system";
 
+    /// <summary>The file to create, or an existing directory: each dump then gets its own name, &lt;domain-or-pid&gt;-&lt;UTC time&gt;.&lt;ext&gt;.</summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = QmpPath)]
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = DomainPath)]
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = CoreFilePath)]
