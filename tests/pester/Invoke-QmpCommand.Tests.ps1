@@ -2,14 +2,14 @@
 # Invoke-QmpCommand against a real QEMU guest (TCG): binding, arguments, reply shape, confirmation, errors, view, completion.
 
 BeforeAll {
-    . (Join-Path $PSScriptRoot 'GuestTools.ps1')
+    . (Join-Path $PSScriptRoot 'common.ps1')
+    . (Join-Path $PSScriptRoot 'runspace.ps1')
+    Import-VmDebugModule
     $guest = Start-TestGuest -MemoryMiB 128
     $socket = $guest.QmpSocket
 }
 
-AfterAll {
-    Stop-TestGuest $guest
-}
+AfterAll { Remove-TestArtifacts }
 
 Describe 'Invoke-QmpCommand' {
     Context 'parameter binding' {
@@ -89,7 +89,7 @@ Describe 'Invoke-QmpCommand' {
         BeforeEach { $ps = New-TestPowerShell }
         AfterEach {
             Remove-TestPowerShell $ps
-            if ((Get-GuestStatus $socket) -ne 'running') { Invoke-QmpCommand $socket cont -Confirm:$false | Out-Null }
+            if ((Get-TestGuestStatus $guest) -ne 'running') { Invoke-QmpCommand $socket cont -Confirm:$false | Out-Null }
         }
 
         It 'defect 18: declares ConfirmImpact High' {
@@ -100,7 +100,7 @@ Describe 'Invoke-QmpCommand' {
         It 'defect 18: <_> asks for confirmation; without a host to ask, nothing is sent' -ForEach 'stop', 'system_reset', 'quit' {
             $null = $ps.AddCommand('Invoke-QmpCommand').AddParameter('QmpSocket', $socket).AddParameter('Command', $_)
             { $ps.Invoke() } | Should -Throw '*prompt*'
-            Get-GuestStatus $socket | Should -Be 'running'
+            Get-TestGuestStatus $guest | Should -Be 'running'
             $guest.Process.HasExited | Should -BeFalse
         }
 
@@ -113,13 +113,13 @@ Describe 'Invoke-QmpCommand' {
 
         It '-Confirm:$false runs a state-changing command' {
             Invoke-QmpCommand $socket stop -Confirm:$false | Out-Null
-            Get-GuestStatus $socket | Should -Be 'paused'
+            Get-TestGuestStatus $guest | Should -Be 'paused'
         }
 
         It '-WhatIf sends nothing, for state-changing commands and queries alike' {
             Invoke-QmpCommand $socket stop -WhatIf | Should -BeNullOrEmpty
             Invoke-QmpCommand $socket query-status -WhatIf | Should -BeNullOrEmpty
-            Get-GuestStatus $socket | Should -Be 'running'
+            Get-TestGuestStatus $guest | Should -Be 'running'
         }
     }
 
@@ -154,7 +154,7 @@ Describe 'Invoke-QmpCommand' {
     Context 'tab completion' {
         It 'defect 12: -Command completes names from query-commands once -QmpSocket is bound' {
             $line = "Invoke-QmpCommand -QmpSocket '$socket' -Command query-st"
-            $names = (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText
+            $names = @((TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches | ForEach-Object CompletionText)
             $names | Should -Contain 'query-status'
             $names | Should -Not -Contain 'stop'
         }
@@ -162,7 +162,8 @@ Describe 'Invoke-QmpCommand' {
         It 'completes nothing, quickly, without a socket' {
             $line = 'Invoke-QmpCommand -Command query-st'
             $clock = [Diagnostics.Stopwatch]::StartNew()
-            (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Not -Contain 'query-status'
+            @((TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches | ForEach-Object CompletionText) |
+                Should -Not -Contain 'query-status'
             $clock.Elapsed.TotalSeconds | Should -BeLessThan 5
         }
     }
