@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
 # Installs PowerShell 7.6.9 (the dotnet global tool) and Pester 5.7.1 (NuGet), pinned, into a cache outside the
-# work tree. Idempotent: does nothing when both are present. Prints the pwsh path on stdout; Pester is the
-# module folder "$tools/pester-5.7.1/Pester" (put its parent on PSModulePath).
+# work tree. Idempotent: does nothing when both are present. Prints the pwsh path on stdout, or with --pester-path
+# the folder holding the Pester module ("$tools/pester-5.7.1", put it on PSModulePath).
 set -euo pipefail
 pwsh_version=7.6.9
 pester_version=5.7.1
 tools=${VMDEBUG_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/vmdebug/tools}
 pwsh_dir=$tools/pwsh-$pwsh_version
 pester_dir=$tools/pester-$pester_version
+print=pwsh
+case ${1:-} in
+    '') ;;
+    --pester-path) print=pester ;;
+    *) echo "install-pwsh: unknown argument $1 (use --pester-path or nothing)" >&2; exit 2 ;;
+esac
 
 if [[ ! -x $pwsh_dir/pwsh ]]; then
     echo "install-pwsh: installing PowerShell $pwsh_version into $pwsh_dir" >&2
@@ -31,4 +37,4 @@ PROJ
     mkdir -p "$pester_dir"
     cp -r "$work/packages/pester/$pester_version/tools" "$pester_dir/Pester"
 fi
-echo "$pwsh_dir/pwsh"
+if [[ $print == pester ]]; then echo "$pester_dir"; else echo "$pwsh_dir/pwsh"; fi
