@@ -5,6 +5,7 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1')
     . (Join-Path $PSScriptRoot 'runspace.ps1')
+    . (Join-Path $PSScriptRoot 'libvirt-domains.ps1')
     Import-VmDebugModule
     $guest = Start-TestGuest -KmsgPort -Markers 3 -MarkerLevel 3
     # The guest's copy of /dev/kmsg ends when its first reader disconnects: read the boot log once, up to the last marker.
@@ -158,6 +159,20 @@ Describe 'Get-VsockKmsgStream' {
             Get-VsockKmsgStream -ChardevSocket $missing -ErrorVariable problem -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
             $problem.Count | Should -Be 1
             $problem[0].TargetObject | Should -Be $missing
+        }
+    }
+
+    Context 'domain completion from the private libvirtd' {
+        BeforeAll {
+            $daemon = Start-TestLibvirtDaemon
+            if (-not $daemon.SkipReason) { Add-TestDomain $daemon 'web1', 'web2', 'db1' }
+        }
+        AfterAll { Stop-TestLibvirtDaemon $daemon }
+
+        It 'defect 12: -Domain completes the names of the daemon named by -ConnectionUri' {
+            if ($daemon.SkipReason) { Set-ItResult -Skipped -Because $daemon.SkipReason; return }
+            Get-TestCompletion "Get-VsockKmsgStream -ConnectionUri '$($daemon.Uri)' -Domain we" | Should -Be 'web1', 'web2'
+            Get-TestCompletion "Get-VsockKmsgStream -ConnectionUri '$($daemon.Uri)' -Domain " | Should -Be 'db1', 'web1', 'web2'
         }
     }
 }

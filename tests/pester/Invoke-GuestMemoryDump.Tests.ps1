@@ -5,6 +5,7 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1')
     . (Join-Path $PSScriptRoot 'runspace.ps1')
+    . (Join-Path $PSScriptRoot 'libvirt-domains.ps1')
     Import-VmDebugModule
     $big = Start-TestGuest -MemoryMiB 2048
     # The marker is logged at err level, so it reaches the console once the guest's modules (qemu_fw_cfg: VMCOREINFO) are in.
@@ -156,9 +157,23 @@ Describe 'Invoke-GuestMemoryDump' {
     Context 'tab completion' {
         It '-Format completes the dump formats' {
             $line = 'Invoke-GuestMemoryDump -Format Kdump'
-            $names = @((TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches | ForEach-Object CompletionText)
+            $names = Get-TestCompletion $line
             $names | Should -Contain 'KdumpZlib'
             $names | Should -Contain 'KdumpLzo'
+        }
+    }
+
+    Context 'domain completion from the private libvirtd' {
+        BeforeAll {
+            $daemon = Start-TestLibvirtDaemon
+            if (-not $daemon.SkipReason) { Add-TestDomain $daemon 'web1', 'web2', 'db1' }
+        }
+        AfterAll { Stop-TestLibvirtDaemon $daemon }
+
+        It 'defect 12: -Domain completes the names of the daemon named by -ConnectionUri' {
+            if ($daemon.SkipReason) { Set-ItResult -Skipped -Because $daemon.SkipReason; return }
+            Get-TestCompletion "Invoke-GuestMemoryDump -Path x.elf -ConnectionUri '$($daemon.Uri)' -Domain we" | Should -Be 'web1', 'web2'
+            Get-TestCompletion "Invoke-GuestMemoryDump -Path x.elf -ConnectionUri '$($daemon.Uri)' -Domain " | Should -Be 'db1', 'web1', 'web2'
         }
     }
 }
