@@ -27,7 +27,9 @@ public static class PlainJson
             JsonValueKind.String => value.GetValue<string>(),
             JsonValueKind.True => true,
             JsonValueKind.False => false,
-            JsonValueKind.Number => value.TryGetValue<long>(out var l) ? l
+            // Boxed per branch: a conditional of long, ulong and double would make every number a double,
+            // losing integers above 2^53 (addresses, sizes).
+            JsonValueKind.Number => value.TryGetValue<long>(out var l) ? (object)l
                 : value.TryGetValue<ulong>(out var u) ? u
                 : value.GetValue<double>(),
             _ => null,

@@ -75,6 +75,9 @@ public class KmsgParserTests
         Assert.Equal("virtio", record.Fields["SUBSYSTEM"]);
         Assert.Equal("+virtio:virtio1", record.Fields["DEVICE"]);
         Assert.Equal("a=b\nc", record.Fields["X"]);
+        // Export-Csv and string interpolation use the text form: fields, not a type name; control characters escaped.
+        Assert.Equal(@"SUBSYSTEM=virtio; DEVICE=+virtio:virtio1; X=a=b\x0ac", record.Fields.ToString());
+        Assert.Equal("", Parse("6,1,1,-;no fields").Fields.ToString());
     }
 
     [Fact]

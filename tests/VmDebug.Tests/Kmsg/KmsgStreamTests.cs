@@ -69,8 +69,19 @@ public sealed class KmsgStreamTests : IDisposable
             items.Select(Describe));
         var gap = items.OfType<KmsgStreamEvent>().Single(e => e.Kind == KmsgEventKind.SequenceGap);
         Assert.Equal((2L, 6UL, 9UL), (gap.Count, gap.PreviousSequence!.Value, gap.Sequence!.Value));
+        // The message names the sequence numbers that are missing, not the records either side of the gap.
+        Assert.EndsWith("skipped 2 records (sequences 7 to 8).", gap.Message);
         var reset = items.OfType<KmsgStreamEvent>().Single(e => e.Kind == KmsgEventKind.SequenceReset);
         Assert.Equal((9UL, 0UL), (reset.PreviousSequence!.Value, reset.Sequence!.Value));
+    }
+
+    [Fact]
+    public async Task NamesASingleMissingRecord()
+    {
+        var items = await ServeAndCollect("6,1,1,-;a\n6,3,1,-;c\n");
+        var gap = items.OfType<KmsgStreamEvent>().Single(e => e.Kind == KmsgEventKind.SequenceGap);
+        Assert.Equal(1L, gap.Count);
+        Assert.EndsWith("skipped 1 record (sequence 2).", gap.Message);
     }
 
     [Fact]
