@@ -12,6 +12,10 @@ BeforeAll {
     $records = [System.Collections.Generic.List[object]]::new()
     Get-VsockKmsgStream -ChardevSocket $guest.KmsgSocket -Timeout 120 -ErrorAction Stop |
         Where-Object { $records.Add($_); $_.Message -eq 'vmdebug marker 3' } | Select-Object -First 1 | Out-Null
+    if (-not ($records | Where-Object Message -EQ 'vmdebug marker 3')) {
+        $qemu = if ($guest.Process.HasExited) { "QEMU exited with code $($guest.Process.ExitCode)" } else { 'QEMU still runs' }
+        throw "the stream ended after $($records.Count) records without the last marker; $qemu. Console: $(Get-Content -Raw -LiteralPath $guest.ConsoleLog -ErrorAction Ignore)"
+    }
     $work = New-TestDirectory
 
     # A chardev server that sends $Text to its one client, then closes: the stream ends with it.
