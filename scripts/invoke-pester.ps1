@@ -14,6 +14,9 @@ param(
     [string] $Verbosity = 'Detailed'
 )
 $ErrorActionPreference = 'Stop'
+# Plain text in error messages (here and in every pwsh a test starts): NUnit XML cannot hold ANSI escapes.
+$PSStyle.OutputRendering = 'PlainText'
+$env:NO_COLOR = '1'
 Import-Module (Join-Path $PesterPath 'Pester' 'Pester.psd1') -RequiredVersion 5.7.1
 
 $configuration = New-PesterConfiguration

@@ -256,3 +256,91 @@ function Find-TestServicesAssembly {
     }
     throw "vmdebug-testhost.dll is not built under ${bin}: run dotnet build VmDebug.slnx -c Release first."
 }
+
+<#
+A private sshd on a loopback port, for PowerShell remoting over SSH: a throwaway host key and client key, its own
+config (pubkey only, this user), pwsh registered as its powershell subsystem, run in the foreground (-D) and stopped by
+its PID. The result: Port, UserName, KeyFilePath, Options (for New-PSSession/Invoke-Command -Options: the host key
+pinned in a private known_hosts), Process, Directory. New-TestSshSession opens a PSSession to it.
+#>
+function Start-TestSshServer([timespan] $StartTimeout = [timespan]::FromSeconds(30)) {
+    $missing = Get-MissingToolReason 'sshd', 'ssh', 'ssh-keygen'
+    if ($missing) { throw $missing }
+    $sshd = Find-TestTool 'sshd'
+    $pwsh = Get-TestPwshPath
+    $dir = New-TestDirectory 'vmdebug-sshd-'
+    foreach ($key in 'host_key', 'client_key') {
+        & (Find-TestTool 'ssh-keygen') -q -t ed25519 -N '' -C "vmdebug-test-$key" -f (Join-Path $dir $key)
+        if ($LASTEXITCODE) { throw "ssh-keygen failed for $key" }
+    }
+    Copy-Item (Join-Path $dir 'client_key.pub') (Join-Path $dir 'authorized_keys')
+    # sshd refuses to start without its privilege separation directory (Debian's init script creates it at boot).
+    if (-not (Test-Path -LiteralPath '/run/sshd')) { [void] (New-Item -ItemType Directory '/run/sshd') }
+    $user = [Environment]::UserName
+
+    $lastError = ''
+    foreach ($attempt in 1..5) {
+        $port = Get-FreeLoopbackPort
+        @(
+            "Port $port", 'ListenAddress 127.0.0.1', "HostKey $dir/host_key", "PidFile $dir/sshd.pid",
+            "AuthorizedKeysFile $dir/authorized_keys", 'PubkeyAuthentication yes', 'PasswordAuthentication no',
+            'KbdInteractiveAuthentication no', 'UsePAM no', 'StrictModes no', "AllowUsers $user",
+            'PermitRootLogin prohibit-password', 'LogLevel VERBOSE',
+            "Subsystem powershell $pwsh -sshs -NoLogo -NoProfile"
+        ) | Set-Content (Join-Path $dir 'sshd_config')
+        $process = Start-TestProcess -FilePath $sshd -ArgumentList @('-D', '-e', '-f', "$dir/sshd_config") -Directory $dir -Name 'sshd'
+        if (Wait-TestTcpPort -Process $process -Port $port -Timeout $StartTimeout) {
+            $hostKey = (Get-Content (Join-Path $dir 'host_key.pub')).Split(' ')[0..1] -join ' '
+            "[localhost]:$port $hostKey", "[127.0.0.1]:$port $hostKey" | Set-Content (Join-Path $dir 'known_hosts')
+            $server = [pscustomobject]@{
+                Kind = 'SshServer'; Process = $process; Id = $process.Id; Port = $port; UserName = $user
+                KeyFilePath = Join-Path $dir 'client_key'; Directory = $dir
+                Options = @{ StrictHostKeyChecking = 'yes'; UserKnownHostsFile = (Join-Path $dir 'known_hosts'); BatchMode = 'yes' }
+            }
+            $script:VmDebugStarted.Add($server)
+            return $server
+        }
+        $lastError = Get-Content -Raw -ErrorAction Ignore (Join-Path $dir 'sshd.stderr')
+        Stop-TestProcess $process
+    }
+    throw "sshd did not start on a loopback port after 5 attempts: $lastError"
+}
+
+function Stop-TestSshServer($Server) {
+    if (-not $Server -or -not $script:VmDebugStarted.Remove($Server)) { return }
+    Stop-TestProcess $Server.Process
+    Remove-TestDirectory $Server.Directory
+}
+
+# A PSSession over SSH to the test sshd (one pwsh process on the far side per session).
+function New-TestSshSession($Server) {
+    New-PSSession -HostName localhost -Port $Server.Port -UserName $Server.UserName -KeyFilePath $Server.KeyFilePath `
+        -Options $Server.Options -ErrorAction Stop
+}
+
+# The pwsh running these tests (VMDEBUG_PWSH overrides): the same one serves the far side of remoting.
+function Get-TestPwshPath {
+    if ($env:VMDEBUG_PWSH) { return $env:VMDEBUG_PWSH }
+    $candidate = Join-Path $PSHOME 'pwsh'
+    if (Test-Path -LiteralPath $candidate) { return $candidate }
+    (Get-Command pwsh -CommandType Application -ErrorAction Stop | Select-Object -First 1).Source
+}
+
+function Get-FreeLoopbackPort {
+    $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+    $listener.Start()
+    try { $listener.LocalEndpoint.Port } finally { $listener.Stop() }
+}
+
+# True once something accepts on 127.0.0.1:Port; false when the process exits first or the timeout passes.
+function Wait-TestTcpPort([System.Diagnostics.Process] $Process, [int] $Port, [timespan] $Timeout) {
+    $clock = [System.Diagnostics.Stopwatch]::StartNew()
+    while ($clock.Elapsed -lt $Timeout) {
+        if ($Process.HasExited) { return $false }
+        $client = [System.Net.Sockets.TcpClient]::new()
+        try { $client.Connect([System.Net.IPAddress]::Loopback, $Port); return $true }
+        catch [System.Net.Sockets.SocketException] { Start-Sleep -Milliseconds 50 }
+        finally { $client.Dispose() }
+    }
+    $false
+}

@@ -9,6 +9,7 @@ public sealed class ConvertVmcoreCommand : VmDebugCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = "Path", ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [SupportsWildcards]
     public string Path { get; set; } = "";
 
     [Parameter(Mandatory = true, ParameterSetName = "LiteralPath", ValueFromPipelineByPropertyName = true)]

@@ -15,6 +15,7 @@ public sealed class GetQemuCoreDumpCommand : VmDebugCmdlet
     /// <summary>Core files or directories; wildcards allowed.</summary>
     [Parameter(Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true)]
     [ValidateNotNullOrEmpty]
+    [SupportsWildcards]
     public string[] Path { get; set; } = [];
 
     [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet, ValueFromPipelineByPropertyName = true)]

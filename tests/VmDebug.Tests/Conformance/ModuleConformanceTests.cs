@@ -136,7 +136,10 @@ public sealed partial class ModuleConformanceTests : IClassFixture<CmdletAssembl
                 Assert.True(documented.TryGetValue(parameter, out var text) && text.Length > 0, $"{cmdlet.Name} -{parameter} has no help");
             }
 
-            Assert.Empty(documented.Keys.Except(cmdlet.ParameterNames));
+            // ShouldProcess adds -WhatIf and -Confirm; the help documents them for exactly those cmdlets.
+            string[] shouldProcess = cmdlet.SupportsShouldProcess ? ["WhatIf", "Confirm"] : [];
+            Assert.All(shouldProcess, p => Assert.True(documented.ContainsKey(p), $"{cmdlet.Name} -{p} has no help"));
+            Assert.Empty(documented.Keys.Except(cmdlet.ParameterNames).Except(shouldProcess));
             var returnTypes = (command.Element(Command + "returnValues")?.Elements(Command + "returnValue") ?? [])
                 .Select(r => r.Element(Dev + "type")?.Element(Maml + "name")?.Value.Trim()).ToList();
             Assert.All(cmdlet.OutputTypeNames, t => Assert.Contains(t, returnTypes));
@@ -163,7 +166,8 @@ public sealed partial class ModuleConformanceTests : IClassFixture<CmdletAssembl
         Assert.False(File.Exists(Path.Combine(_module.ModuleDirectory, "System.Management.Automation.dll")));
     }
 
-    private static XDocument LoadHelp() => XDocument.Load(Path.Combine(TestEnvironment.RepoRoot, "en-US", "VmDebug.dll-Help.xml"));
+    // The help the build generated (tools/VmDebug.HelpBuilder) from the compiled cmdlets and docs/en-US/*.md.
+    private XDocument LoadHelp() => XDocument.Load(Path.Combine(_module.ModuleDirectory, "en-US", "VmDebug.dll-Help.xml"));
 
     [GeneratedRegex(@"CmdletsToExport\s*=\s*@\((.*?)\)", RegexOptions.Singleline)]
     private static partial Regex CmdletsToExportBlock();
