@@ -7,6 +7,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using VmDebug.Engine;
+using VmDebug.Engine.Dump;
 
 namespace VmDebug.Cli;
 
@@ -91,18 +92,31 @@ public static class CliOutput
             OperationCanceledException => "Cancelled.",
             _ => exception.Message,
         };
+        var remedy = (exception as VmDebugException)?.Remedy?.Render(CliSpelling);
         if (json)
         {
-            var error = new JsonObject { ["id"] = id, ["kind"] = kind.ToString(), ["message"] = message, ["target"] = target };
+            var error = new JsonObject { ["id"] = id, ["kind"] = kind.ToString(), ["message"] = message, ["target"] = target, ["remedy"] = remedy };
             Console.Error.WriteLine(new JsonObject { ["error"] = error }.ToJsonString(Json));
         }
         else
         {
-            Console.Error.WriteLine($"vmdebug: {message} [{id}]");
+            Console.Error.WriteLine($"vmdebug: {message}{(remedy is null ? "" : " " + remedy)} [{id}]");
         }
 
         return ExitCode(kind);
     }
+
+    /// <summary>The engine's remedy terms as this CLI spells them.</summary>
+    public static string CliSpelling(RemedyTerm term) => term switch
+    {
+        { Command: RemedyCommand.ConvertVmcore } => "vmdebug convert",
+        { Command: RemedyCommand.EnableQemuCoreDump } => "vmdebug coredump enable",
+        { Parameter: RemedyParameter.Force } => "--force",
+        { Parameter: RemedyParameter.Format, Value: DumpFormat format } => $"--format {DumpFormats.QmpName(format)}",
+        { Parameter: RemedyParameter.GuestMemoryLayout } => "--guest-memory-layout",
+        { Parameter: RemedyParameter.IncludeGuestMemory } => "--guest-memory",
+        _ => throw new ArgumentOutOfRangeException(nameof(term), term, null),
+    };
 
     /// <summary>Stable exit codes: 1 general failure, 2 usage (System.CommandLine), then one per family of causes.</summary>
     public static int ExitCode(ErrorKind kind) => kind switch

@@ -46,4 +46,7 @@ public class VmDebugException : Exception
     public string ErrorId { get; }
     public ErrorKind Kind { get; }
     public object? Target { get; }
+
+    /// <summary>What to do about it, naming parameters as data; null when the message says all there is.</summary>
+    public Remedy? Remedy { get; init; }
 }

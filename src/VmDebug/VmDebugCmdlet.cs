@@ -26,6 +26,49 @@ public abstract class VmDebugCmdlet : PSCmdlet, IDisposable
         GC.SuppressFinalize(this);
     }
 
+    /// <summary>
+    /// The file-system paths -Path (wildcards) or -LiteralPath name. Each one that names nothing (a missing path, a
+    /// pattern without matches, another provider) is one non-terminating error, so the other inputs still run and
+    /// -ErrorAction decides; the shared mechanism of every cmdlet that takes paths.
+    /// </summary>
+    protected IReadOnlyList<string> ResolveInputPaths(IEnumerable<string> paths, bool literal)
+    {
+        var resolved = new List<string>();
+        foreach (var path in paths)
+        {
+            if (literal)
+            {
+                var full = GetUnresolvedProviderPathFromPSPath(path);
+                if (File.Exists(full) || Directory.Exists(full))
+                    resolved.Add(full);
+                else
+                    WritePathNotFound(path, $"Cannot find path '{full}' because it does not exist.");
+                continue;
+            }
+
+            try
+            {
+                var matches = GetResolvedProviderPathFromPSPath(path, out var provider);
+                if (provider.Name != "FileSystem")
+                    WriteError(new ErrorRecord(new ArgumentException($"'{path}' is a {provider.Name} path; give a file-system path."),
+                        "PathNotFileSystem", ErrorCategory.InvalidArgument, path));
+                else if (matches.Count == 0)
+                    WritePathNotFound(path, $"No file matches '{path}'.");
+                else
+                    resolved.AddRange(matches);
+            }
+            catch (SessionStateException e) // a missing item, drive or provider
+            {
+                WritePathNotFound(path, e.Message);
+            }
+        }
+
+        return resolved;
+    }
+
+    private void WritePathNotFound(string path, string message) =>
+        WriteError(new ErrorRecord(new ItemNotFoundException(message), "PathNotFound", ErrorCategory.ObjectNotFound, path));
+
     /// <summary>Queues work that must run on the pipeline thread (output, progress, verbose, warnings).</summary>
     protected void OnPipelineThread(Action action) => _pipelineQueue.Add(action);
 
@@ -168,7 +211,7 @@ public abstract class VmDebugCmdlet : PSCmdlet, IDisposable
         {
             OperationCanceledException when StopToken.IsCancellationRequested =>
                 null,
-            VmDebugException engine => new ErrorRecord(engine, engine.ErrorId, ToCategory(engine.Kind), engine.Target ?? fallbackTarget),
+            VmDebugException engine => WithRemedy(new ErrorRecord(engine, engine.ErrorId, ToCategory(engine.Kind), engine.Target ?? fallbackTarget), engine),
             UnauthorizedAccessException => new ErrorRecord(exception, "AccessDenied", ErrorCategory.PermissionDenied, fallbackTarget),
             IOException => new ErrorRecord(exception, "IOError", ErrorCategory.WriteError, fallbackTarget),
             OperationCanceledException or TimeoutException =>
@@ -180,6 +223,26 @@ public abstract class VmDebugCmdlet : PSCmdlet, IDisposable
             WriteError(record);
         }
     }
+
+    /// <summary>The engine's remedy in PowerShell's spelling, shown after the message and kept as RecommendedAction.</summary>
+    private static ErrorRecord WithRemedy(ErrorRecord record, VmDebugException exception)
+    {
+        if (exception.Remedy?.Render(PowerShellSpelling) is { } remedy)
+        {
+            record.ErrorDetails = new ErrorDetails($"{exception.Message} {remedy}") { RecommendedAction = remedy };
+        }
+
+        return record;
+    }
+
+    internal static string PowerShellSpelling(RemedyTerm term) => term switch
+    {
+        { Command: RemedyCommand.ConvertVmcore } => "Convert-Vmcore",
+        { Command: RemedyCommand.EnableQemuCoreDump } => "Enable-QemuCoreDump",
+        { Parameter: { } parameter, Value: null } => $"-{parameter}",
+        { Parameter: { } parameter, Value: var value } => $"-{parameter} {value}",
+        _ => throw new ArgumentOutOfRangeException(nameof(term), term, null),
+    };
 
     internal static ErrorCategory ToCategory(ErrorKind kind) =>
         Enum.TryParse<ErrorCategory>(kind.ToString(), out var category) ? category : ErrorCategory.NotSpecified;

@@ -344,3 +344,23 @@ function Wait-TestTcpPort([System.Diagnostics.Process] $Process, [int] $Port, [t
     }
     $false
 }
+
+# Defines a small q35 domain (no kernel: it is never started) in the private libvirtd through virsh, the peer client.
+# -Features and -Devices are XML inserted into <features> and <devices>; -OnCrash sets <on_crash>.
+function Register-TestDomain($Daemon, [string] $Name, [string] $Features = '', [string] $Devices = '', [string] $OnCrash) {
+    $onCrashElement = if ($OnCrash) { "<on_crash>$OnCrash</on_crash>" } else { '' }
+    $path = Join-Path (New-TestDirectory 'vmdebug-domain-') "$Name.xml"
+    Set-Content -LiteralPath $path -Value @"
+<domain type='qemu'>
+  <name>$Name</name>
+  <memory unit='MiB'>128</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='q35'>hvm</type></os>
+  <features><acpi/>$Features</features>
+  $onCrashElement
+  <devices><emulator>/usr/bin/qemu-system-x86_64</emulator>$Devices</devices>
+</domain>
+"@
+    & virsh -q -c $Daemon.Uri define $path | Out-Null
+    if ($LASTEXITCODE) { throw "virsh define of $Name failed with exit code $LASTEXITCODE" }
+}

@@ -37,11 +37,11 @@ public static class PanicDeviceCliCommand
     private static Command Set()
     {
         var source = Source();
-        var model = new Option<string>("--model") { Description = "auto, isa, pvpanic or hyperv.", DefaultValueFactory = _ => "auto" };
+        var model = new Option<string?>("--model") { Description = "auto (a model for a domain without a panic device), isa, pvpanic or hyperv; unset leaves the device as it is." };
         model.CompletionSources.Add("auto", "isa", "pvpanic", "hyperv");
         var onCrash = new Option<string?>("--on-crash") { Description = "coredump-restart, coredump-destroy, destroy, restart or preserve." };
         onCrash.CompletionSources.Add("coredump-restart", "coredump-destroy", "destroy", "restart", "preserve");
-        var vmcoreinfo = new Option<string>("--vmcoreinfo") { Description = "on (default) or off.", DefaultValueFactory = _ => "on" };
+        var vmcoreinfo = new Option<string?>("--vmcoreinfo") { Description = "on or off; unset leaves it as it is." };
         vmcoreinfo.AcceptOnlyFromAmong("on", "off");
         var autoDumpPath = new Option<string?>("--auto-dump-path") { Description = "Directory libvirt writes crash dumps to (qemu.conf auto_dump_path)." };
         var bypassCache = new Option<bool>("--bypass-cache") { Description = "Write auto-dumps with O_DIRECT (qemu.conf auto_dump_bypass_cache)." };
@@ -56,9 +56,9 @@ public static class PanicDeviceCliCommand
         {
             var request = Request(parse, source) with
             {
-                Model = CrashActionNames.ParsePanicModel(parse.GetValue(model)!),
+                Model = parse.GetValue(model) is { } name ? CrashActionNames.ParsePanicModel(name) : null,
                 OnCrash = parse.GetValue(onCrash) is { } action ? CrashActionNames.ParseCrashAction(action) : null,
-                VmcoreInfo = parse.GetValue(vmcoreinfo) == "on",
+                VmcoreInfo = parse.GetValue(vmcoreinfo) is { } state ? state == "on" : null,
                 AutoDumpPath = parse.GetValue(autoDumpPath) is { } dir ? Path.GetFullPath(dir) : null,
                 BypassCache = parse.GetValue(bypassCache) ? true : null,
             };

@@ -12,10 +12,12 @@ public sealed record GuestPanicRequest
     public string? XmlPath { get; init; }
     /// <summary>libvirt URI; null means qemu:///system.</summary>
     public string? ConnectionUri { get; init; }
-    public GuestPanicModel Model { get; init; } = GuestPanicModel.Auto;
+    /// <summary>Null leaves the panic device as it is; Auto adds one only when the domain has none.</summary>
+    public GuestPanicModel? Model { get; init; }
     /// <summary>Null leaves &lt;on_crash&gt; as it is.</summary>
     public CrashAction? OnCrash { get; init; }
-    public bool VmcoreInfo { get; init; } = true;
+    /// <summary>Null leaves &lt;vmcoreinfo&gt; as it is.</summary>
+    public bool? VmcoreInfo { get; init; }
     /// <summary>qemu.conf; null means /etc/libvirt/qemu.conf.</summary>
     public string? ConfigPath { get; init; }
     public string? AutoDumpPath { get; init; }

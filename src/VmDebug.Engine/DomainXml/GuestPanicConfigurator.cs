@@ -100,7 +100,8 @@ public static class GuestPanicConfigurator
         var type = doc.Root.Element("os")?.Element("type");
         string? arch = (string?)type?.Attribute("arch"), machine = (string?)type?.Attribute("machine");
 
-        if (options.Model is { } requested)
+        // Auto picks a model only for a domain without a panic device: a Set leaves an existing one as it is.
+        if (options.Model is { } requested && !(requested == GuestPanicModel.Auto && doc.Root.Element("devices")?.Element("panic") is not null))
         {
             var model = PanicModelSelector.Choose(requested, options.LibvirtVersion, arch, machine, warnings);
             if (GuestPanicEditor.SetPanic(doc, model)) changes.Add($"Panic device model '{model.ToXml()}'");
@@ -126,7 +127,7 @@ public static class GuestPanicConfigurator
             host = hostPlan.Setting;
             changes.AddRange(hostPlan.Changes);
             if (hostPlan.HasChanges)
-                warnings.Add($"{confPath} changes: the libvirt daemon reads it only when it starts, so restart it (Enable-QemuCoreDump -RestartDaemon) before the next panic.");
+                warnings.Add($"{confPath} changes: the libvirt daemon reads it only when it starts, so restart it before the next panic.");
             diff += hostPlan.Diff;
         }
         else if (File.Exists(confPath))
@@ -135,7 +136,7 @@ public static class GuestPanicConfigurator
         var current = GuestPanicEditor.Read(DomainXmlDocument.Parse(updated), null, false, [], [], "");
         warnings.AddRange(DomainWarnings(current));
         DumpDirectoryStatus? dumpDir = null;
-        if (current.OnCrash.StartsWith("coredump-", StringComparison.Ordinal))
+        if (DumpsOnCrash(current.OnCrash))
         {
             if (host is null)
                 warnings.Add($"{confPath} was not found: the auto-dump directory and QEMU's user are unknown.");
@@ -151,13 +152,15 @@ public static class GuestPanicConfigurator
         return new GuestPanicPlan(options, original, updated, hostPlan, configuration);
     }
 
+    private static bool DumpsOnCrash(CrashAction action) => action is CrashAction.CoredumpDestroy or CrashAction.CoredumpRestart;
+
     private static IEnumerable<string> DomainWarnings(GuestPanicConfiguration c)
     {
-        if (c.PanicModel is null && c.OnCrash != "destroy")
-            yield return $"on_crash is {c.OnCrash}, but without a panic device the guest never reports a panic to QEMU.";
-        if (c.OnCrash == "coredump-restart")
+        if (c.PanicModel is null && c.OnCrash != CrashAction.Destroy)
+            yield return $"on_crash is {c.OnCrash.ToXml()}, but without a panic device the guest never reports a panic to QEMU.";
+        if (c.OnCrash == CrashAction.CoredumpRestart)
             yield return $"coredump-restart loops on a guest that panics at boot: one full-RAM dump ({(c.MemoryBytes is { } m ? ByteSize.Format(m) : "guest RAM size")}) per boot until the disk fills.";
-        if (c.OnCrash.StartsWith("coredump-", StringComparison.Ordinal) && !c.VmcoreInfo)
+        if (DumpsOnCrash(c.OnCrash) && !c.VmcoreInfo)
             yield return "vmcoreinfo is off: dumps will carry no VMCOREINFO note, so tools cannot find the kernel's layout on their own.";
     }
 }

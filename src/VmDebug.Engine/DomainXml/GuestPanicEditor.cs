@@ -3,7 +3,10 @@ using System.Xml.Linq;
 
 namespace VmDebug.Engine.DomainXml;
 
-/// <summary>Panic device models libvirt knows. Auto lets <see cref="PanicModelSelector"/> decide.</summary>
+/// <summary>
+/// Panic device models libvirt knows. Auto lets <see cref="PanicModelSelector"/> decide when a domain has no panic
+/// device yet; read back, it is a &lt;panic&gt; that names no model (libvirt then picks by architecture).
+/// </summary>
 public enum GuestPanicModel { Auto, Isa, Pvpanic, Hyperv, Pseries, S390 }
 
 /// <summary>&lt;memory dumpCore&gt; edits: on, off, or remove (qemu.conf dump_guest_core decides again).</summary>
@@ -26,12 +29,35 @@ public static class CrashActionNames
 
     public static string ToXml(this GuestPanicModel m) => m.ToString().ToLowerInvariant();
 
-    /// <summary>libvirt's spelling (coredump-restart) back to the enum; the CLI takes these names.</summary>
+    /// <summary>libvirt's spelling (coredump-restart) or the enum's name (CoredumpRestart) back to the enum; the CLI takes both.</summary>
     public static CrashAction ParseCrashAction(string text) =>
-        Enum.GetValues<CrashAction>().FirstOrDefault(a => a.ToXml() == text.Trim().ToLowerInvariant(), (CrashAction)(-1)) is var action && Enum.IsDefined(action)
+        TryFromXml(text, out var action) || (Enum.TryParse(text.Trim(), ignoreCase: true, out action) && Enum.IsDefined(action) && !int.TryParse(text, out _))
             ? action
             : throw new VmDebugException("CrashActionInvalid", ErrorKind.InvalidArgument,
                 $"'{text}' is not an on_crash action; use one of {string.Join(", ", Enum.GetValues<CrashAction>().Select(a => a.ToXml()))}.", text);
+
+    /// <summary>An &lt;on_crash&gt; value as libvirt writes it.</summary>
+    public static bool TryFromXml(string text, out CrashAction action)
+    {
+        var wanted = text.Trim().ToLowerInvariant();
+        foreach (var candidate in Enum.GetValues<CrashAction>())
+        {
+            if (candidate.ToXml() == wanted)
+            {
+                action = candidate;
+                return true;
+            }
+        }
+
+        action = default;
+        return false;
+    }
+
+    /// <summary>A &lt;panic model&gt; as libvirt writes it; a panic device naming no model (or one unknown here) is Auto.</summary>
+    public static GuestPanicModel PanicModelFromXml(string? model) =>
+        model is not null && Enum.TryParse<GuestPanicModel>(model, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed) && !int.TryParse(model, out _)
+            ? parsed
+            : GuestPanicModel.Auto;
 
     public static GuestPanicModel ParsePanicModel(string text) =>
         Enum.TryParse<GuestPanicModel>(text.Trim(), ignoreCase: true, out var model) && Enum.IsDefined(model) && !int.TryParse(text, out _)
@@ -123,6 +149,8 @@ public static class GuestPanicEditor
             DomainXmlDocument.Insert(doc.Root, features, after, before);
         }
         if (features.Element("vmcoreinfo") is { } existing) return SetAttribute(existing, "state", state);
+        // No element means off already: writing state='off' would be a change that changes nothing.
+        if (!on) return false;
         DomainXmlDocument.Insert(features, new XElement("vmcoreinfo", new XAttribute("state", state)));
         return true;
     }
@@ -137,6 +165,8 @@ public static class GuestPanicEditor
             existing.Value = value;
             return true;
         }
+        // No element means destroy already (libvirt's default).
+        if (action == CrashAction.Destroy) return false;
         var element = new XElement("on_crash", value);
         var after = doc.Root.Elements().LastOrDefault(e => e.Name == "on_poweroff" || e.Name == "on_reboot");
         var before = after is null ? FirstOf(doc.Root, "on_lockfailure", "pm", "perf", "devices") : null;
@@ -179,8 +209,9 @@ public static class GuestPanicEditor
         {
             Domain = root.Element("name")?.Value ?? "",
             Path = path,
-            PanicModel = panic is null ? null : (string?)panic.Attribute("model") ?? "default",
-            OnCrash = root.Element("on_crash")?.Value.Trim() is { Length: > 0 } oc ? oc : "destroy",
+            PanicModel = panic is null ? null : CrashActionNames.PanicModelFromXml((string?)panic.Attribute("model")),
+            // libvirt's default is destroy; it refuses values it does not know, so an unknown one is never defined.
+            OnCrash = root.Element("on_crash")?.Value is { } onCrash && CrashActionNames.TryFromXml(onCrash, out var action) ? action : CrashAction.Destroy,
             VmcoreInfo = (string?)root.Element("features")?.Element("vmcoreinfo")?.Attribute("state") == "on",
             DumpCore = (string?)root.Element("memory")?.Attribute("dumpCore"),
             Machine = (string?)type?.Attribute("machine"),

@@ -1,3 +1,5 @@
+using VmDebug.Engine.DomainXml;
+
 namespace VmDebug;
 
 /// <summary>The crash-related configuration of one domain: panic device, crash action, VMCOREINFO, dumpCore.</summary>
@@ -6,10 +8,10 @@ public sealed class GuestPanicConfiguration
     public required string Domain { get; init; }
     /// <summary>The XML file read or written (offline mode); null for a libvirt domain.</summary>
     public string? Path { get; init; }
-    /// <summary>Model of the first &lt;panic&gt; device (isa, pvpanic, hyperv, pseries, s390), "default" if it names none, null if there is none.</summary>
-    public string? PanicModel { get; init; }
-    /// <summary>on_crash value; libvirt's default is destroy.</summary>
-    public required string OnCrash { get; init; }
+    /// <summary>Model of the first &lt;panic&gt; device; Auto if it names none (libvirt picks by architecture); null if there is none.</summary>
+    public GuestPanicModel? PanicModel { get; init; }
+    /// <summary>on_crash; libvirt's default is Destroy.</summary>
+    public required CrashAction OnCrash { get; init; }
     public required bool VmcoreInfo { get; init; }
     /// <summary>&lt;memory dumpCore&gt;: "on", "off", or null (qemu.conf dump_guest_core decides).</summary>
     public string? DumpCore { get; init; }

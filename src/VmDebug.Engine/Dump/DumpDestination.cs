@@ -3,51 +3,69 @@ using System.Globalization;
 namespace VmDebug.Engine.Dump;
 
 /// <summary>
-/// Where a dump goes when its destination is a directory: a new name in it, <c>&lt;domain-or-pid&gt;-&lt;UTC time&gt;.&lt;ext&gt;</c>,
-/// so several guests piped into one command each get their own file.
+/// Where each dump of one command goes when several inputs share one destination. A directory takes them all
+/// under generated names, <c>&lt;name&gt;-&lt;UTC time&gt;.&lt;ext&gt;</c> (a counter is added when a name is taken);
+/// a file takes exactly one, so the second input fails clearly instead of colliding with the first.
 /// </summary>
-public static class DumpDestination
+public sealed class DumpDestination
 {
-    private const int MaxSubjectLength = 64;
+    private readonly string _destination;
+    private readonly Func<DateTime> _utcNow;
+    private readonly HashSet<string> _given = new(StringComparer.Ordinal);
 
-    /// <summary>
-    /// <paramref name="path"/> itself when it is not an existing directory; otherwise a file in it named after
-    /// <paramref name="subject"/> (asked only then) and <paramref name="now"/>, with -2, -3… when that name is taken.
-    /// </summary>
-    public static string Resolve(string path, Func<string> subject, DumpFormat format, DateTimeOffset now)
+    public DumpDestination(string destination, Func<DateTime>? utcNow = null)
     {
-        var full = Path.GetFullPath(path);
-        if (!Directory.Exists(full))
-        {
-            return full;
-        }
-
-        var stem = string.Create(CultureInfo.InvariantCulture, $"{SafeName(subject())}-{now.UtcDateTime:yyyyMMdd'T'HHmmss'Z'}");
-        var extension = Extension(format);
-        var candidate = Path.Combine(full, stem + extension);
-        for (var n = 2; Taken(candidate); n++)
-        {
-            candidate = Path.Combine(full, string.Create(CultureInfo.InvariantCulture, $"{stem}-{n}{extension}"));
-        }
-
-        return candidate;
+        _destination = Path.GetFullPath(destination);
+        _utcNow = utcNow ?? (() => DateTime.UtcNow);
     }
 
+    /// <summary>The destination is an existing directory: every dump gets a generated name inside it.</summary>
+    public bool IsDirectory => Directory.Exists(_destination);
+
+    /// <summary>The file for the dump of <paramref name="name"/> (an input file's stem, a domain, a PID) in <paramref name="format"/>.</summary>
+    public string PathFor(string name, DumpFormat format)
+    {
+        if (!IsDirectory)
+        {
+            if (!_given.Add(_destination))
+            {
+                throw new VmDebugException("DumpDestinationReused", ErrorKind.InvalidArgument,
+                    $"'{_destination}' already takes a dump of this command; several inputs need a directory as destination.", _destination);
+            }
+
+            return _destination;
+        }
+
+        var stem = $"{SafeName(name)}-{_utcNow().ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture)}";
+        var extension = Extension(format);
+        for (var attempt = 1; ; attempt++)
+        {
+            var candidate = Path.Combine(_destination, attempt == 1 ? $"{stem}.{extension}" : $"{stem}-{attempt}.{extension}");
+            if (!File.Exists(candidate) && new FileInfo(candidate).LinkTarget is null && _given.Add(candidate))
+            {
+                return candidate;
+            }
+        }
+    }
+
+    /// <summary>The extension a generated name gets: elf, kdump (any codec; the header says which) or dmp.</summary>
     public static string Extension(DumpFormat format) => format switch
     {
-        DumpFormat.Elf => ".elf",
-        DumpFormat.WinDmp => ".dmp",
-        _ => ".kdump",
+        DumpFormat.Elf => "elf",
+        DumpFormat.WinDmp => "dmp",
+        _ => "kdump",
     };
 
-    private static bool Taken(string path) => File.Exists(path) || Directory.Exists(path) || new FileInfo(path).LinkTarget is not null;
-
-    /// <summary>Domain names and socket names come from configuration; keep them one plain file-name component.</summary>
-    private static string SafeName(string subject)
+    /// <summary>
+    /// A name made safe for a file name: no separators or control characters, not hidden, and short enough that the
+    /// time and extension still fit in 255 bytes.
+    /// </summary>
+    private static string SafeName(string name)
     {
-        var invalid = Path.GetInvalidFileNameChars();
-        var safe = new string(subject.Select(c => char.IsControl(c) || invalid.Contains(c) || c == ' ' ? '_' : c).ToArray()).TrimStart('.');
-        safe = safe.Length > MaxSubjectLength ? safe[..MaxSubjectLength] : safe;
-        return safe.Length == 0 ? "guest" : safe;
+        var safe = new string(name.Select(c => c == '/' || char.IsControl(c) ? '_' : c).Take(MaxNameChars).ToArray());
+        return safe.Length == 0 || safe.StartsWith('.') ? "vmcore" + safe : safe;
     }
+
+    /// <summary>UTF-8 takes up to 3 bytes for these chars; 3 × 64 plus "-yyyyMMddTHHmmssZ-N.kdump" stays under 255.</summary>
+    private const int MaxNameChars = 64;
 }

@@ -28,6 +28,11 @@ public static class DumpFormats
             $"VmDebug writes Elf, KdumpZlib, KdumpLzo, KdumpSnappy or KdumpZstd itself, not {format}.", format),
     };
 
+    /// <summary>"Dump with -Format Elf, then convert it with Convert-Vmcore -Format X": for a format only VmDebug writes.</summary>
+    public static Remedy ConvertRemedy(DumpFormat wanted, params DumpFormat[] dumpable) =>
+        new($"Dump with {string.Join(" or ", dumpable.Select((_, i) => $"{{{i}}}"))}, then convert it with {{{dumpable.Length}}} {{{dumpable.Length + 1}}}.",
+            [.. dumpable.Select(f => RemedyTerm.Of(RemedyParameter.Format, f)), RemedyTerm.Of(RemedyCommand.ConvertVmcore), RemedyTerm.Of(RemedyParameter.Format, wanted)]);
+
     /// <summary>Parses the CLI's spelling (elf, kdump-zlib, ...) or the cmdlet's (KdumpZlib).</summary>
     public static DumpFormat Parse(string text)
     {

@@ -40,8 +40,10 @@ public sealed class DumpOutputFile : IDisposable
         var existing = new FileInfo(full);
         if ((existing.Exists || existing.LinkTarget is not null) && !force)
         {
-            throw new VmDebugException("DumpFileExists", ErrorKind.ResourceExists,
-                $"'{full}' already exists. Use -Force (--force) to replace it; it was left untouched.", full);
+            throw new VmDebugException("DumpFileExists", ErrorKind.ResourceExists, $"'{full}' already exists; it was left untouched.", full)
+            {
+                Remedy = ReplaceRemedy,
+            };
         }
 
         return output;
@@ -73,9 +75,44 @@ public sealed class DumpOutputFile : IDisposable
         catch (IOException e)
         {
             throw new VmDebugException("DumpFileNotCreated", ErrorKind.WriteError,
-                $"Cannot create a file in '{Directory}': {e.Message}", Directory, e);
+                $"Cannot create '{Path}': {Reason(e)}.", Path, e);
         }
     }
+
+    /// <summary>
+    /// A failure that names one of the temporaries (an I/O error, or an engine error about the file being written or
+    /// read), told again under the destination's name: the temporary names are VmDebug's business, and the files are
+    /// removed anyway. Null when <paramref name="e"/> names none; use it as
+    /// <c>catch (Exception e) when (output.Retell(e) is { } retold) { throw retold; }</c>.
+    /// </summary>
+    public VmDebugException? Retell(Exception e)
+    {
+        var engine = e as VmDebugException;
+        if (!_temporaries.Any(t => e.Message.Contains(t, StringComparison.Ordinal) || Equals(engine?.Target, t)))
+        {
+            return null;
+        }
+
+        return e switch
+        {
+            IOException io => new VmDebugException("DumpWriteFailed", ErrorKind.WriteError,
+                $"Writing '{Path}' failed: {Reason(io)}; nothing was left behind.", Path, io),
+            UnauthorizedAccessException => new VmDebugException("DumpDirectoryNotWritable", ErrorKind.PermissionDenied,
+                $"Cannot write '{Path}': permission denied.", Path, e),
+            _ => new VmDebugException(engine?.ErrorId ?? "DumpFailed", engine?.Kind ?? ErrorKind.WriteError,
+                _temporaries.Aggregate(e.Message, (text, t) => text.Replace(t, $"{Path} (unfinished)", StringComparison.Ordinal)),
+                engine?.Target is string target && _temporaries.Contains(target) ? Path : engine?.Target ?? Path, e)
+            {
+                Remedy = engine?.Remedy,
+            },
+        };
+    }
+
+    private static readonly Remedy ReplaceRemedy = new("Use {0} to replace it.", RemedyTerm.Of(RemedyParameter.Force));
+
+    /// <summary>The OS's reason (strerror) without the path .NET puts in its messages, which would be a temporary name.</summary>
+    private static string Reason(IOException e) =>
+        e.HResult is > 0 and < 4096 ? System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(e.HResult) : e.GetType().Name;
 
     /// <summary>A temporary path for a writer that opens the file itself (libvirt); removed with the others.</summary>
     public string ReserveTemporaryPath(string purpose)
@@ -96,7 +133,10 @@ public sealed class DumpOutputFile : IDisposable
         catch (IOException e) when (File.Exists(Path) && !Force)
         {
             throw new VmDebugException("DumpFileExists", ErrorKind.ResourceExists,
-                $"'{Path}' appeared while dumping; it was left untouched and the dump discarded. Use -Force to replace it.", Path, e);
+                $"'{Path}' appeared while dumping; it was left untouched and the dump discarded.", Path, e)
+            {
+                Remedy = ReplaceRemedy,
+            };
         }
 
         _temporaries.Remove(temporary);

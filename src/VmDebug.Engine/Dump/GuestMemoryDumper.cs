@@ -20,8 +20,23 @@ public static class GuestMemoryDumper
         }
 
         var clock = Stopwatch.StartNew();
-        var path = DumpDestination.Resolve(request.Path, () => Subject(request), request.Format, DateTimeOffset.UtcNow);
+        // A directory destination names each dump after its guest; only then is the guest's PID looked up.
+        var destination = request.Destination ?? new DumpDestination(request.Path);
+        var path = destination.PathFor(destination.IsDirectory ? Subject(request) : "", request.Format);
         using var output = DumpOutputFile.Prepare(path, request.Force);
+        try
+        {
+            return await DumpIntoAsync(request, output, clock, progress, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (output.Retell(e) is { } retold)
+        {
+            throw retold;
+        }
+    }
+
+    private static async Task<GuestMemoryDump> DumpIntoAsync(DumpRequest request, DumpOutputFile output, Stopwatch clock,
+        IProgress<OperationProgress> progress, CancellationToken cancellationToken)
+    {
         var target = request.QmpSocket ?? request.Domain!;
         var activity = $"Dumping guest memory of {target}";
         string raw;
@@ -85,7 +100,10 @@ public static class GuestMemoryDumper
         DumpFormat.KdumpSnappy => LibvirtDumpFormat.KdumpSnappy,
         DumpFormat.WinDmp => LibvirtDumpFormat.WinDmp,
         DumpFormat.KdumpZstd => throw new VmDebugException("DumpFormatUnsupported", ErrorKind.InvalidArgument,
-            "libvirt and QEMU cannot write zstd dumps; dump as Elf or KdumpZlib and use Convert-Vmcore -Format KdumpZstd.", format),
+            "libvirt and QEMU cannot write zstd dumps.", format)
+        {
+            Remedy = DumpFormats.ConvertRemedy(DumpFormat.KdumpZstd, DumpFormat.Elf, DumpFormat.KdumpZlib),
+        },
         _ => throw new ArgumentOutOfRangeException(nameof(format), format, null),
     };
 

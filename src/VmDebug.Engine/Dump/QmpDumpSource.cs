@@ -26,9 +26,16 @@ internal static class QmpDumpSource
         var wanted = DumpFormats.QmpName(format);
         if (!formats.Contains(wanted))
         {
+            var writable = Enum.GetValues<DumpFormat>().Where(f => formats.Contains(DumpFormats.QmpName(f))).ToArray();
             throw new VmDebugException("DumpFormatUnsupported", ErrorKind.InvalidArgument,
-                $"This QEMU ({client.Greeting.Version}) cannot write {wanted} dumps; it can write: {string.Join(", ", formats)}.",
-                client.SocketPath);
+                $"This QEMU ({client.Greeting.Version}) cannot write {format} dumps; it writes {string.Join(", ", writable)}.",
+                client.SocketPath)
+            {
+                // VmDebug writes every kdump format itself from an ELF dump.
+                Remedy = format is not (DumpFormat.Elf or DumpFormat.WinDmp) && writable.Contains(DumpFormat.Elf)
+                    ? DumpFormats.ConvertRemedy(format, DumpFormat.Elf)
+                    : null,
+            };
         }
     }
 

@@ -23,23 +23,32 @@ public static class VmcoreConverter
 
         using var source = VmcoreFile.Open(input);
         string written;
-        await using (var stream = output.CreateTemporary("converted"))
+        VmcoreSummary summary;
+        try
         {
-            written = stream.Name;
-            if (DumpFormats.PageCompressionOf(format) is { } compression)
+            await using (var stream = output.CreateTemporary("converted"))
             {
-                await KdumpWriter.WriteAsync(source, stream, new KdumpWriteOptions { Compression = compression }, progress, cancellationToken)
-                    .ConfigureAwait(false);
-            }
-            else
-            {
-                await ElfVmcoreWriter.WriteAsync(source, stream, progress, cancellationToken).ConfigureAwait(false);
+                written = stream.Name;
+                if (DumpFormats.PageCompressionOf(format) is { } compression)
+                {
+                    await KdumpWriter.WriteAsync(source, stream, new KdumpWriteOptions { Compression = compression }, progress, cancellationToken)
+                        .ConfigureAwait(false);
+                }
+                else
+                {
+                    await ElfVmcoreWriter.WriteAsync(source, stream, progress, cancellationToken).ConfigureAwait(false);
+                }
+
+                stream.Flush(flushToDisk: true);
             }
 
-            stream.Flush(flushToDisk: true);
+            summary = VmcoreFile.Describe(written);
+        }
+        catch (Exception e) when (output.Retell(e) is { } retold)
+        {
+            throw retold;
         }
 
-        var summary = VmcoreFile.Describe(written);
         output.Commit(written);
         return new GuestMemoryDump
         {

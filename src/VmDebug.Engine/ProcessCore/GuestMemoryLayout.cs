@@ -160,7 +160,7 @@ public sealed class GuestMemoryLayout
 
     private static ProcessCoreException Invalid(string text, string corePath, string reason) =>
         new(ProcessCoreException.LayoutInvalid, ErrorKind.InvalidArgument, corePath,
-            $"-GuestMemoryLayout '{text}' is invalid: {reason}. Examples: 'q35', 'pc', '0x0-0x7fffffff@0,0x100000000-0x13fffffff@0x80000000', 'q35,ram=0x7f0000000000'.");
+            $"The guest memory layout '{text}' is invalid: {reason}. Examples: 'q35', 'pc', '0x0-0x7fffffff@0,0x100000000-0x13fffffff@0x80000000', 'q35,ram=0x7f0000000000'.");
 
     private static ulong? ParseNumber(string text)
     {

@@ -20,8 +20,10 @@ internal static class GuestRamLocator
             var where = layout.RamMappingAddress is { } address ? $" at 0x{address:x}" : "";
             throw new ProcessCoreException(ProcessCoreException.LayoutAmbiguous, ErrorKind.InvalidData, path,
                 $"no read-write mapping of exactly {size} bytes ({Units.FormatBytes((long)size)}, the guest RAM size of layout '{layout}'){where} is in the core. "
-                + "If QEMU's RAM is split over several backends or the size is not what its command line says, give -GuestMemoryLayout "
-                + "(--guest-memory-layout) with explicit ranges, e.g. '0x0-0x7fffffff@0,0x100000000-0x13fffffff@0x80000000'.");
+                + "QEMU's RAM may be split over several backends, or its size may not be what its command line says.")
+            {
+                Remedy = ProcessCoreException.LayoutRemedy("with explicit ranges, e.g. '0x0-0x7fffffff@0,0x100000000-0x13fffffff@0x80000000'"),
+            };
         }
         if (candidates.Count > 1)
         {
@@ -34,8 +36,10 @@ internal static class GuestRamLocator
             var list = string.Join("; ", candidates.Select(s => $"0x{s.VirtualAddress:x} ({mappedFileName(s.VirtualAddress) ?? "anonymous"})"));
             throw new ProcessCoreException(ProcessCoreException.LayoutAmbiguous, ErrorKind.InvalidData, path,
                 $"{candidates.Count} read-write mappings have exactly the guest RAM size {Units.FormatBytes((long)size)}: {list}. "
-                + "VmDebug does not guess by looking at their contents; name the RAM mapping with -GuestMemoryLayout (--guest-memory-layout), "
-                + $"e.g. '{LayoutHint(layout)},ram=0x{candidates[0].VirtualAddress:x}'.");
+                + "VmDebug does not guess by looking at their contents.")
+            {
+                Remedy = ProcessCoreException.LayoutRemedy($"naming the RAM mapping, e.g. '{LayoutHint(layout)},ram=0x{candidates[0].VirtualAddress:x}'"),
+            };
         }
         return candidates[0];
     }

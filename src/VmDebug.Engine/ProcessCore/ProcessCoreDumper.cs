@@ -11,8 +11,11 @@ public sealed record ProcessCoreDumpRequest
     /// <summary>The QEMU process core (ELF, uncompressed).</summary>
     public required string CoreFile { get; init; }
 
-    /// <summary>The vmcore to create.</summary>
+    /// <summary>The vmcore to create, or a directory to create it in under a generated name.</summary>
     public required string Path { get; init; }
+
+    /// <summary>Shared by the dumps of one command, so several inputs never target one file; null: Path alone.</summary>
+    public DumpDestination? Destination { get; init; }
 
     public DumpFormat Format { get; init; } = DumpFormat.Elf;
     public bool Force { get; init; }
@@ -42,8 +45,8 @@ public static class ProcessCoreDumper
         progress.Report(new OperationProgress(activity, "Reading the process core"));
 
         using var core = ProcessCoreFile.Open(corePath);
-        var path = DumpDestination.Resolve(request.Path,
-            () => core.Pid?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? System.IO.Path.GetFileName(corePath), request.Format, DateTimeOffset.UtcNow);
+        var destination = request.Destination ?? new DumpDestination(request.Path);
+        var path = destination.PathFor(core.Pid?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? System.IO.Path.GetFileName(corePath), request.Format);
         using var output = DumpOutputFile.Prepare(path, request.Force);
         core.RequireComplete();
         var analysis = QemuCoreAnalysis.Analyze(core, request.GuestMemoryLayout);
@@ -52,8 +55,11 @@ public static class ProcessCoreDumper
             throw analysis.RamSegment.FileSize == 0
                 ? new ProcessCoreException(ProcessCoreException.NoGuestRam, ErrorKind.InvalidData, corePath,
                     $"the core does not contain guest RAM: QEMU ran with dump-guest-core=off (libvirt's default), so its {Units.FormatBytes((long)analysis.RamSegment.MemorySize)} "
-                    + "RAM mapping was left out (the kernel also leaves out RAM a guest never wrote, but a guest that ran always has). Run Enable-QemuCoreDump -IncludeGuestMemory (qemu.conf dump_guest_core = 1) or start QEMU with -machine dump-guest-core=on, "
-                    + "then reproduce the crash.")
+                    + "RAM mapping was left out (the kernel also leaves out RAM a guest never wrote, but a guest that ran always has).")
+                {
+                    Remedy = new Remedy("Run {0} {1} (qemu.conf dump_guest_core = 1) or start QEMU with -machine dump-guest-core=on, then reproduce the crash.",
+                        RemedyTerm.Of(RemedyCommand.EnableQemuCoreDump), RemedyTerm.Of(RemedyParameter.IncludeGuestMemory)),
+                }
                 : ProcessCoreFile.Truncation(core.File, analysis.RamSegment.FileOffset + (long)analysis.RamSegment.MemorySize, "guest RAM");
         }
 

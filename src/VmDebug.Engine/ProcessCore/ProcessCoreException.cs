@@ -19,6 +19,9 @@ public sealed class ProcessCoreException : VmDebugException
         Path = path;
     }
 
+    /// <summary>"Give -GuestMemoryLayout …": the remedy of every layout the core does not settle by itself.</summary>
+    public static Remedy LayoutRemedy(string howTo) => new("Give {0} " + howTo + ".", RemedyTerm.Of(RemedyParameter.GuestMemoryLayout));
+
     /// <summary>The core file concerned.</summary>
     public string Path { get; }
 }

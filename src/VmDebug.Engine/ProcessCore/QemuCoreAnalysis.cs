@@ -50,13 +50,15 @@ internal sealed class QemuCoreAnalysis
         {
             throw new ProcessCoreException(ProcessCoreException.CommandLineUnreadable, ErrorKind.InvalidData, path,
                 $"QEMU's command line could not be read from the dumped stack (only the first 80 bytes survive in NT_PRPSINFO: '{core.PsArgs}'), "
-                + "so the RAM size is unknown. Give -GuestMemoryLayout with explicit ranges.");
+                + "so the RAM size is unknown.") { Remedy = ProcessCoreException.LayoutRemedy(ExplicitRanges) };
         }
         var commandLine = QemuCommandLine.Parse(arguments);
         var layout = ChooseLayout(core, commandLine, layoutOverride);
         var ram = GuestRamLocator.Locate(core.Segments, core.MappedFileName, layout, commandLine, path);
         return new QemuCoreAnalysis(core, arguments, commandLine, layout, ram);
     }
+
+    private const string ExplicitRanges = "with explicit ranges";
 
     private static GuestMemoryLayout ChooseLayout(ProcessCoreFile core, QemuCommandLine commandLine, string? layoutOverride)
     {
@@ -78,20 +80,23 @@ internal sealed class QemuCoreAnalysis
             if (commandLine.Errors.Count > 0)
             {
                 throw new ProcessCoreException(ProcessCoreException.LayoutAmbiguous, ErrorKind.InvalidData, path,
-                    $"QEMU's command line cannot be read for the RAM layout: {string.Join("; ", commandLine.Errors)}. Give -GuestMemoryLayout.");
+                    $"QEMU's command line cannot be read for the RAM layout: {string.Join("; ", commandLine.Errors)}.")
+                {
+                    Remedy = ProcessCoreException.LayoutRemedy(ExplicitRanges),
+                };
             }
             if (commandLine.UnmodelledMemory.Count > 0)
             {
                 throw new ProcessCoreException(ProcessCoreException.LayoutAmbiguous, ErrorKind.InvalidData, path,
                     $"QEMU has memory outside its main RAM block ({string.Join(", ", commandLine.UnmodelledMemory)}), which VmDebug does not place "
-                    + "in guest-physical space by itself. Give -GuestMemoryLayout with explicit ranges for the main RAM block.");
+                    + "in guest-physical space by itself.") { Remedy = ProcessCoreException.LayoutRemedy(ExplicitRanges + " for the main RAM block") };
             }
         }
         if (family == QemuMachineFamily.Unknown)
         {
             throw new ProcessCoreException(ProcessCoreException.MachineUnknown, ErrorKind.InvalidData, path,
-                $"machine type '{commandLine.MachineType}' has no known RAM layout (VmDebug knows pc/pc-i440fx-* and q35/pc-q35-*). "
-                + "Give -GuestMemoryLayout 'q35', 'pc' or explicit ranges such as '0x0-0x7fffffff@0,0x100000000-0x13fffffff@0x80000000'.");
+                $"machine type '{commandLine.MachineType}' has no known RAM layout (VmDebug knows pc/pc-i440fx-* and q35/pc-q35-*).")
+            { Remedy = ProcessCoreException.LayoutRemedy("'q35', 'pc' or explicit ranges such as '0x0-0x7fffffff@0,0x100000000-0x13fffffff@0x80000000'") };
         }
         var machineName = commandLine.MachineType ?? "pc";
         if (QemuCommandLine.FamilyOf(machineName) != family)
@@ -103,7 +108,7 @@ internal sealed class QemuCoreAnalysis
         {
             throw new ProcessCoreException(ProcessCoreException.LayoutAmbiguous, ErrorKind.InvalidData, path,
                 $"with {Units.FormatBytes((long)commandLine.RamBytes)} of RAM, QEMU places RAM above 4 GiB at 4 GiB or, on AMD hosts, at 1 TiB; "
-                + "the core does not say which. Give -GuestMemoryLayout with explicit ranges.");
+                + "the core does not say which.") { Remedy = ProcessCoreException.LayoutRemedy(ExplicitRanges) };
         }
         return ramAddress is null ? layout : new GuestMemoryLayout(layout.Ranges, layout.Description, ramAddress);
     }

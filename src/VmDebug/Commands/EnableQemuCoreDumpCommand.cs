@@ -43,13 +43,14 @@ public abstract class CoreDumpChangeCommand : VmDebugCmdlet
     [ValidateNotNullOrEmpty]
     public string ConfigPath { get; set; } = "/etc/libvirt/qemu.conf";
 
+    // No Name alias: files piped from Get-ChildItem carry a Name, and must bind -XmlPath (by PSPath) alone.
     [Parameter(Mandatory = true, ParameterSetName = CoreDumpParameterSets.Domain, ValueFromPipelineByPropertyName = true)]
-    [Alias("Name")]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(LibvirtDomainCompleter))]
     public string Domain { get; set; } = "";
 
-    [Parameter(Mandatory = true, ParameterSetName = CoreDumpParameterSets.Xml)]
+    [Parameter(Mandatory = true, ParameterSetName = CoreDumpParameterSets.Xml, ValueFromPipelineByPropertyName = true)]
+    [Alias("PSPath")]
     [ValidateNotNullOrEmpty]
     public string XmlPath { get; set; } = "";
 

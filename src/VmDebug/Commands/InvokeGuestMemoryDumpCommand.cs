@@ -64,6 +64,12 @@ public sealed class InvokeGuestMemoryDumpCommand : VmDebugCmdlet
     [Parameter]
     public SwitchParameter Force { get; set; }
 
+    private DumpDestination? _destination;
+
+    /// <summary>One destination for every input: a directory gives each its own name; a file takes one dump only.</summary>
+    protected override void BeginProcessing() =>
+        _destination = new DumpDestination(GetUnresolvedProviderPathFromPSPath(ParameterSetName.EndsWith("LiteralPath", StringComparison.Ordinal) ? LiteralPath : Path));
+
     protected override void ProcessRecord()
     {
         var path = GetUnresolvedProviderPathFromPSPath(ParameterSetName.EndsWith("LiteralPath", StringComparison.Ordinal) ? LiteralPath : Path);
@@ -80,6 +86,7 @@ public sealed class InvokeGuestMemoryDumpCommand : VmDebugCmdlet
             Domain = viaQmp ? null : Domain,
             ConnectionUri = ConnectionUri,
             Path = path,
+            Destination = _destination,
             Format = Format,
             Force = Force,
         };
@@ -112,6 +119,7 @@ public sealed class InvokeGuestMemoryDumpCommand : VmDebugCmdlet
         {
             CoreFile = GetUnresolvedProviderPathFromPSPath(CoreFile),
             Path = path,
+            Destination = _destination,
             Format = Format,
             Force = Force,
             GuestMemoryLayout = string.IsNullOrEmpty(GuestMemoryLayout) ? null : GuestMemoryLayout,

@@ -4,18 +4,20 @@ using VmDebug.Engine.DomainXml;
 
 namespace VmDebug.Commands;
 
-[Cmdlet(VerbsCommon.Set, "GuestPanicDevice", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = GuestPanicParameterSets.Domain)]
+[Cmdlet(VerbsCommon.Set, "GuestPanicDevice", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = GuestPanicParameterSets.Xml)]
 [OutputType(typeof(GuestPanicConfiguration))]
 public sealed class SetGuestPanicDeviceCommand : GuestPanicCommandBase
 {
-    [Parameter]
-    public GuestPanicModel Model { get; set; } = GuestPanicModel.Auto;
+    // By property name too, so Get-GuestPanicDevice output (PanicModel, OnCrash, VmcoreInfo) pipes back in.
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Alias("PanicModel")]
+    public GuestPanicModel Model { get; set; }
 
-    [Parameter]
+    [Parameter(ValueFromPipelineByPropertyName = true)]
     public CrashAction OnCrash { get; set; }
 
-    [Parameter]
-    public bool VmcoreInfo { get; set; } = true;
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public bool VmcoreInfo { get; set; }
 
     [Parameter]
     [ValidateNotNullOrEmpty]
@@ -28,9 +30,10 @@ public sealed class SetGuestPanicDeviceCommand : GuestPanicCommandBase
     {
         var request = CreateRequest() with
         {
-            Model = Model,
+            // A Set changes only what it was given.
+            Model = MyInvocation.BoundParameters.ContainsKey(nameof(Model)) ? Model : null,
             OnCrash = MyInvocation.BoundParameters.ContainsKey(nameof(OnCrash)) ? OnCrash : null,
-            VmcoreInfo = VmcoreInfo,
+            VmcoreInfo = MyInvocation.BoundParameters.ContainsKey(nameof(VmcoreInfo)) ? VmcoreInfo : null,
             AutoDumpPath = MyInvocation.BoundParameters.ContainsKey(nameof(AutoDumpPath)) ? GetUnresolvedProviderPathFromPSPath(AutoDumpPath) : null,
             BypassCache = MyInvocation.BoundParameters.ContainsKey(nameof(BypassCache)) ? BypassCache.IsPresent : null,
         };
@@ -50,7 +53,7 @@ public sealed class SetGuestPanicDeviceCommand : GuestPanicCommandBase
     }
 }
 
-[Cmdlet(VerbsCommon.Get, "GuestPanicDevice", DefaultParameterSetName = GuestPanicParameterSets.Domain)]
+[Cmdlet(VerbsCommon.Get, "GuestPanicDevice", DefaultParameterSetName = GuestPanicParameterSets.Xml)]
 [OutputType(typeof(GuestPanicConfiguration))]
 public sealed class GetGuestPanicDeviceCommand : GuestPanicCommandBase
 {
@@ -71,17 +74,22 @@ internal static class GuestPanicParameterSets
     public const string Xml = "XmlPath";
 }
 
-/// <summary>The domain source (libvirt or an XML file) and qemu.conf, shared by Set- and Get-GuestPanicDevice.</summary>
+/// <summary>
+/// The domain source (libvirt or an XML file) and qemu.conf, shared by Set- and Get-GuestPanicDevice.
+/// XmlPath is the default parameter set for the pipeline's sake: when piped objects carry both a domain name and a
+/// path (files from Get-ChildItem, results of -XmlPath), PowerShell picks the default set, so the file wins; objects
+/// with only a name, and plain strings, still bind -Domain.
+/// </summary>
 public abstract class GuestPanicCommandBase : VmDebugCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ParameterSetName = GuestPanicParameterSets.Domain, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = GuestPanicParameterSets.Domain, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("Name")]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(LibvirtDomainCompleter))]
     public string Domain { get; set; } = "";
 
     [Parameter(Mandatory = true, ParameterSetName = GuestPanicParameterSets.Xml, ValueFromPipelineByPropertyName = true)]
-    [Alias("Path")]
+    [Alias("PSPath", "Path")]
     [ValidateNotNullOrEmpty]
     public string XmlPath { get; set; } = "";
 

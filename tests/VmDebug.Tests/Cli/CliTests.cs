@@ -22,6 +22,26 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task AnErrorsRemedyIsSpelledAsTheCliTakesIt()
+    {
+        using var directory = new TempDirectory();
+        var existing = directory.File("taken.kdump");
+        File.WriteAllText(existing, "keep");
+
+        var text = await Support.Cli.RunAsync("convert", "--input", directory.File("in.elf"), "--output", existing);
+        var json = await Support.Cli.RunAsync("convert", "--input", directory.File("in.elf"), "--output", existing, "--json");
+
+        Assert.Equal(5, text.ExitCode);
+        Assert.Contains("Use --force to replace it.", text.Stderr);
+        Assert.DoesNotContain("-Force", text.Stderr);
+        var error = JsonNode.Parse(json.Stderr)!["error"]!;
+        Assert.Equal("DumpFileExists", (string?)error["id"]);
+        Assert.Equal("Use --force to replace it.", (string?)error["remedy"]);
+        Assert.DoesNotContain("force", (string?)error["message"], StringComparison.OrdinalIgnoreCase);
+        Assert.Equal("keep", File.ReadAllText(existing));
+    }
+
+    [Fact]
     public async Task QmpPrintsQemusJsonResponseAndWaitPanicPrintsTheEvent()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -71,13 +71,13 @@ public sealed class ConfigurationCliTests : IDisposable
         Assert.Contains("+  <on_crash>coredump-destroy</on_crash>", preview.Stdout);
         Assert.Equal(original, File.ReadAllText(xml));
 
-        var set = await RunJsonAsync("panic-device", "set", "--xml", xml, "--model", "isa", "--on-crash", "coredump-destroy",
+        var set = await RunJsonAsync("panic-device", "set", "--xml", xml, "--model", "isa", "--on-crash", "coredump-destroy", "--vmcoreinfo", "on",
             "--config", conf, "--auto-dump-path", dumps);
-        Assert.Equal("isa", (string?)set["panicModel"]);
+        Assert.Equal("Isa", (string?)set["panicModel"]);
         Assert.Equal(dumps, (string?)set["dumpDirectory"]!["path"]);
         await RunJsonAsync("coredump", "enable", "--config", conf, "--xml", xml);
         var shown = await RunJsonAsync("panic-device", "show", "--xml", xml, "--config", conf);
-        Assert.Equal("coredump-destroy", (string?)shown["onCrash"]);
+        Assert.Equal("CoredumpDestroy", (string?)shown["onCrash"]);
         Assert.Equal("on", (string?)shown["dumpCore"]);
         Assert.True((bool)shown["vmcoreInfo"]!);
 

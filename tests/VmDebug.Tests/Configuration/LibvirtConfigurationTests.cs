@@ -52,8 +52,8 @@ public sealed class LibvirtConfigurationTests(LibvirtDaemonFixture daemon) : IDi
         {
             var set = Json(await RunCliAsync("panic-device", "set", "--domain", name, "--connect", daemon.Uri, "--on-crash", "coredump-destroy",
                 "--config", conf, "--auto-dump-path", dumps, "--json"));
-            Assert.Equal("coredump-destroy", (string?)set["onCrash"]);
-            Assert.Equal("isa", (string?)set["panicModel"]); // Auto on libvirt 9.0: the PCI model arrived in 9.1
+            Assert.Equal("CoredumpDestroy", (string?)set["onCrash"]);
+            Assert.Equal("Isa", (string?)set["panicModel"]); // the domain's own ISA device, left as it was
             Assert.True((bool)set["dumpDirectory"]!["writableByUser"]!);
 
             var before = daemon.DaemonProcessId;
@@ -70,7 +70,7 @@ public sealed class LibvirtConfigurationTests(LibvirtDaemonFixture daemon) : IDi
 
             using var connection = daemon.Connect();
             var configuration = GuestPanicCommands.Get(new GuestPanicRequest { Domain = name, ConnectionUri = daemon.Uri, ConfigPath = conf });
-            Assert.Equal(("isa", "coredump-destroy", true), (configuration.PanicModel, configuration.OnCrash, configuration.VmcoreInfo));
+            Assert.Equal((GuestPanicModel.Isa, CrashAction.CoredumpDestroy, true), (configuration.PanicModel, configuration.OnCrash, configuration.VmcoreInfo));
 
             using var domain = connection.LookupDomain(name);
             using var events = connection.SubscribeLifecycleEvents(domain);

@@ -49,4 +49,23 @@ public sealed class LibvirtHostTests
         Assert.Equal("LibvirtDaemonNotLocal", e.ErrorId);
         Assert.Equal(ErrorKind.InvalidArgument, e.Kind);
     }
+
+    [Fact]
+    public void RestartWhenTheDaemonIsNotRunningSaysSoAndPlansNoRestart()
+    {
+        using var host = new TestHost();
+        var conf = host.StockQemuConf();
+        var socket = Path.Combine(host.Root, "no-daemon-sock");
+        var uri = $"qemu:///system?socket={socket}";
+
+        using var change = CoreDumpCommands.PlanEnable(new CoreDumpRequest { ConfigPath = conf, ConnectionUri = uri, RestartDaemon = true, Paths = host.Paths });
+        Assert.Null(change.Plan.Restart);
+        Assert.Contains(change.Preview.Warnings, w => w.Contains($"{uri} is not running (no socket {socket})", StringComparison.Ordinal));
+
+        var withDomain = Assert.Throws<VmDebugException>(() => CoreDumpCommands.PlanEnable(new CoreDumpRequest
+        {
+            ConfigPath = conf, ConnectionUri = uri, Domain = "web1", RestartDaemon = true, Paths = host.Paths,
+        }));
+        Assert.Equal(("LibvirtDaemonNotRunning", ErrorKind.ResourceUnavailable, (object)uri), (withDomain.ErrorId, withDomain.Kind, withDomain.Target));
+    }
 }

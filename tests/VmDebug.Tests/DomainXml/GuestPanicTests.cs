@@ -68,8 +68,8 @@ public class GuestPanicTests
 
         var c = plan.Configuration;
         Assert.Equal("vmdebug-rich", c.Domain);
-        Assert.Equal("isa", c.PanicModel);
-        Assert.Equal("coredump-destroy", c.OnCrash);
+        Assert.Equal(GuestPanicModel.Isa, c.PanicModel);
+        Assert.Equal(CrashAction.CoredumpDestroy, c.OnCrash);
         Assert.True(c.VmcoreInfo);
         Assert.Equal("on", c.DumpCore);
         Assert.Equal("pc-q35-7.2", c.Machine);
@@ -93,18 +93,37 @@ public class GuestPanicTests
     {
         using var host = new TestHost();
         var original = Sample("unknown-parts-domain.xml");
-        var plan = GuestPanicConfigurator.Plan(Set(original, host) with { DumpCore = DumpCoreEdit.On, LibvirtVersion = new Version(9, 1, 0) });
+        var plan = GuestPanicConfigurator.Plan(Set(original, host) with { Model = GuestPanicModel.Pvpanic, DumpCore = DumpCoreEdit.On, LibvirtVersion = new Version(9, 1, 0) });
         var x = plan.UpdatedXml;
         Assert.Contains("<domain type=\"kvm\" vendor:flavour=\"custom\" xmlns:vendor=\"urn:example:vendor\">", x);
         Assert.Contains("<memory unit=\"MiB\" extra=\"kept\" dumpCore=\"on\">2048</memory>", x);
         Assert.Contains("<vendor:hint level=\"2\">do not touch</vendor:hint>", x);
         Assert.Contains("<futureElement z=\"1\" a=\"2\"><nested/></futureElement>", x);
         Assert.Contains("<features><acpi/><futureFeature state=\"on\"/><vmcoreinfo state=\"on\"/></features>", x);
-        // An existing ISA panic device is retargeted; its ISA address goes, its unknown attribute stays.
+        // An existing ISA panic device is retargeted to the model asked for; its ISA address goes, its unknown attribute stays.
         Assert.Contains("<panic model=\"pvpanic\" futureAttr=\"x\"/>", x);
         Assert.Contains("<!-- devices end -->", x);
         Assert.Contains("<on_crash>coredump-destroy</on_crash>", x);
         Assert.Equal(2048L << 20, plan.Configuration.MemoryBytes);
+    }
+
+    [Fact]
+    public void AutoAndUnnamedSettingsLeaveAnExistingPanicDeviceAndVmcoreInfo()
+    {
+        using var host = new TestHost();
+        var original = Sample("unknown-parts-domain.xml");
+        var withVmcoreInfoOff = GuestPanicConfigurator.Plan(Set(original, host) with { Model = null, OnCrash = null, VmcoreInfo = false }).UpdatedXml;
+
+        // Only on_crash named: the ISA device stays (libvirt 9.1 would allow pvpanic) and vmcoreinfo stays off.
+        var onCrashOnly = GuestPanicConfigurator.Plan(Set(withVmcoreInfoOff, host) with { Model = null, VmcoreInfo = null, OnCrash = CrashAction.Restart, LibvirtVersion = new Version(9, 1, 0) });
+        Assert.Equal(GuestPanicModel.Isa, onCrashOnly.Configuration.PanicModel);
+        Assert.False(onCrashOnly.Configuration.VmcoreInfo);
+        Assert.Equal(["on_crash = restart"], onCrashOnly.Configuration.Changes);
+
+        // Auto named explicitly: still no retargeting of the device the domain has.
+        var auto = GuestPanicConfigurator.Plan(Set(withVmcoreInfoOff, host) with { Model = GuestPanicModel.Auto, VmcoreInfo = null, OnCrash = null, LibvirtVersion = new Version(9, 1, 0) });
+        Assert.False(auto.HasChanges);
+        Assert.Equal(GuestPanicModel.Isa, auto.Configuration.PanicModel);
     }
 
     [Fact]
@@ -160,8 +179,8 @@ public class GuestPanicTests
         Assert.Equal(path, applied.Path);
         Assert.False(applied.TakesEffectAtNextBoot);
         var read = GuestPanicConfigurator.Read(new GuestPanicOptions { XmlPath = path, ConfigPath = options.ConfigPath, Paths = host.Paths });
-        Assert.Equal("isa", read.PanicModel);
-        Assert.Equal("coredump-destroy", read.OnCrash);
+        Assert.Equal(GuestPanicModel.Isa, read.PanicModel);
+        Assert.Equal(CrashAction.CoredumpDestroy, read.OnCrash);
         Assert.Single(Directory.GetFiles(host.Root, "vm.xml.vmdebug-*.bak"));
         Assert.Equal(Sample("rich-domain.xml"), File.ReadAllText(Directory.GetFiles(host.Root, "vm.xml.vmdebug-*.bak")[0]));
     }

@@ -1,49 +1,41 @@
+using VmDebug.Engine;
 using VmDebug.Engine.Dump;
 using VmDebug.Tests.Support;
 
 namespace VmDebug.Tests.Dump;
 
-/// <summary>Several guests dumped into one directory each get their own file, named after the guest and the time.</summary>
+/// <summary>Several dumps of one command into one destination (defect 11 of issue 9).</summary>
 public sealed class DumpDestinationTests
 {
-    private static readonly DateTimeOffset Noon = new(2026, 12, 1, 12, 0, 5, TimeSpan.FromHours(2));
+    private static readonly DateTime Noon = new(2026, 12, 1, 12, 0, 5, DateTimeKind.Utc);
 
     [Fact]
-    public void AFilePathIsKeptAndTheSubjectNotAsked()
+    public void ADirectoryTakesEveryInputUnderAGeneratedNameThatNeverReplacesAFile()
     {
-        using var dir = new TempDirectory();
-        var path = dir.File("guest.elf");
-        Assert.Equal(path, DumpDestination.Resolve(path, () => throw new InvalidOperationException("asked"), DumpFormat.Elf, Noon));
-    }
+        using var directory = new TempDirectory();
+        File.WriteAllText(directory.File("web1-20261201T120005Z.kdump"), "someone else's");
+        var destination = new DumpDestination(directory.Path, () => Noon);
 
-    [Theory]
-    [InlineData(DumpFormat.Elf, "web1-20261201T100005Z.elf")]
-    [InlineData(DumpFormat.KdumpZlib, "web1-20261201T100005Z.kdump")]
-    [InlineData(DumpFormat.WinDmp, "web1-20261201T100005Z.dmp")]
-    public void ADirectoryGetsSubjectAndUtcTime(DumpFormat format, string expected)
-    {
-        using var dir = new TempDirectory();
-        Assert.Equal(Path.Combine(dir.Path, expected), DumpDestination.Resolve(dir.Path, () => "web1", format, Noon));
+        Assert.True(destination.IsDirectory);
+        Assert.Equal(directory.File("web1-20261201T120005Z-2.kdump"), destination.PathFor("web1", DumpFormat.KdumpZstd));
+        Assert.Equal(directory.File("web1-20261201T120005Z-3.kdump"), destination.PathFor("web1", DumpFormat.KdumpLzo));
+        Assert.Equal(directory.File("web1-20261201T120005Z.elf"), destination.PathFor("web1", DumpFormat.Elf));
+        // Guest-chosen names never leave the directory or hide the file.
+        Assert.Equal(directory.File("_etc_passwd-20261201T120005Z.kdump"), destination.PathFor("/etc/passwd", DumpFormat.KdumpZlib));
+        Assert.Equal(directory.File("vmcore.hidden-20261201T120005Z.kdump"), destination.PathFor(".hidden", DumpFormat.KdumpZlib));
+        Assert.True(Path.GetFileName(destination.PathFor(new string('x', 1000), DumpFormat.KdumpZlib)).Length < 100);
     }
 
     [Fact]
-    public void ATakenNameGetsTheNextNumber()
+    public void AFileTakesOneInputAndTheSecondIsRefusedByName()
     {
-        using var dir = new TempDirectory();
-        File.WriteAllText(dir.File("4242-20261201T100005Z.elf"), "");
-        File.CreateSymbolicLink(dir.File("4242-20261201T100005Z-2.elf"), "/nonexistent");
-        Assert.Equal(dir.File("4242-20261201T100005Z-3.elf"), DumpDestination.Resolve(dir.Path, () => "4242", DumpFormat.Elf, Noon));
-    }
+        using var directory = new TempDirectory();
+        var destination = new DumpDestination(directory.File("one.kdump"), () => Noon);
 
-    [Theory]
-    [InlineData("../../etc/passwd", "_.._etc_passwd")]
-    [InlineData("a b\u001bc", "a_b_c")]
-    [InlineData("...", "guest")]
-    public void TheSubjectStaysOneFileNameComponent(string subject, string expectedStem)
-    {
-        using var dir = new TempDirectory();
-        var path = DumpDestination.Resolve(dir.Path, () => subject, DumpFormat.Elf, Noon);
-        Assert.Equal(dir.Path, Path.GetDirectoryName(path));
-        Assert.Equal($"{expectedStem}-20261201T100005Z.elf", Path.GetFileName(path));
+        Assert.False(destination.IsDirectory);
+        Assert.Equal(directory.File("one.kdump"), destination.PathFor("a", DumpFormat.KdumpZlib));
+        var second = Assert.Throws<VmDebugException>(() => destination.PathFor("b", DumpFormat.KdumpZlib));
+        Assert.Equal("DumpDestinationReused", second.ErrorId);
+        Assert.Equal(directory.File("one.kdump"), second.Target);
     }
 }

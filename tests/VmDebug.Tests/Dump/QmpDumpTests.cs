@@ -25,11 +25,13 @@ public sealed class QmpDumpTests(PanickedGuestFixture fixture) : IClassFixture<P
         // QEMU serves one QMP client at a time, so the capability check above must be closed before dumping.
         if (!formats.Contains(DumpFormats.QmpName(format)))
         {
-            // Not a skip: the refusal must name what this QEMU can write.
+            // Not a skip: the refusal must name what this QEMU can write, as the -Format values, and the way round it.
             using var scratch = new TempDirectory();
             var refused = await Assert.ThrowsAsync<VmDebugException>(() => DumpAsync(format, scratch.File("vmcore"), ct));
             Assert.Equal("DumpFormatUnsupported", refused.ErrorId);
-            Assert.All(formats, f => Assert.Contains(f, refused.Message));
+            Assert.All(formats, f => Assert.Contains(DumpFormats.Parse(f).ToString(), refused.Message));
+            Assert.Equal([RemedyTerm.Of(RemedyParameter.Format, DumpFormat.Elf), RemedyTerm.Of(RemedyCommand.ConvertVmcore), RemedyTerm.Of(RemedyParameter.Format, format)],
+                refused.Remedy!.Terms);
             Assert.Empty(Directory.GetFileSystemEntries(scratch.Path));
             return;
         }

@@ -37,7 +37,8 @@ public sealed class ProcessCoreFaultTests
         var error = await AssertDumpFailsAsync(core, scratch);
         Assert.Equal(ProcessCoreException.NoGuestRam, error.ErrorId);
         Assert.Contains("dump-guest-core=off", error.Message);
-        Assert.Contains("Enable-QemuCoreDump -IncludeGuestMemory", error.Message);
+        Assert.Equal([RemedyTerm.Of(RemedyCommand.EnableQemuCoreDump), RemedyTerm.Of(RemedyParameter.IncludeGuestMemory)], error.Remedy!.Terms);
+        Assert.DoesNotContain("Enable-QemuCoreDump", error.Message);
         var listed = Assert.Single(await QemuCoreDumpFinder.FindAsync(new QemuCoreDumpQuery { Paths = [core], IncludeSystemdCoredump = false }, ct));
         Assert.False(listed.IncludesGuestRam);
 
@@ -71,7 +72,8 @@ public sealed class ProcessCoreFaultTests
         var error = await AssertDumpFailsAsync(core, scratch);
         Assert.Equal(ProcessCoreException.MachineUnknown, error.ErrorId);
         Assert.Contains("'isapc'", error.Message);
-        Assert.Contains("-GuestMemoryLayout", error.Message);
+        Assert.Equal([RemedyTerm.Of(RemedyParameter.GuestMemoryLayout)], error.Remedy!.Terms);
+        Assert.DoesNotContain("-GuestMemoryLayout", error.Message);
 
         // isapc keeps all of its 64 MiB below 4 GiB, as pc does at this size; explicit ranges say the same.
         foreach (var layout in new[] { "pc", "0x0-0x3ffffff@0" })
