@@ -66,9 +66,12 @@ public sealed class InvokeGuestMemoryDumpCommand : VmDebugCmdlet
 
     private DumpDestination? _destination;
 
-    /// <summary>One destination for every input: a directory gives each its own name; a file takes one dump only.</summary>
+    /// <summary>
+    /// One destination for every input: a directory gives each its own name; a file takes one dump only. The
+    /// parameter set is not settled before pipeline input binds, so the bound path parameter decides.
+    /// </summary>
     protected override void BeginProcessing() =>
-        _destination = new DumpDestination(GetUnresolvedProviderPathFromPSPath(ParameterSetName.EndsWith("LiteralPath", StringComparison.Ordinal) ? LiteralPath : Path));
+        _destination = new DumpDestination(GetUnresolvedProviderPathFromPSPath(MyInvocation.BoundParameters.ContainsKey(nameof(LiteralPath)) ? LiteralPath : Path));
 
     protected override void ProcessRecord()
     {
