@@ -8,6 +8,9 @@
     Description          = 'Crash debugging of QEMU/KVM guests on Linux hosts: guest memory dumps that open in crash and makedumpfile, core-dump and panic-device configuration, and guest kernel logs as objects.'
     CompatiblePSEditions = @('Core')
     PowerShellVersion    = '7.4'
+    # The engine holds the result types that VmDebug.Types.ps1xml names: it must be loaded before the types file.
+    RequiredAssemblies   = @('VmDebug.Engine.dll')
+    TypesToProcess       = @('VmDebug.Types.ps1xml')
     FormatsToProcess     = @('VmDebug.Format.ps1xml')
     CmdletsToExport      = @(
         'Convert-Vmcore'

@@ -67,7 +67,7 @@ $installPwsh = Join-Path $PSScriptRoot 'scripts' 'install-pwsh.sh'
 $pwsh = & $installPwsh
 $pesterModules = & $installPwsh --pester-path
 if ($LASTEXITCODE) { throw "scripts/install-pwsh.sh failed with exit code $LASTEXITCODE" }
-$pesterFiles = if ($PesterPath) { @{ Path = $PesterPath } } else { @{} }
+$pesterFiles = if ($PesterPath) { @{ Path = $PesterPath -join ',' } } else { @{} }
 & $pwsh -NoProfile -NonInteractive -File (Join-Path $PSScriptRoot 'scripts' 'invoke-pester.ps1') `
     -PesterPath $pesterModules -ResultsDirectory $results @pesterFiles
 $pesterStatus = $LASTEXITCODE

@@ -10,6 +10,7 @@
 param(
     [Parameter(Mandatory)] [string] $PesterPath,
     [Parameter(Mandatory)] [string] $ResultsDirectory,
+    # Files or folders to run; several may be given comma-separated (pwsh -File passes one string).
     [string[]] $Path = @(Join-Path (Split-Path $PSScriptRoot) 'tests' 'pester'),
     [string] $Verbosity = 'Detailed'
 )
@@ -20,7 +21,7 @@ $env:NO_COLOR = '1'
 Import-Module (Join-Path $PesterPath 'Pester' 'Pester.psd1') -RequiredVersion 5.7.1
 
 $configuration = New-PesterConfiguration
-$configuration.Run.Path = $Path
+$configuration.Run.Path = @($Path -split ',' | ForEach-Object Trim | Where-Object { $_ })
 $configuration.Run.PassThru = $true
 $configuration.Output.Verbosity = $Verbosity
 $configuration.TestResult.Enabled = $true

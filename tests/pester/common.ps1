@@ -9,6 +9,15 @@ Set-StrictMode -Version Latest
 $script:VmDebugRepoRoot = Split-Path (Split-Path $PSScriptRoot)
 $script:VmDebugStarted = [System.Collections.Generic.List[object]]::new()
 
+# Takes an item off the list of things to stop; false when it is not (or no longer) there. By reference: every
+# [pscustomobject] compares equal to every other under List.Remove.
+function Remove-TestTrackedItem($Item) {
+    for ($i = 0; $i -lt $script:VmDebugStarted.Count; $i++) {
+        if ([object]::ReferenceEquals($script:VmDebugStarted[$i], $Item)) { $script:VmDebugStarted.RemoveAt($i); return $true }
+    }
+    $false
+}
+
 function Get-VmDebugRepoRoot { $script:VmDebugRepoRoot }
 
 # The built module (./build.ps1 publishes it to ./out/VmDebug); VMDEBUG_MODULE overrides the manifest path.
@@ -57,7 +66,7 @@ function New-TestDirectory([string] $Prefix = 'vmdebug-pester-') {
 
 function Remove-TestDirectory([string] $Path) {
     $tracked = @($script:VmDebugStarted | Where-Object { $_.Kind -eq 'Directory' -and $_.Path -eq $Path })
-    foreach ($item in $tracked) { [void] $script:VmDebugStarted.Remove($item) }
+    foreach ($item in $tracked) { [void] (Remove-TestTrackedItem $item) }
     if ($Path -and (Test-Path -LiteralPath $Path)) { Remove-Item -LiteralPath $Path -Recurse -Force -ErrorAction Ignore }
 }
 
@@ -125,7 +134,7 @@ function Start-TestGuest {
 }
 
 function Stop-TestGuest($Guest) {
-    if (-not $Guest -or -not $script:VmDebugStarted.Remove($Guest)) { return }
+    if (-not $Guest -or -not (Remove-TestTrackedItem $Guest)) { return }
     Stop-TestProcess $Guest.Process
     Remove-TestDirectory $Guest.Directory
 }
@@ -181,7 +190,10 @@ function Wait-TestGuestStatus($Guest, [string[]] $Status, [timespan] $Timeout = 
         if ($Guest.Process.HasExited) { throw "QEMU (PID $($Guest.Id)) exited with code $($Guest.Process.ExitCode)" }
         $now = Get-TestGuestStatus $Guest
         if ($now -in $Status) { return $now }
-        if ($clock.Elapsed -gt $Timeout) { throw "guest $($Guest.Id) still '$now' after $($Timeout.TotalSeconds) s, expected $($Status -join '/')" }
+        if ($clock.Elapsed -gt $Timeout) {
+            $console = (Get-Content -Tail 15 -ErrorAction Ignore -LiteralPath $Guest.ConsoleLog) -join "`n"
+            throw "guest $($Guest.Id) still '$now' after $($Timeout.TotalSeconds) s, expected $($Status -join '/'). Console tail:`n$console"
+        }
         Start-Sleep -Milliseconds 200
     }
 }
@@ -239,7 +251,7 @@ function Start-TestLibvirtDaemon([timespan] $StartTimeout = [timespan]::FromSeco
 }
 
 function Stop-TestLibvirtDaemon($Daemon) {
-    if (-not $Daemon -or -not $script:VmDebugStarted.Remove($Daemon)) { return }
+    if (-not $Daemon -or -not (Remove-TestTrackedItem $Daemon)) { return }
     # Closing stdin makes the host destroy its domains and stop both daemons by PID.
     $Daemon.Process.StandardInput.Close()
     if (-not $Daemon.Process.WaitForExit(60000)) { $Daemon.Process.Kill() ; [void] $Daemon.Process.WaitForExit(10000) }
@@ -307,7 +319,7 @@ function Start-TestSshServer([timespan] $StartTimeout = [timespan]::FromSeconds(
 }
 
 function Stop-TestSshServer($Server) {
-    if (-not $Server -or -not $script:VmDebugStarted.Remove($Server)) { return }
+    if (-not $Server -or -not (Remove-TestTrackedItem $Server)) { return }
     Stop-TestProcess $Server.Process
     Remove-TestDirectory $Server.Directory
 }

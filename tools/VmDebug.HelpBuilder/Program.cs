@@ -3,7 +3,8 @@ using VmDebug.HelpBuilder;
 
 // vmdebug-helpbuilder --assembly VmDebug.dll --references-file refs.txt --docs docs/en-US --output DIR
 // (refs.txt: the assemblies VmDebug.dll was compiled against, one path a line)
-// Writes DIR/VmDebug.dll-Help.xml (cmdlet help) and DIR/about_*.help.txt (about topics). A markdown file that breaks
+// Writes DIR/VmDebug.dll-Help.xml (cmdlet help), DIR/about_*.help.txt (about topics) and DIR/VmDebug.Types.ps1xml
+// (typed results across serialization, see TypesWriter). A markdown file that breaks
 // the form is reported as "file(line): error VMDHELP: ..." and fails the build; cmdlets or parameters without prose
 // are listed as notes (the conformance tests fail on them), so a new parameter never stops a build.
 var options = args.Chunk(2).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1]);
@@ -26,7 +27,8 @@ var resolverPaths = references
 try
 {
     using var context = new MetadataLoadContext(new PathAssemblyResolver(resolverPaths));
-    var cmdlets = CmdletMetadata.ReadAll(context.LoadFromAssemblyPath(Path.GetFullPath(assemblyPath)));
+    var module = context.LoadFromAssemblyPath(Path.GetFullPath(assemblyPath));
+    var cmdlets = CmdletMetadata.ReadAll(module);
     var markdown = Directory.GetFiles(docs, "*.md").Order(StringComparer.Ordinal).ToList();
     var helps = markdown.Where(f => !Path.GetFileName(f).StartsWith("about_", StringComparison.Ordinal))
         .Select(f => CommandHelp.Parse(f, File.ReadAllText(f)))
@@ -53,6 +55,15 @@ try
     Directory.CreateDirectory(output);
     var maml = MamlWriter.Write(commands);
     WriteIfChanged(Path.Combine(output, Path.GetFileName(assemblyPath) + "-Help.xml"), maml.Declaration + "\n" + maml.Root + "\n");
+    // Output types live in the engine as well as the module: look them up in every assembly the module references.
+    var assemblies = new[] { module }.Concat(module.GetReferencedAssemblies()
+        .Where(a => a.Name?.StartsWith("VmDebug", StringComparison.Ordinal) == true).Select(context.LoadFromAssemblyName)).ToList();
+    var outputTypes = cmdlets.SelectMany(c => c.OutputTypes).Distinct()
+        .Select(name => assemblies.Select(a => a.GetType(name)).FirstOrDefault(t => t is not null)
+            ?? throw new InvalidOperationException($"[OutputType] {name} is not a type of {string.Join(", ", assemblies.Select(a => a.GetName().Name))}"));
+    var types = TypesWriter.Write(outputTypes);
+    WriteIfChanged(Path.Combine(output, Path.GetFileNameWithoutExtension(assemblyPath) + ".Types.ps1xml"), types.Declaration + "\n" + types + "\n");
+
     foreach (var file in markdown.Where(f => Path.GetFileName(f).StartsWith("about_", StringComparison.Ordinal)))
     {
         var (name, text) = AboutTopicWriter.Render(file, File.ReadAllText(file));

@@ -9,7 +9,6 @@ namespace VmDebug.Engine.Compression;
 internal sealed class NativeCodecLibrary
 {
     public static readonly NativeCodecLibrary Lzo = new("LZO", LzoNative.Library, "liblzo2-2");
-    public static readonly NativeCodecLibrary Snappy = new("snappy", SnappyNative.Library, "libsnappy1v5");
     public static readonly NativeCodecLibrary Zstd = new("zstd", ZstdNative.Library, "libzstd1");
 
     private readonly Lazy<bool> _loadable;

@@ -20,20 +20,6 @@ internal static partial class LzoNative
     public static unsafe partial int lzo1x_decompress_safe(byte* src, nuint srcLength, byte* dst, nuint* dstLength, void* workMemory);
 }
 
-internal static partial class SnappyNative
-{
-    public const string Library = "libsnappy.so.1";
-
-    [LibraryImport(Library)]
-    public static unsafe partial int snappy_compress(byte* input, nuint inputLength, byte* compressed, nuint* compressedLength);
-
-    [LibraryImport(Library)]
-    public static unsafe partial int snappy_uncompress(byte* compressed, nuint compressedLength, byte* uncompressed, nuint* uncompressedLength);
-
-    [LibraryImport(Library)]
-    public static partial nuint snappy_max_compressed_length(nuint sourceLength);
-}
-
 internal static partial class ZstdNative
 {
     public const string Library = "libzstd.so.1";
@@ -122,54 +108,6 @@ internal sealed class LzoCodec : PageCodec
             rc = LzoNative.lzo1x_decompress_safe(src, (nuint)source.Length, dst, &length, null);
         }
         return rc == 0 ? (int)length : -1;
-    }
-}
-
-/// <summary>Raw snappy blocks (no framing), as makedumpfile -p and QEMU kdump-snappy write.</summary>
-internal sealed class SnappyCodec : PageCodec
-{
-    private static readonly SnappyCodec s_instance = new();
-
-    private SnappyCodec()
-    {
-    }
-
-    public static SnappyCodec Load()
-    {
-        NativeCodecLibrary.Snappy.EnsureLoadable();
-        return s_instance;
-    }
-
-    public override PageCompression Kind => PageCompression.Snappy;
-
-    public override int MaxCompressedLength(int inputLength) => (int)SnappyNative.snappy_max_compressed_length((nuint)inputLength);
-
-    public override unsafe int Compress(ReadOnlySpan<byte> source, Span<byte> destination)
-    {
-        nuint length = (nuint)destination.Length;
-        int status;
-        fixed (byte* src = source)
-        fixed (byte* dst = destination)
-        {
-            status = SnappyNative.snappy_compress(src, (nuint)source.Length, dst, &length);
-        }
-        if (status != 0)
-        {
-            throw new CompressionException("CompressionFailed", ErrorKind.InvalidResult, $"snappy_compress failed with status {status}.", SnappyNative.Library);
-        }
-        return (int)length;
-    }
-
-    public override unsafe int Decompress(ReadOnlySpan<byte> source, Span<byte> destination)
-    {
-        nuint length = (nuint)destination.Length;
-        int status;
-        fixed (byte* src = source)
-        fixed (byte* dst = destination)
-        {
-            status = SnappyNative.snappy_uncompress(src, (nuint)source.Length, dst, &length);
-        }
-        return status == 0 ? (int)length : -1;
     }
 }
 

@@ -29,7 +29,7 @@ public abstract class PageCodec
     {
         PageCompression.Zlib => ZlibCodec.Instance,
         PageCompression.Lzo => LzoCodec.Load(),
-        PageCompression.Snappy => SnappyCodec.Load(),
+        PageCompression.Snappy => SnappyCodec.Instance,
         PageCompression.Zstd => ZstdCodec.Load(),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "no codec for uncompressed pages"),
     };
@@ -37,9 +37,8 @@ public abstract class PageCodec
     /// <summary>True when the codec can be used on this machine (its native library loads).</summary>
     public static bool IsAvailable(PageCompression kind) => kind switch
     {
-        PageCompression.None or PageCompression.Zlib => true,
+        PageCompression.None or PageCompression.Zlib or PageCompression.Snappy => true,
         PageCompression.Lzo => NativeCodecLibrary.Lzo.IsLoadable,
-        PageCompression.Snappy => NativeCodecLibrary.Snappy.IsLoadable,
         PageCompression.Zstd => NativeCodecLibrary.Zstd.IsLoadable,
         _ => false,
     };

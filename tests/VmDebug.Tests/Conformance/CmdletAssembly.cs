@@ -20,7 +20,8 @@ public sealed class CmdletAssembly : IDisposable
         var modulePath = Path.Combine(ModuleDirectory, "VmDebug.dll");
         var sma = Directory.GetFiles(
             Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages", "powershellstandard.library"),
-            "System.Management.Automation.dll", SearchOption.AllDirectories).First();
+            "System.Management.Automation.dll", SearchOption.AllDirectories)
+            .OrderByDescending(path => path.Contains("preview", StringComparison.Ordinal) ? 0 : 1).ThenByDescending(path => path, StringComparer.Ordinal).First();
         var paths = Directory.GetFiles(RuntimeEnvironment.GetRuntimeDirectory(), "*.dll")
             .Concat(Directory.GetFiles(ModuleDirectory, "*.dll"))
             .Append(sma);
