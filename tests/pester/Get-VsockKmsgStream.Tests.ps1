@@ -95,6 +95,15 @@ Describe 'Get-VsockKmsgStream' {
             foreach ($field in $withFields[0].Fields.GetEnumerator()) { $row.Fields | Should -Match ([regex]::Escape("$($field.Key)=$($field.Value)")) }
         }
 
+        It 'Fields survive serialization (Start-Job, remoting) as KEY=value pairs' {
+            $record = $records | Where-Object { $_.Fields.Count -gt 0 } | Select-Object -First 1
+            $copy = [Management.Automation.PSSerializer]::Deserialize([Management.Automation.PSSerializer]::Serialize($record))
+            # A serialized dictionary travels as a hashtable: the pairs survive, their order need not.
+            @($copy.Fields.Keys | Sort-Object) | Should -Be @($record.Fields.Keys | Sort-Object)
+            foreach ($key in $record.Fields.Keys) { $copy.Fields[$key] | Should -Be $record.Fields[$key] }
+            "$($copy.Fields)" | Should -Match '^[A-Z]+=\S+(; [A-Z]+=\S+)*$'
+        }
+
         It 'works under Set-StrictMode -Version Latest' {
             Set-StrictMode -Version Latest
             $records[0].Fields.Count | Should -BeGreaterOrEqual 0
