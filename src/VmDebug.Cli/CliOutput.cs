@@ -81,12 +81,18 @@ public static class CliOutput
         var (id, kind, target) = exception switch
         {
             VmDebugException e => (e.ErrorId, e.Kind, e.Target?.ToString()),
+            CancellationNoticeException n => ("DumpCancelled", ErrorKind.OperationStopped, n.Target?.ToString()),
             OperationCanceledException => ("OperationStopped", ErrorKind.OperationStopped, null),
             UnauthorizedAccessException => ("AccessDenied", ErrorKind.PermissionDenied, null),
             IOException => ("IOError", ErrorKind.WriteError, null),
             _ => ("UnexpectedError", ErrorKind.NotSpecified, null),
         };
-        var message = exception is OperationCanceledException ? "Cancelled." : exception.Message;
+        var message = exception switch
+        {
+            CancellationNoticeException notice => "Cancelled. " + notice.Notice,
+            OperationCanceledException => "Cancelled.",
+            _ => exception.Message,
+        };
         var remedy = (exception as VmDebugException)?.Remedy?.Render(CliSpelling);
         if (json)
         {

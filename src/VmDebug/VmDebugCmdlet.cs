@@ -95,7 +95,20 @@ public abstract class VmDebugCmdlet : PSCmdlet, IDisposable
     {
         var task = Task.Run(() => engineCall(StopToken));
         task.ContinueWith(_ => _pipelineQueue.Add(() => { }), TaskScheduler.Default);
-        PumpUntil(task);
+        try
+        {
+            PumpUntil(task);
+        }
+        catch
+        {
+            // PipelineStoppedException from a queued Write call (Ctrl+C): the engine's cleanup (temporary files,
+            // its QMP connection) ends before the cmdlet returns, and what goes on after it is said.
+            _stopping.Cancel();
+            Task.WaitAny(task);
+            WriteCancellationNotice(task.Exception?.InnerException);
+            throw;
+        }
+
         try
         {
             result = task.GetAwaiter().GetResult();
@@ -169,9 +182,31 @@ public abstract class VmDebugCmdlet : PSCmdlet, IDisposable
         }
     }
 
+    /// <summary>
+    /// After Ctrl+C the pipeline refuses WriteWarning, so the notice goes to the host's warning line (which a
+    /// [powershell] instance also records in Streams.Warning).
+    /// </summary>
+    private void WriteCancellationNotice(Exception? exception)
+    {
+        if (exception is not CancellationNoticeException notice)
+        {
+            return;
+        }
+
+        if (Stopping)
+        {
+            Host.UI.WriteWarningLine(notice.Notice);
+        }
+        else
+        {
+            WriteWarning(notice.Notice);
+        }
+    }
+
     /// <summary>The one place engine exceptions become ErrorRecords (non-terminating, as WriteError writes them).</summary>
     protected void WriteEngineError(Exception exception, object? fallbackTarget)
     {
+        WriteCancellationNotice(exception);
         var record = exception switch
         {
             OperationCanceledException when StopToken.IsCancellationRequested =>

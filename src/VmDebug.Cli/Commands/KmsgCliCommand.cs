@@ -150,8 +150,8 @@ public static class KmsgCliCommand
         var time = string.Create(CultureInfo.InvariantCulture, $"[{microseconds / 1_000_000,5}.{microseconds % 1_000_000:D6}]");
         var level = record.Level.ToString().ToLowerInvariant().PadRight(6);
         return showGuest
-            ? $"{time} {record.Guest} {level} {record.DisplayMessage}"
-            : $"{time} {level} {record.DisplayMessage}";
+            ? $"{time} {record.Guest} {level} {record.GetDisplayMessage()}"
+            : $"{time} {level} {record.GetDisplayMessage()}";
     }
 
     public static JsonObject ToJson(KmsgRecord record)
@@ -173,7 +173,7 @@ public static class KmsgCliCommand
             ["flags"] = record.Flags.ToString(),
             ["caller"] = record.Caller,
             ["message"] = record.Message,
-            ["rawMessage"] = record.RawMessage,
+            ["rawMessage"] = record.GetRawMessage(),
             ["fields"] = fields,
             ["truncated"] = record.Truncated,
             ["received"] = record.Received.ToString("O", CultureInfo.InvariantCulture),

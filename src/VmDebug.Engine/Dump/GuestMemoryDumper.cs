@@ -31,7 +31,10 @@ public static class GuestMemoryDumper
         }
 
         var clock = Stopwatch.StartNew();
-        using var output = DumpOutputFile.Prepare(request.Path, request.Force);
+        // A directory destination names each dump after its guest; only then is the guest's PID looked up.
+        var destination = request.Destination ?? new DumpDestination(request.Path);
+        var path = destination.PathFor(destination.IsDirectory ? Subject(request) : "", request.Format);
+        using var output = DumpOutputFile.Prepare(path, request.Force);
         try
         {
             return await DumpIntoAsync(request, output, clock, progress, cancellationToken).ConfigureAwait(false);
@@ -58,10 +61,9 @@ public static class GuestMemoryDumper
                 ? await FilteredGuestDump.DumpAsync(request, output, activity, clock, progress, wholeDump.Token).ConfigureAwait(false)
                 : await DumpAsync(request, output, activity, clock, progress, wholeDump.Token).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is OperationCanceledException or VmDebugException { ErrorId: "DumpCancelled" }
-            && !cancellationToken.IsCancellationRequested && request.Timeout is { } timeout)
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested && request.Timeout is { } timeout)
         {
-            var qemu = e is VmDebugException cancelled ? " " + cancelled.Message["Cancelled; no file was written.".Length..].Trim() : "";
+            var qemu = e is CancellationNoticeException notice ? " " + notice.Notice : "";
             throw new VmDebugException("DumpTimedOut", ErrorKind.OperationTimeout,
                 $"The dump of {target} did not finish within {timeout.TotalSeconds:0.#} s (-Timeout/--timeout); nothing was written to '{output.Path}'.{qemu}",
                 output.Path, e);
@@ -132,6 +134,12 @@ public static class GuestMemoryDumper
         await QmpDumpSource.DumpAsync(client, request.Format, raw, output.Path, activity, request.StallTimeout, progress, cancellationToken).ConfigureAwait(false);
         return raw;
     }
+
+    /// <summary>What a generated file name starts with: the domain, or the PID of the QEMU listening on the QMP socket.</summary>
+    private static string Subject(DumpRequest request) =>
+        request.Domain
+        ?? HostConfig.UnixSocketPeer.TryGetListenerProcessId(request.QmpSocket!)?.ToString(System.Globalization.CultureInfo.InvariantCulture)
+        ?? System.IO.Path.GetFileNameWithoutExtension(request.QmpSocket!);
 
     /// <summary>Describes the finished temporary <paramref name="written"/> under the name it is about to get.</summary>
     private static GuestMemoryDump Summarize(string written, DumpOutputFile output, DumpRequest request, IReadOnlyList<VmcoreRepair> repairs, Stopwatch clock)

@@ -65,7 +65,7 @@ internal static class QmpDumpSource
         catch (OperationCanceledException e) when (cancellationToken.IsCancellationRequested)
         {
             // The command may have reached QEMU: whether a dump now runs is for query-dump to say.
-            throw await CancelledWhileWritingAsync(client, e).ConfigureAwait(false);
+            throw await StillWritingAsync(client, e, cancellationToken).ConfigureAwait(false);
         }
 
         progress.Report(new OperationProgress(activity, "QEMU is writing guest memory (the guest is paused meanwhile)", 0));
@@ -104,41 +104,47 @@ internal static class QmpDumpSource
                 await Task.Delay(PollInterval, cancellationToken).ConfigureAwait(false);
             }
         }
+        catch (OperationCanceledException e) when (cancellationToken.IsCancellationRequested)
+        {
+            throw await StillWritingAsync(client, e, cancellationToken).ConfigureAwait(false);
+        }
         catch (QmpDisconnectedException e)
         {
             throw new VmDebugException("DumpQemuExited", ErrorKind.ConnectionError,
                 $"QEMU went away during the dump ({e.Message}); the partial dump was removed.", client.SocketPath, e);
         }
-        catch (OperationCanceledException e) when (cancellationToken.IsCancellationRequested)
-        {
-            throw await CancelledWhileWritingAsync(client, e).ConfigureAwait(false);
-        }
     }
 
     /// <summary>
-    /// QEMU cannot stop a dump it has started: after Ctrl+C or SIGTERM the guest stays paused while QEMU writes the
-    /// rest into the file VmDebug discarded (space freed when QEMU closes it). Say so, with how much is left.
+    /// QMP has no command to cancel a dump: after Ctrl+C QEMU goes on writing into the file VmDebug discards, and the
+    /// guest stays paused until it is done. Says how much is left, so the user knows how long that lasts.
     /// </summary>
-    private static async Task<VmDebugException> CancelledWhileWritingAsync(QmpClient client, OperationCanceledException cancelled)
+    private static async Task<CancellationNoticeException> StillWritingAsync(QmpClient client, OperationCanceledException cancelled,
+        CancellationToken cancellationToken)
     {
-        using var briefly = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-        var remaining = "the rest of the guest's memory";
+        QmpDumpStatus? state = null;
         try
         {
-            var state = await client.QueryDumpAsync(null, briefly.Token).ConfigureAwait(false);
-            if (state.Status != QmpDumpState.Active)
-            {
-                return new VmDebugException("DumpCancelled", ErrorKind.OperationStopped, "Cancelled; no file was written.", client.SocketPath, cancelled);
-            }
-            remaining = $"{Units.FormatBytes(Math.Max(0, state.Total - state.Completed))} more ({Units.FormatBytes(state.Completed)} of {Units.FormatBytes(state.Total)} done)";
+            using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            state = await client.QueryDumpAsync(null, limit.Token).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is OperationCanceledException or QmpException or IOException)
+        catch (Exception e) when (e is OperationCanceledException or QmpException)
         {
-            // No answer in time: say what is known.
+            // QEMU did not answer in time: say what it is doing without the amount.
         }
-        return new VmDebugException("DumpCancelled", ErrorKind.OperationStopped,
-            $"Cancelled; no file was written. QEMU cannot stop a dump it has started: it keeps the guest behind '{client.SocketPath}' paused "
-            + $"and goes on writing {remaining} into the discarded file; the guest runs again when QEMU finishes.", client.SocketPath, cancelled);
+
+        var notice = state switch
+        {
+            { Status: QmpDumpState.Active } s => $"QEMU cannot stop a dump it has begun: it goes on writing {Units.FormatBytes(s.Total - s.Completed)} "
+                + $"(of {Units.FormatBytes(s.Total)}) into the discarded file and keeps the guest behind '{client.SocketPath}' paused until that write ends; "
+                + "then it resumes the guest if it was running. The file is already removed; its disk space is freed when QEMU closes it.",
+            { Status: not QmpDumpState.Active } => null,
+            _ => $"QEMU cannot stop a dump it has begun: it may go on writing into the discarded file and keep the guest behind '{client.SocketPath}' "
+                + "paused until that write ends; then it resumes the guest if it was running.",
+        };
+        return notice is null
+            ? new CancellationNoticeException("The dump was cancelled after QEMU had finished writing; the file was removed.", client.SocketPath, cancellationToken, cancelled)
+            : new CancellationNoticeException(notice, client.SocketPath, cancellationToken, cancelled);
     }
 
     /// <summary>QEMU says why a detached dump failed only in its DUMP_COMPLETED event.</summary>

@@ -10,17 +10,26 @@ namespace VmDebug.Engine.Json;
 /// </summary>
 public static class PlainJson
 {
-    public static object? ToPlain(JsonNode? node) => node switch
+    public static object? ToPlain(JsonNode? node) => ToPlain(node, null);
+
+    /// <summary>
+    /// As <see cref="ToPlain(JsonNode?)"/>, with JSON objects built by <paramref name="makeObject"/> from their members
+    /// in order (a front-end's own property bag, such as PowerShell's PSCustomObject); null: ordered dictionaries.
+    /// </summary>
+    public static object? ToPlain(JsonNode? node, Func<IEnumerable<KeyValuePair<string, object?>>, object>? makeObject) => node switch
     {
         null => null,
+        JsonObject obj when makeObject is not null => makeObject(obj.Select(m => KeyValuePair.Create(m.Key, ToPlain(m.Value, makeObject)))),
         JsonObject obj => ToDictionary(obj),
-        JsonArray array => array.Select(ToPlain).ToArray(),
+        JsonArray array => array.Select(item => ToPlain(item, makeObject)).ToArray(),
         JsonValue value => value.GetValueKind() switch
         {
             JsonValueKind.String => value.GetValue<string>(),
             JsonValueKind.True => true,
             JsonValueKind.False => false,
-            JsonValueKind.Number => value.TryGetValue<long>(out var l) ? l
+            // Boxed per branch: a conditional of long, ulong and double would make every number a double,
+            // losing integers above 2^53 (addresses, sizes).
+            JsonValueKind.Number => value.TryGetValue<long>(out var l) ? (object)l
                 : value.TryGetValue<ulong>(out var u) ? u
                 : value.GetValue<double>(),
             _ => null,

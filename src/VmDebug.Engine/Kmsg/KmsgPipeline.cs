@@ -297,7 +297,7 @@ internal sealed class KmsgPipeline : IAsyncDisposable
     /// <summary>Estimated bytes a parsed record holds: two strings of UTF-16, dictionary entries, object headers.</summary>
     internal static long RecordCost(KmsgRecord record)
     {
-        long cost = 160 + 2L * (record.Message.Length + record.RawMessage.Length) + 2L * (record.Caller?.Length ?? 0);
+        long cost = 160 + 2L * (record.Message.Length + record.GetRawMessage().Length) + 2L * (record.Caller?.Length ?? 0);
         foreach (var (key, value) in record.Fields)
         {
             cost += 96 + 2L * (key.Length + value.Length);
@@ -359,8 +359,10 @@ internal sealed class KmsgPipeline : IAsyncDisposable
                 else if (record.Sequence - last > 1)
                 {
                     var missed = record.Sequence - last - 1;
+                    // Name the missing sequence numbers themselves, not the records on either side of the gap.
+                    var range = missed == 1 ? $"sequence {last + 1}" : $"sequences {last + 1} to {record.Sequence - 1}";
                     Completed.Add(new KmsgStreamEvent(KmsgEventKind.SequenceGap,
-                        $"{KmsgText.EscapeForDisplay(connection.Guest)} skipped {missed} records (sequence {last} to {record.Sequence}).",
+                        $"{KmsgText.EscapeForDisplay(connection.Guest)} skipped {missed} {(missed == 1 ? "record" : "records")} ({range}).",
                         connection.Guest, connection.Id, now, count: (long)Math.Min(missed, long.MaxValue), previousSequence: last, sequence: record.Sequence));
                 }
             }

@@ -52,6 +52,10 @@ public abstract class KmsgSource
     internal static KmsgSource ChardevForGuest(string path, string guestName, string description) =>
         new ChardevSource(path, guestName, description);
 
+    /// <summary>The error for a request that names no source: there is no conventional kmsg port to guess.</summary>
+    public static Engine.VmDebugException MissingSourceError() => new KmsgTransportException("KmsgSourceMissing", Engine.ErrorKind.InvalidArgument,
+        "No kernel log source was named: give a vsock port, a hybrid vsock socket and port, a chardev socket or a libvirt domain.", null);
+
     /// <summary>What is listened on or connected to, for messages.</summary>
     public abstract string Description { get; }
 

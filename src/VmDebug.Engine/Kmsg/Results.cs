@@ -77,8 +77,6 @@ public abstract class KmsgItem
 /// <summary>One /dev/kmsg record from a guest.</summary>
 public sealed class KmsgRecord : KmsgItem
 {
-    private static readonly IReadOnlyDictionary<string, string> NoFields = new Dictionary<string, string>();
-
     public KmsgRecord(
         ulong sequence, TimeSpan sinceBoot, KmsgLevel level, KmsgFacility facility, KmsgFlag flags,
         string message, string? rawMessage = null, IReadOnlyDictionary<string, string>? fields = null,
@@ -92,8 +90,8 @@ public sealed class KmsgRecord : KmsgItem
         Facility = facility;
         Flags = flags;
         Message = message;
-        RawMessage = rawMessage ?? KmsgText.Escape(message);
-        Fields = fields ?? NoFields;
+        _rawMessage = rawMessage;
+        Fields = fields is null or { Count: 0 } ? KmsgFields.None : new KmsgFields(fields);
         Caller = caller;
         Truncated = truncated;
     }
@@ -112,14 +110,25 @@ public sealed class KmsgRecord : KmsgItem
     /// <summary>The text with the kernel's <c>\xNN</c> escapes decoded; may contain control characters.</summary>
     public string Message { get; }
 
-    /// <summary>The text exactly as the guest sent it (escaped).</summary>
-    public string RawMessage { get; }
+    private readonly string? _rawMessage;
+
+    // The raw and display forms are methods, not properties: as properties, Export-Csv and Format-List * showed
+    // the message three times.
+
+    /// <summary>The text exactly as the guest sent it (escaped by the kernel).</summary>
+    public string GetRawMessage() => _rawMessage ?? KmsgText.Escape(Message);
 
     /// <summary><see cref="Message"/> with control characters escaped, safe to print on a terminal.</summary>
-    public string DisplayMessage => KmsgText.EscapeForDisplay(Message);
+    public string GetDisplayMessage() => KmsgText.EscapeForDisplay(Message);
+
+    /// <summary>
+    /// Escapes control characters (ANSI sequences included) in guest text for display. Static, so views can apply
+    /// it to a deserialized record's Message too.
+    /// </summary>
+    public static string EscapeForDisplay(string? text) => text is null ? "" : KmsgText.EscapeForDisplay(text);
 
     /// <summary>Continuation lines (<c> KEY=value</c>), e.g. SUBSYSTEM and DEVICE, values decoded.</summary>
-    public IReadOnlyDictionary<string, string> Fields { get; }
+    public KmsgFields Fields { get; }
 
     /// <summary>The <c>caller=</c> prefix field (T&lt;thread&gt; or C&lt;cpu&gt;), or null.</summary>
     public string? Caller { get; }
@@ -130,7 +139,7 @@ public sealed class KmsgRecord : KmsgItem
     /// <summary>The record in /dev/kmsg format (prefix, escaped text, continuation lines), ending with a newline.</summary>
     public string ToKmsgLine()
     {
-        var line = new StringBuilder(RawMessage.Length + 40);
+        var line = new StringBuilder(Message.Length + 40);
         line.Append(CultureInfo.InvariantCulture, $"{((int)Facility << 3) | (int)Level},{Sequence},{SinceBoot.Ticks / 10},");
         line.Append(Flags switch { KmsgFlag.ContinuationStart => 'c', KmsgFlag.Continuation => '+', _ => '-' });
         if (Caller is not null)
@@ -148,7 +157,7 @@ public sealed class KmsgRecord : KmsgItem
     }
 
     public override string ToString() =>
-        string.Create(CultureInfo.InvariantCulture, $"[{SinceBoot.TotalSeconds,12:F6}] {Guest} {Level}: {DisplayMessage}");
+        string.Create(CultureInfo.InvariantCulture, $"[{SinceBoot.TotalSeconds,12:F6}] {Guest} {Level}: {GetDisplayMessage()}");
 }
 
 /// <summary>Something about the stream rather than a record: connections, refusals, gaps, resets, malformed input.</summary>

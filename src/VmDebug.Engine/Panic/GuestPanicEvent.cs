@@ -13,8 +13,11 @@ public sealed class GuestPanicEvent
 {
     public required GuestPanicKind Kind { get; init; }
 
-    /// <summary>When QEMU saw the panic (the QMP event's timestamp), or when VmDebug found the guest already panicked.</summary>
-    public required DateTimeOffset Time { get; init; }
+    /// <summary>
+    /// When QEMU saw the panic (the QMP event's timestamp). Null when the guest had panicked before VmDebug connected:
+    /// QEMU keeps no record of when, and the time of the query would be a wrong answer.
+    /// </summary>
+    public DateTimeOffset? Time { get; init; }
 
     /// <summary>What QEMU did about it: pause, poweroff or run (-action panic=…; libvirt's on_crash).</summary>
     public string? Action { get; init; }
@@ -30,5 +33,6 @@ public sealed class GuestPanicEvent
     /// <summary>True when the guest had already panicked before VmDebug connected (seen from query-status, not an event).</summary>
     public bool AlreadyPanicked { get; init; }
 
-    public override string ToString() => $"{Kind} at {Time:O} (action {Action ?? "unknown"})";
+    public override string ToString() =>
+        $"{Kind} {(Time is { } time ? $"at {time:O}" : "before VmDebug connected (time unknown)")} (action {Action ?? "unknown"})";
 }

@@ -28,8 +28,9 @@ public static class GuestPanicWatcher
         {
             return new GuestPanicEvent
             {
+                // QMP has no query for when the panic happened, and its event went to whoever was connected then.
                 Kind = GuestPanicKind.Panicked,
-                Time = DateTimeOffset.Now,
+                Time = null,
                 Action = "pause",
                 QmpSocket = client.SocketPath,
                 Waited = waited.Elapsed,

@@ -12,8 +12,11 @@ public sealed record ProcessCoreDumpRequest
     /// <summary>The QEMU process core: ELF, or compressed whole with zstd, lz4 (frame format) or xz as systemd-coredump stores it.</summary>
     public required string CoreFile { get; init; }
 
-    /// <summary>The vmcore to create.</summary>
+    /// <summary>The vmcore to create, or a directory to create it in under a generated name.</summary>
     public required string Path { get; init; }
+
+    /// <summary>Shared by the dumps of one command, so several inputs never target one file; null: Path alone.</summary>
+    public DumpDestination? Destination { get; init; }
 
     public DumpFormat Format { get; init; } = DumpFormat.Elf;
     public bool Force { get; init; }
@@ -38,12 +41,14 @@ public static class ProcessCoreDumper
                 "A Windows crash dump cannot be made from a QEMU process core; use Elf or a Kdump format.", request.CoreFile);
         }
         var compression = DumpFormats.PageCompressionOf(request.Format);
-        using var output = DumpOutputFile.Prepare(request.Path, request.Force);
         var corePath = System.IO.Path.GetFullPath(request.CoreFile);
         var activity = $"Extracting guest memory from {corePath}";
         progress.Report(new OperationProgress(activity, "Reading the process core"));
 
         using var core = ProcessCoreFile.Open(corePath, cancellationToken);
+        var destination = request.Destination ?? new DumpDestination(request.Path);
+        var path = destination.PathFor(core.Pid?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? System.IO.Path.GetFileName(corePath), request.Format);
+        using var output = DumpOutputFile.Prepare(path, request.Force);
         core.RequireComplete();
         var analysis = QemuCoreAnalysis.Analyze(core, request.GuestMemoryLayout);
         if (!analysis.IncludesGuestRam)

@@ -3,10 +3,12 @@ using System.Runtime.CompilerServices;
 
 namespace VmDebug.Commands;
 
-[Cmdlet(VerbsCommon.Get, "VsockKmsgStream", DefaultParameterSetName = VsockSet)]
+// The default set has no mandatory parameter, so a bare call says which sources exist instead of prompting for a vsock Port.
+[Cmdlet(VerbsCommon.Get, "VsockKmsgStream", DefaultParameterSetName = NoSourceSet)]
 [OutputType(typeof(KmsgRecord))]
 public sealed class GetVsockKmsgStreamCommand : VmDebugCmdlet
 {
+    private const string NoSourceSet = "NoSource";
     private const string VsockSet = "Vsock";
     private const string HybridSet = "HybridVsock";
     private const string ChardevSet = "Chardev";
@@ -32,6 +34,7 @@ public sealed class GetVsockKmsgStreamCommand : VmDebugCmdlet
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = DomainSet, ValueFromPipelineByPropertyName = true)]
     [Alias("Name")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(LibvirtDomainCompleter))]
     public string Domain { get; set; } = "";
 
     [Parameter(ParameterSetName = DomainSet)]
@@ -63,14 +66,15 @@ public sealed class GetVsockKmsgStreamCommand : VmDebugCmdlet
         uint? domainPort = MyInvocation.BoundParameters.ContainsKey(nameof(Port)) ? Port : null;
         var source = ParameterSetName switch
         {
-            DomainSet => null,
+            DomainSet or NoSourceSet => null,
             ChardevSet => KmsgSource.ChardevSocket(GetUnresolvedProviderPathFromPSPath(ChardevSocket)),
             HybridSet => KmsgSource.HybridVsock(GetUnresolvedProviderPathFromPSPath(HybridVsockPath), Port),
             _ => KmsgSource.Vsock(Port, Cid),
         };
-        object target = ParameterSetName switch
+        object? target = ParameterSetName switch
         {
             DomainSet => Domain,
+            NoSourceSet => null,
             ChardevSet => ChardevSocket,
             HybridSet => HybridVsockPath,
             _ => Port,
@@ -81,6 +85,11 @@ public sealed class GetVsockKmsgStreamCommand : VmDebugCmdlet
     private async IAsyncEnumerable<KmsgItem> ReadAsync(KmsgSource? source, uint? domainPort, KmsgStreamOptions options,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        if (source is null && ParameterSetName == NoSourceSet)
+        {
+            throw KmsgSource.MissingSourceError();
+        }
+
         source ??= await KmsgSource.ForDomainAsync(Domain, ConnectionUri, domainPort, cancellationToken).ConfigureAwait(false);
         OnPipelineThread(() => WriteVerbose($"Reading guest kernel logs from {source.Description}."));
         await foreach (var item in KmsgStream.ReadAsync(source, options, cancellationToken).ConfigureAwait(false))

@@ -25,6 +25,7 @@ public sealed class InvokeGuestMemoryDumpCommand : VmDebugCmdlet
     [Parameter(Mandatory = true, ParameterSetName = DomainLiteralPath, ValueFromPipelineByPropertyName = true)]
     [Alias("Name")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(LibvirtDomainCompleter))]
     public string Domain { get; set; } = "";
 
     /// <summary>A QEMU process core; binds from Get-QemuCoreDump's CoreFile property.</summary>
@@ -43,6 +44,7 @@ public sealed class InvokeGuestMemoryDumpCommand : VmDebugCmdlet
     [ValidateNotNullOrEmpty]
     public string ConnectionUri { get; set; } = "qemu:///system";
 
+    /// <summary>The file to create, or an existing directory: each dump then gets its own name, &lt;domain-or-pid&gt;-&lt;UTC time&gt;.&lt;ext&gt;.</summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = QmpPath)]
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = DomainPath)]
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = CoreFilePath)]
@@ -75,6 +77,15 @@ public sealed class InvokeGuestMemoryDumpCommand : VmDebugCmdlet
     [ValidateRange(1, int.MaxValue)]
     public int Timeout { get; set; }
 
+    private DumpDestination? _destination;
+
+    /// <summary>
+    /// One destination for every input: a directory gives each its own name; a file takes one dump only. The
+    /// parameter set is not settled before pipeline input binds, so the bound path parameter decides.
+    /// </summary>
+    protected override void BeginProcessing() =>
+        _destination = new DumpDestination(GetUnresolvedProviderPathFromPSPath(MyInvocation.BoundParameters.ContainsKey(nameof(LiteralPath)) ? LiteralPath : Path));
+
     protected override void ProcessRecord()
     {
         var path = GetUnresolvedProviderPathFromPSPath(ParameterSetName.EndsWith("LiteralPath", StringComparison.Ordinal) ? LiteralPath : Path);
@@ -91,6 +102,7 @@ public sealed class InvokeGuestMemoryDumpCommand : VmDebugCmdlet
             Domain = viaQmp ? null : Domain,
             ConnectionUri = ConnectionUri,
             Path = path,
+            Destination = _destination,
             Format = Format,
             Force = Force,
             DumpLevel = MyInvocation.BoundParameters.ContainsKey(nameof(DumpLevel)) ? DumpLevel : null,
@@ -125,6 +137,7 @@ public sealed class InvokeGuestMemoryDumpCommand : VmDebugCmdlet
         {
             CoreFile = GetUnresolvedProviderPathFromPSPath(CoreFile),
             Path = path,
+            Destination = _destination,
             Format = Format,
             Force = Force,
             GuestMemoryLayout = string.IsNullOrEmpty(GuestMemoryLayout) ? null : GuestMemoryLayout,

@@ -1,12 +1,11 @@
-using System.Collections;
 using System.Management.Automation;
-using System.Text.Json.Nodes;
-using VmDebug.Engine.Json;
 using VmDebug.Engine.Qmp;
 
 namespace VmDebug.Commands;
 
-[Cmdlet(VerbsLifecycle.Invoke, "QmpCommand", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+// ConfirmImpact High: quit, stop, system_reset and every other command that may change the guest ask first.
+// Commands known to only read (query-*, qom-get…) run without asking, unless -WhatIf or -Confirm is given.
+[Cmdlet(VerbsLifecycle.Invoke, "QmpCommand", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(QmpResponse))]
 public sealed class InvokeQmpCommandCommand : VmDebugCmdlet
 {
@@ -16,10 +15,12 @@ public sealed class InvokeQmpCommandCommand : VmDebugCmdlet
 
     [Parameter(Mandatory = true, Position = 1)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(QmpCommandNameCompleter))]
     public string Command { get; set; } = "";
 
+    /// <summary>A hashtable, a PSCustomObject (ConvertFrom-Json output included) or JSON text.</summary>
     [Parameter(Position = 2)]
-    public Hashtable? Arguments { get; set; }
+    public object? Arguments { get; set; }
 
     [Parameter]
     [ValidateRange(1, 86400)]
@@ -28,13 +29,18 @@ public sealed class InvokeQmpCommandCommand : VmDebugCmdlet
     protected override void ProcessRecord()
     {
         var socket = GetUnresolvedProviderPathFromPSPath(QmpSocket);
-        if (!ShouldProcess(socket, $"Execute QMP command '{Command}'"))
+        var confirmationWanted = !QmpCommandSafety.IsReadOnly(Command)
+            || MyInvocation.BoundParameters.ContainsKey("WhatIf") || MyInvocation.BoundParameters.ContainsKey("Confirm")
+            || SessionState.PSVariable.GetValue("WhatIfPreference") is true or SwitchParameter { IsPresent: true };
+        if (confirmationWanted && !ShouldProcess(socket, $"Execute QMP command '{Command}'"))
         {
             return;
         }
 
-        var arguments = Arguments is null ? null : (JsonObject)PlainJson.FromPlain(Arguments, o => o is PSObject p ? p.BaseObject : o)!;
-        if (TryRunEngine(ct => QmpRawCommand.InvokeAsync(socket, Command, arguments, TimeSpan.FromSeconds(Timeout), ct), out var response, socket))
+        // Note properties only are read off the pipeline thread: PSCustomObjects from scripts and ConvertFrom-Json.
+        var arguments = Arguments;
+        if (TryRunEngine(ct => QmpRawCommand.InvokeAsync(socket, Command, QmpRawCommand.ToArguments(arguments, PowerShellValues.Unwrap),
+                TimeSpan.FromSeconds(Timeout), ct, PowerShellValues.ToPSCustomObject), out var response, socket))
         {
             WriteObject(response);
         }

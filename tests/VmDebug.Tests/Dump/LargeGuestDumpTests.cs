@@ -1,6 +1,7 @@
 using VmDebug.Engine;
 using VmDebug.Engine.Dump;
 using VmDebug.Engine.Guest;
+using VmDebug.Engine.Qmp;
 using VmDebug.Tests.Support;
 
 namespace VmDebug.Tests.Dump;
@@ -105,9 +106,20 @@ public sealed class LargeGuestDumpTests
             }
         });
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => GuestMemoryDumper.DumpAsync(
+        var cancelled = await Assert.ThrowsAsync<CancellationNoticeException>(() => GuestMemoryDumper.DumpAsync(
             new DumpRequest { QmpSocket = guest.QmpSocketPath, Path = directory.File("vmcore"), Format = DumpFormat.Elf }, progress, cancel.Token));
 
         Assert.Empty(Directory.GetFileSystemEntries(directory.Path));
+        // QEMU cannot stop the dump: the notice says so, with what is left, and the guest runs again once QEMU is done.
+        Assert.Contains("paused until that write ends", cancelled.Notice);
+        Assert.Matches(@"writing \d+(\.\d+)? [KMG]iB \(of 2 GiB\)", cancelled.Notice);
+        Assert.Equal(guest.QmpSocketPath, cancelled.Target);
+        await using var qmp = await QmpClient.ConnectAsync(guest.QmpSocketPath, null, ct);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while ((await qmp.QueryStatusAsync(null, ct)).Status != "running")
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromMinutes(3), "the guest was not resumed after QEMU's write ended");
+            await Task.Delay(200, ct);
+        }
     }
 }

@@ -54,8 +54,8 @@ public class KmsgParserTests
         const string raw = @"tab\x09back\x5cslash caf\xc3\xa9 \x1b[31mred";
         var record = Parse("6,1,1,-;" + raw);
         Assert.Equal("tab\tback\\slash café \u001b[31mred", record.Message);
-        Assert.Equal(raw, record.RawMessage);
-        Assert.Equal(@"tab\x09back\slash café \x1b[31mred", record.DisplayMessage);
+        Assert.Equal(raw, record.GetRawMessage());
+        Assert.Equal(@"tab\x09back\slash café \x1b[31mred", record.GetDisplayMessage());
     }
 
     [Fact]
@@ -75,6 +75,9 @@ public class KmsgParserTests
         Assert.Equal("virtio", record.Fields["SUBSYSTEM"]);
         Assert.Equal("+virtio:virtio1", record.Fields["DEVICE"]);
         Assert.Equal("a=b\nc", record.Fields["X"]);
+        // Export-Csv and string interpolation use the text form: fields, not a type name; control characters escaped.
+        Assert.Equal(@"SUBSYSTEM=virtio; DEVICE=+virtio:virtio1; X=a=b\x0ac", record.Fields.ToString());
+        Assert.Equal("", Parse("6,1,1,-;no fields").Fields.ToString());
     }
 
     [Fact]
@@ -130,7 +133,7 @@ public class KmsgParserTests
     public void DisplayEscapingCoversC1ControlsAndBidiOverrides()
     {
         var record = new KmsgRecord(1, TimeSpan.Zero, KmsgLevel.Info, KmsgFacility.Kern, KmsgFlag.None, "a\u009bb\u202ec\u0007\u007f");
-        Assert.Equal(@"a\x9bb\u202ec\x07\x7f", record.DisplayMessage);
+        Assert.Equal(@"a\x9bb\u202ec\x07\x7f", record.GetDisplayMessage());
         Assert.DoesNotContain(record.ToString(), char.IsControl);
     }
 }

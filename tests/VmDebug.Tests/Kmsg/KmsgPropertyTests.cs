@@ -104,8 +104,8 @@ public class KmsgPropertyTests
                 try
                 {
                     var record = KmsgParser.Parse(Encoding.UTF8.GetBytes(text), truncated, "g", 1, DateTimeOffset.Now);
-                    Assert.DoesNotContain(record.DisplayMessage, char.IsControl);
-                    Assert.InRange(record.RawMessage.Length, 0, maxRecordLength);
+                    Assert.DoesNotContain(record.GetDisplayMessage(), char.IsControl);
+                    Assert.InRange(record.GetRawMessage().Length, 0, maxRecordLength);
                 }
                 catch (KmsgFormatException)
                 {
@@ -123,7 +123,7 @@ public class KmsgPropertyTests
         Assert.Equal(expected.Flags, actual.Flags);
         Assert.Equal(expected.Caller, actual.Caller);
         Assert.Equal(expected.Message, actual.Message);
-        Assert.Equal(expected.RawMessage, actual.RawMessage);
+        Assert.Equal(expected.GetRawMessage(), actual.GetRawMessage());
         Assert.Equal(expected.Fields.OrderBy(f => f.Key, StringComparer.Ordinal), actual.Fields.OrderBy(f => f.Key, StringComparer.Ordinal));
         Assert.False(actual.Truncated);
     }

@@ -69,8 +69,19 @@ public sealed class KmsgStreamTests : IDisposable
             items.Select(Describe));
         var gap = items.OfType<KmsgStreamEvent>().Single(e => e.Kind == KmsgEventKind.SequenceGap);
         Assert.Equal((2L, 6UL, 9UL), (gap.Count, gap.PreviousSequence!.Value, gap.Sequence!.Value));
+        // The message names the sequence numbers that are missing, not the records either side of the gap.
+        Assert.EndsWith("skipped 2 records (sequences 7 to 8).", gap.Message);
         var reset = items.OfType<KmsgStreamEvent>().Single(e => e.Kind == KmsgEventKind.SequenceReset);
         Assert.Equal((9UL, 0UL), (reset.PreviousSequence!.Value, reset.Sequence!.Value));
+    }
+
+    [Fact]
+    public async Task NamesASingleMissingRecord()
+    {
+        var items = await ServeAndCollect("6,1,1,-;a\n6,3,1,-;c\n");
+        var gap = items.OfType<KmsgStreamEvent>().Single(e => e.Kind == KmsgEventKind.SequenceGap);
+        Assert.Equal(1L, gap.Count);
+        Assert.EndsWith("skipped 1 record (sequence 2).", gap.Message);
     }
 
     [Fact]
@@ -90,8 +101,8 @@ public sealed class KmsgStreamTests : IDisposable
         var items = await ServeAndCollect("3,1,1,-;\\x1b[2J\\x1b[31mred\\x1b]0;title\\x07\n3,2,1,-;\u001b[2J\u001b[31mraw\n");
         var records = items.OfType<KmsgRecord>().ToList();
         Assert.Equal("\u001b[2J\u001b[31mred\u001b]0;title\u0007", records[0].Message);
-        Assert.Equal(@"\x1b[2J\x1b[31mred\x1b]0;title\x07", records[0].DisplayMessage);
-        Assert.Equal(@"\x1b[2J\x1b[31mraw", records[1].DisplayMessage);
+        Assert.Equal(@"\x1b[2J\x1b[31mred\x1b]0;title\x07", records[0].GetDisplayMessage());
+        Assert.Equal(@"\x1b[2J\x1b[31mraw", records[1].GetDisplayMessage());
         Assert.All(records, r => Assert.DoesNotContain(r.ToString(), char.IsControl));
     }
 
