@@ -128,15 +128,21 @@ public sealed class DumpOutputFile : IDisposable
             return null;
         }
 
+        var message = names.Aggregate(e.Message, (text, n) => text.Replace(n, $"{Path} (unfinished)", StringComparison.Ordinal));
+        var retoldTarget = engine?.Target is string target && names.Contains(target) ? Path : engine?.Target ?? Path;
         return e switch
         {
+            // libvirt's codes stay, so scripts can still match them.
+            Libvirt.LibvirtException libvirt => new Libvirt.LibvirtException(libvirt.ErrorId, libvirt.Kind, message, retoldTarget,
+                libvirt.LibvirtCode, libvirt.LibvirtErrorDomain, libvirt.LibvirtMessage, e)
+            {
+                Remedy = libvirt.Remedy,
+            },
             IOException io => new VmDebugException("DumpWriteFailed", ErrorKind.WriteError,
                 $"Writing '{Path}' failed: {Reason(io)}; nothing was left behind.", Path, io),
             UnauthorizedAccessException => new VmDebugException("DumpDirectoryNotWritable", ErrorKind.PermissionDenied,
                 $"Cannot write '{Path}': permission denied.", Path, e),
-            _ => new VmDebugException(engine?.ErrorId ?? "DumpFailed", engine?.Kind ?? ErrorKind.WriteError,
-                names.Aggregate(e.Message, (text, n) => text.Replace(n, $"{Path} (unfinished)", StringComparison.Ordinal)),
-                engine?.Target is string target && names.Contains(target) ? Path : engine?.Target ?? Path, e)
+            _ => new VmDebugException(engine?.ErrorId ?? "DumpFailed", engine?.Kind ?? ErrorKind.WriteError, message, retoldTarget, e)
             {
                 Remedy = engine?.Remedy,
             },

@@ -135,8 +135,8 @@ internal static class QmpDumpSource
 
         var notice = state switch
         {
-            { Status: QmpDumpState.Active } s => $"QEMU cannot stop a dump it has begun: it goes on writing {Units.FormatBytes(s.Total - s.Completed)} "
-                + $"(of {Units.FormatBytes(s.Total)}) into the discarded file and keeps the guest behind '{client.SocketPath}' paused until that write ends; "
+            { Status: QmpDumpState.Active } s => $"QEMU cannot stop a dump it has begun: it goes on writing {Units.FormatBytes(Math.Max(0, s.Total - s.Completed))} more "
+                + $"({Units.FormatBytes(s.Completed)} of {Units.FormatBytes(s.Total)} done) into the discarded file and keeps the guest behind '{client.SocketPath}' paused until that write ends; "
                 + "then it resumes the guest if it was running. The file is already removed; its disk space is freed when QEMU closes it.",
             { Status: not QmpDumpState.Active } => null,
             _ => $"QEMU cannot stop a dump it has begun: it may go on writing into the discarded file and keep the guest behind '{client.SocketPath}' "

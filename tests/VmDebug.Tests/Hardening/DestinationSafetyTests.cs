@@ -76,11 +76,16 @@ public sealed class DestinationSafetyTests
         Assert.Equal(core, (string?)listed["path"]);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"vmdebug cores took {clock.Elapsed}");
 
-        // Named explicitly, a FIFO is not a core either, and does not block.
-        var fifo = await TestEnvironment.RunAsync("dotnet", [Support.Cli.ProgramPath, "cores", "--path", Path.Combine(directory, "core.fifo"), "--no-systemd", "--json"],
+        // Named explicitly, a FIFO is not a core either: it does not block, and like any named non-core (issue 9,
+        // defect 13) it is an error naming it, not a silent skip.
+        var fifoPath = Path.Combine(directory, "core.fifo");
+        var fifo = await TestEnvironment.RunAsync("dotnet", [Support.Cli.ProgramPath, "cores", "--path", fifoPath, "--no-systemd", "--json"],
             timeout: TimeSpan.FromSeconds(60));
-        Assert.Equal(0, fifo.ExitCode);
+        Assert.Equal(3, fifo.ExitCode);
         Assert.Equal("", fifo.Stdout.Trim());
+        var error = JsonNode.Parse(fifo.Stderr.Trim())!["error"]!;
+        Assert.Equal("ProcessCoreNotACore", (string?)error["id"]);
+        Assert.Equal(fifoPath, (string?)error["target"]);
     }
 
     private static async Task Run(string tool, params string[] arguments)
