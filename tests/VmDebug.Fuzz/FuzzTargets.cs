@@ -34,7 +34,11 @@ internal static class FuzzTargets
             }
             VmcoreRepairer.Plan(reader);
             await ElfVmcoreWriter.WriteAsync(reader, new DiscardStream());
-            await KdumpWriter.WriteAsync(reader, new DiscardStream(), new KdumpWriteOptions { Compression = PageCompression.Zlib, MaxDegreeOfParallelism = 1 });
+            // The kdump writer reads back what it wrote (it closes unused descriptor room), so it needs a real file.
+            await using (var kdump = new FileStream(file + ".kdump", FileMode.Create, FileAccess.ReadWrite, FileShare.None, 4096, FileOptions.DeleteOnClose))
+            {
+                await KdumpWriter.WriteAsync(reader, kdump, new KdumpWriteOptions { Compression = PageCompression.Zlib, MaxDegreeOfParallelism = 1 });
+            }
         }
         VmcoreFile.Describe(file);
         await VmcoreRepairer.RepairAsync(file, new DiscardStream());

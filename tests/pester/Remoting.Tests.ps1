@@ -7,13 +7,12 @@ BeforeAll {
     Import-VmDebugModule
     $module = Get-VmDebugModulePath
     $sshd = Start-TestSshServer
-    # Two panicking guests for the parallel sessions, one that forwards its kernel log (3 markers at level Err).
-    $guestA = Start-TestGuest -PanicAfter 0
-    $guestB = Start-TestGuest -PanicAfter 0
+    # Two guests for the parallel sessions that panic while the remote waits run (an event seen live carries QEMU's
+    # time; a guest that had panicked before the call has none), and one that forwards its kernel log (3 markers at Err).
+    $guestA = Start-TestGuest -PanicAfter 40
+    $guestB = Start-TestGuest -PanicAfter 40
     $kmsgGuest = Start-TestGuest -KmsgPort -Markers 3 -MarkerLevel 3
     $dumps = New-TestDirectory 'vmdebug-remote-dumps-'
-    # Booted and panicked before the tests: their waits then test the remote call, not a loaded machine's boot time.
-    foreach ($guest in $guestA, $guestB) { $null = Wait-TestGuestStatus $guest 'guest-panicked' -Timeout ([timespan]::FromMinutes(5)) }
     $remote = @{
         HostName = 'localhost'; Port = $sshd.Port; UserName = $sshd.UserName; KeyFilePath = $sshd.KeyFilePath
         Options = $sshd.Options; ErrorAction = 'Stop'
@@ -61,7 +60,7 @@ Describe 'Remoting over SSH' {
         Invoke-Command -Session $b { $qmp = $using:guestB.QmpSocket; $path = Join-Path $using:dumps 'b.kdump' }
         $results = Invoke-Command -Session $a, $b -ErrorAction Stop {
             Import-Module $using:module -ErrorAction Stop
-            Wait-GuestPanic -QmpSocket $qmp -Timeout 120
+            Wait-GuestPanic -QmpSocket $qmp -Timeout 300
             Invoke-GuestMemoryDump -QmpSocket $qmp -Path $path -Format KdumpZlib
         }
         $panics = @($results | Where-Object { $_.pstypenames -contains 'Deserialized.VmDebug.GuestPanicEvent' })
@@ -90,8 +89,11 @@ Describe 'Remoting over SSH' {
     }
 
     It 'renders a panic event from Invoke-Command -HostName at 120 columns with the live object''s columns' {
-        $live = Wait-GuestPanic -QmpSocket $guestA.QmpSocket -Timeout 60
-        $deserialized = Invoke-Command @remote -HideComputerName { Import-Module $using:module; Wait-GuestPanic -QmpSocket $using:guestA.QmpSocket -Timeout 60 }
+        # Two fresh guests, each waited for while it panics, so both events carry QEMU's time.
+        $localGuest = Start-TestGuest -PanicAfter 20
+        $remoteGuest = Start-TestGuest -PanicAfter 20
+        $deserialized = Invoke-Command @remote -HideComputerName { Import-Module $using:module; Wait-GuestPanic -QmpSocket $using:remoteGuest.QmpSocket -Timeout 300 }
+        $live = Wait-GuestPanic -QmpSocket $localGuest.QmpSocket -Timeout 300
         $deserialized.pstypenames | Should -Contain 'Deserialized.VmDebug.GuestPanicEvent'
         $columns = Get-NonEmptyColumns $live
         $columns | Should -Contain 'Time'

@@ -14,6 +14,9 @@ public static class DumpLevelWriter
         string sourceName, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
     {
         PageClassifier.ValidateLevel(dumpLevel);
+        // Hostile sources are refused before classification walks their ranges.
+        PhysicalBounds.CheckSource(source);
+        PhysicalBounds.CheckKdumpOutput(source);
         progress?.Report(new OperationProgress($"Writing kdump ({compression})", $"Classifying pages for dump level {dumpLevel}"));
         var classification = PageClassifier.Classify(source, dumpLevel, sourceName, cancellationToken);
         var options = new KdumpWriteOptions

@@ -9,7 +9,7 @@ namespace VmDebug.Engine.Vmcore;
 /// </summary>
 internal sealed class KdumpFileLayout
 {
-    private KdumpFileLayout(int pageSize, ulong maxMapnr, byte[] notes, byte[] vmcoreinfo, byte[] present, long presentPages)
+    private KdumpFileLayout(int pageSize, ulong maxMapnr, byte[] notes, byte[] vmcoreinfo, SparseBitmap present, long presentPages, long bitmapBytes)
     {
         PageSize = pageSize;
         MaxMapnr = maxMapnr;
@@ -17,7 +17,7 @@ internal sealed class KdumpFileLayout
         VmcoreInfo = vmcoreinfo;
         Present = present;
         PresentPages = presentPages;
-        BitmapBytes = present.Length;
+        BitmapBytes = bitmapBytes;
         SubHeaderBlocks = (int)(ElfVmcoreWriter.AlignUp(KdumpLayout.SubHeaderSize + notes.Length + vmcoreinfo.Length, pageSize) / pageSize);
         BitmapOffset = (1L + SubHeaderBlocks) * pageSize;
         DescriptorsOffset = BitmapOffset + 2L * BitmapBytes;
@@ -29,38 +29,37 @@ internal sealed class KdumpFileLayout
     public byte[] Notes { get; }
     public byte[] VmcoreInfo { get; }
 
-    /// <summary>The first bitmap: pages that exist in the guest.</summary>
-    public byte[] Present { get; }
+    /// <summary>The first bitmap: pages that exist in the guest (sparse: its memory follows the pages, not the highest address).</summary>
+    public SparseBitmap Present { get; }
 
     public long PresentPages { get; }
-    public int BitmapBytes { get; }
+    public long BitmapBytes { get; }
     public int SubHeaderBlocks { get; }
     public long NoteOffset => PageSize + KdumpLayout.SubHeaderSize;
     public long VmcoreInfoOffset => NoteOffset + Notes.Length;
     public long BitmapOffset { get; }
     public long DescriptorsOffset { get; }
     public long DataOffset { get; }
-    public int BitmapBlocks => 2 * BitmapBytes / PageSize;
+    public int BitmapBlocks => (int)(2 * BitmapBytes / PageSize);
 
     public static KdumpFileLayout Plan(int pageSize, IReadOnlyList<PhysicalRange> ranges, IReadOnlyList<ElfNote> notes, VmcoreInfo? info)
     {
         var maxMapnr = ranges.Count == 0 ? 1 : (ranges[^1].End + (ulong)pageSize - 1) / (ulong)pageSize;
         var bitmapBytes = ElfVmcoreWriter.AlignUp((long)((maxMapnr + 7) / 8), pageSize);
-        if (bitmapBytes > int.MaxValue / 2)
+        if (bitmapBytes > PhysicalBounds.MaxKdumpBitmapBytes)
         {
             throw new ArgumentException($"a guest of {maxMapnr} pages needs bitmaps larger than VmDebug writes", nameof(ranges));
         }
-        var present = new byte[bitmapBytes];
+        var present = new SparseBitmap();
         long presentPages = 0;
         foreach (var range in ranges)
         {
-            for (var pfn = range.Start / (ulong)pageSize; pfn * (ulong)pageSize < range.End; pfn++)
-            {
-                present[pfn / 8] |= (byte)(1 << (int)(pfn % 8));
-                presentPages++;
-            }
+            var first = range.Start / (ulong)pageSize;
+            var end = (range.End + (ulong)pageSize - 1) / (ulong)pageSize;
+            present.SetRange(first, end);
+            presentPages += (long)(end - first);
         }
         var vmcoreinfo = info is null ? [] : Encoding.UTF8.GetBytes(info.Text);
-        return new KdumpFileLayout(pageSize, maxMapnr, ElfNotes.Serialize(notes), vmcoreinfo, present, presentPages);
+        return new KdumpFileLayout(pageSize, maxMapnr, ElfNotes.Serialize(notes), vmcoreinfo, present, presentPages, bitmapBytes);
     }
 }

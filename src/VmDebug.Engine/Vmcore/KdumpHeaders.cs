@@ -9,7 +9,7 @@ internal static class KdumpHeaders
     private const string Machine = "x86_64";
     private const int NtPrstatus = 1;
 
-    public static async Task WriteAsync(Stream output, KdumpFileLayout layout, byte[] dumpable, PageCompression compression, int dumpLevel,
+    public static async Task WriteAsync(Stream output, KdumpFileLayout layout, SparseBitmap dumpable, PageCompression compression, int dumpLevel,
         VmcoreInfo? info, IReadOnlyList<ElfNote> notes, CancellationToken cancellationToken)
     {
         var header = new DiskDumpHeader
@@ -46,8 +46,7 @@ internal static class KdumpHeaders
         await output.WriteAsync(subBytes, cancellationToken).ConfigureAwait(false);
         await output.WriteAsync(layout.Notes, cancellationToken).ConfigureAwait(false);
         await output.WriteAsync(layout.VmcoreInfo, cancellationToken).ConfigureAwait(false);
-        output.Seek(layout.BitmapOffset, SeekOrigin.Begin);
-        await output.WriteAsync(layout.Present, cancellationToken).ConfigureAwait(false);
-        await output.WriteAsync(dumpable, cancellationToken).ConfigureAwait(false);
+        await layout.Present.WriteAsync(output, layout.BitmapOffset, layout.BitmapBytes, cancellationToken).ConfigureAwait(false);
+        await dumpable.WriteAsync(output, layout.BitmapOffset + layout.BitmapBytes, layout.BitmapBytes, cancellationToken).ConfigureAwait(false);
     }
 }

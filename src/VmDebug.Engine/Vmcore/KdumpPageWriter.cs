@@ -15,7 +15,7 @@ internal sealed class KdumpPageWriter
     private readonly KdumpWriteOptions _options;
     private readonly PageCodec? _codec;
     private readonly uint _codecFlag;
-    private readonly byte[] _dumpable;
+    private readonly SparseBitmap _dumpable = new();
 
     public KdumpPageWriter(Stream output, KdumpFileLayout layout, KdumpWriteOptions options)
     {
@@ -24,11 +24,10 @@ internal sealed class KdumpPageWriter
         _options = options;
         _codec = options.Compression == PageCompression.None ? null : PageCodec.Get(options.Compression);
         _codecFlag = DumpFormats.OfCompression(options.Compression)?.PageFlag ?? 0;
-        _dumpable = new byte[layout.BitmapBytes];
     }
 
     /// <summary>The second bitmap: pages that have a descriptor.</summary>
-    public byte[] Dumpable => _dumpable;
+    public SparseBitmap Dumpable => _dumpable;
 
     /// <summary>All-zero pages found among the pages not excluded (shared or left out, as the policy says).</summary>
     public long ZeroPages { get; private set; }
@@ -73,7 +72,7 @@ internal sealed class KdumpPageWriter
                             continue;
                         }
                         var pfn = batch.Batch.FirstPfn + (ulong)i;
-                        _dumpable[pfn / 8] |= (byte)(1 << (int)(pfn % 8));
+                        _dumpable.Set(pfn);
                         PageDescriptor entry;
                         if (kind == PageKind.Zero)
                         {
