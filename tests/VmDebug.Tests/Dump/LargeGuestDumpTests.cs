@@ -112,7 +112,7 @@ public sealed class LargeGuestDumpTests
         Assert.Empty(Directory.GetFileSystemEntries(directory.Path));
         // QEMU cannot stop the dump: the notice says so, with what is left, and the guest runs again once QEMU is done.
         Assert.Contains("paused until that write ends", cancelled.Notice);
-        Assert.Matches(@"writing \d+(\.\d+)? [KMG]iB \(of 2 GiB\)", cancelled.Notice);
+        Assert.Matches(@"writing \d+(\.\d+)? [KMG]iB more \(\d+(\.\d+)? ([KMG]i)?B of 2 GiB done\)", cancelled.Notice);
         Assert.Equal(guest.QmpSocketPath, cancelled.Target);
         await using var qmp = await QmpClient.ConnectAsync(guest.QmpSocketPath, null, ct);
         var clock = System.Diagnostics.Stopwatch.StartNew();
