@@ -59,7 +59,7 @@ if [[ ! -s $dir/vmlinuz ]]; then
     cp "$dir/kernel/boot/vmlinuz-$kver" "$dir/vmlinuz.tmp" && mv "$dir/vmlinuz.tmp" "$dir/vmlinuz"
 fi
 
-initrd_inputs=$(cat "$here/guest/init" /bin/busybox | sha256sum | cut -c1-16)
+initrd_inputs=$(cat "$here/guest/init" "$here/build-guest.sh" /bin/busybox | sha256sum | cut -c1-16)
 if [[ ! -s $dir/initrd.gz || $(cat "$dir/initrd.stamp" 2>/dev/null) != "$initrd_inputs" ]]; then
     [[ -x /bin/busybox ]] || { log "busybox-static is not installed"; exit 1; }
     [[ -d $dir/kernel ]] || dpkg-deb -x "$(fetch_deb "linux-image-$kver$image_suffix")" "$dir/kernel"
@@ -71,7 +71,7 @@ if [[ ! -s $dir/initrd.gz || $(cat "$dir/initrd.stamp" 2>/dev/null) != "$initrd_
     # Load order matters: qemu_fw_cfg hands QEMU the VMCOREINFO note; without it dumps carry none.
     for m in qemu_fw_cfg pvpanic pvpanic-pci pvpanic-mmio virtio_ring virtio virtio_pci_legacy_dev \
              virtio_pci_modern_dev virtio_pci virtio_console vsock vmw_vsock_virtio_transport_common \
-             vmw_vsock_virtio_transport; do
+             vmw_vsock_virtio_transport reed_solomon deflate; do
         ko=$(find "$dir/kernel/lib/modules/$kver" -name "$m.ko" -o -name "$m.ko.xz" | head -n1)
         if [[ -z $ko ]]; then
             # 6.12 builds the virtio core in; only a module neither shipped nor built in is an error.
@@ -84,6 +84,15 @@ if [[ ! -s $dir/initrd.gz || $(cat "$dir/initrd.stamp" 2>/dev/null) != "$initrd_
             *) cp "$ko" "$root/modules/$m.ko" ;;
         esac
         echo "$m.ko" >> "$root/modules/order"
+    done
+    # Loaded by /init only when the command line asks (ramoops needs its parameters at load time).
+    for m in ramoops; do
+        ko=$(find "$dir/kernel/lib/modules/$kver" -name "$m.ko" -o -name "$m.ko.xz" | head -n1)
+        [[ -n $ko ]] || { log "kernel module $m not found in linux-image-$kver"; exit 1; }
+        case $ko in
+            *.xz) xz -dc "$ko" > "$root/modules/$m.ko" ;;
+            *) cp "$ko" "$root/modules/$m.ko" ;;
+        esac
     done
     (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$dir/initrd.gz.tmp"
     mv "$dir/initrd.gz.tmp" "$dir/initrd.gz"
