@@ -29,6 +29,8 @@ internal sealed class RingBufferPageCounter
     }
 
     public long Bytes { get; private set; }
+    /// <summary>Bytes as last published by the reading thread, for progress from another thread.</summary>
+    internal long BytesSnapshot;
     public long Pages { get; private set; }
     public long Events { get; private set; }
     /// <summary>Pages whose header says events were lost before them (RB_MISSED_EVENTS).</summary>
