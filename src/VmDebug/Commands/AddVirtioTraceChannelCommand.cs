@@ -1,0 +1,72 @@
+using System.Management.Automation;
+using VmDebug.Engine.VirtioTrace;
+
+namespace VmDebug.Commands;
+
+/// <summary>
+/// Sets up virtio-trace for a guest: the FIFO pairs in -Directory, and the agent-ctl-path and trace-path-cpuN pipe
+/// channels in a libvirt domain or a domain XML file, or (-QemuArguments) the QEMU options for a guest started by hand.
+/// </summary>
+[Cmdlet(VerbsCommon.Add, "VirtioTraceChannel", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = XmlSet)]
+[OutputType(typeof(VirtioTraceSetup), ParameterSetName = [DomainSet, XmlSet])]
+[OutputType(typeof(string), ParameterSetName = [QemuSet])]
+public sealed class AddVirtioTraceChannelCommand : VmDebugCmdlet
+{
+    private const string DomainSet = "Domain", XmlSet = "XmlPath", QemuSet = "QemuArguments";
+
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = DomainSet, ValueFromPipelineByPropertyName = true)]
+    [Alias("Name")]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(LibvirtDomainCompleter))]
+    public string Domain { get; set; } = "";
+
+    [Parameter(ParameterSetName = DomainSet)]
+    [ValidateNotNullOrEmpty]
+    public string ConnectionUri { get; set; } = "qemu:///system";
+
+    [Parameter(Mandatory = true, ParameterSetName = XmlSet, ValueFromPipelineByPropertyName = true)]
+    [Alias("PSPath", "Path")]
+    [ValidateNotNullOrEmpty]
+    public string XmlPath { get; set; } = "";
+
+    /// <summary>Writes the QEMU options (one string each) instead of editing a domain.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = QemuSet)]
+    public SwitchParameter QemuArguments { get; set; }
+
+    [Parameter(Mandatory = true)]
+    [ValidateRange(1, VirtioTraceChannelPlanner.MaxCpus)]
+    public int CpuCount { get; set; }
+
+    [Parameter(Mandatory = true)]
+    [ValidateNotNullOrEmpty]
+    public string Directory { get; set; } = "";
+
+    /// <summary>Adds the trace-metadata channel too, for the tracefs files trace-cmd restore needs.</summary>
+    [Parameter]
+    public SwitchParameter Metadata { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var request = new VirtioTraceSetupRequest
+        {
+            Domain = ParameterSetName == DomainSet ? Domain : null,
+            XmlPath = ParameterSetName == XmlSet ? GetUnresolvedProviderPathFromPSPath(XmlPath) : null,
+            ConnectionUri = ConnectionUri,
+            CpuCount = CpuCount,
+            Directory = GetUnresolvedProviderPathFromPSPath(Directory),
+            Metadata = Metadata.IsPresent,
+        };
+        var target = request.Domain ?? request.XmlPath ?? request.Directory;
+        if (!TryRunEngine(_ => Task.FromResult(VirtioTraceSetupCommands.Plan(request)), out var change, target)) return;
+        using (change)
+        {
+            foreach (var line in change.Preview.Changes) WriteVerbose(line);
+            if (!ShouldProcess(change.Describe(), $"Set up virtio-trace for {change.Target}?\n{change.Describe()}", MyInvocation.MyCommand.Name))
+                return;
+            if (!TryRunEngine(ct => Task.FromResult(change.Apply(ct)), out var setup, target)) return;
+            foreach (var warning in setup.Warnings) WriteWarning(warning);
+            if (QemuArguments) WriteObject(setup.QemuArguments, enumerateCollection: true);
+            else WriteObject(setup);
+        }
+    }
+}
