@@ -14,15 +14,16 @@ if [[ ! -r $source_tar ]]; then
 fi
 version=$(dpkg-query -W -f='${Version}' linux-source-6.1)
 dir="$cache/trace-agent-$version"
+agent_stamp=$(sha256sum < "$here/trace-agent/splice-eagain.patch" | cut -c1-16)
 stamp=$(cat "$here/trace-agent/start.sh" "$here/trace-agent/splice-eagain.patch" | sha256sum | cut -c1-16)
-if [[ -s $dir/trace-agent && -s $dir/trace-agent.cpio.gz && $(cat "$dir/stamp" 2>/dev/null) == "$stamp" ]]; then
+if [[ -s $dir/trace-agent.cpio.gz && $(cat "$dir/stamp" 2>/dev/null) == "$stamp" ]]; then
     echo "$dir"
     exit 0
 fi
 mkdir -p "$dir"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-if [[ ! -s $dir/trace-agent || $(cat "$dir/stamp" 2>/dev/null) != "$stamp" ]]; then
+if [[ ! -s $dir/trace-agent || $(cat "$dir/agent-stamp" 2>/dev/null) != "$agent_stamp" ]]; then
     log "extracting tools/virtio/virtio-trace from $source_tar"
     tar -xJf "$source_tar" -C "$work" --wildcards 'linux-source-6.1/tools/virtio/virtio-trace/*'
     src="$work/linux-source-6.1/tools/virtio/virtio-trace"
@@ -32,6 +33,7 @@ if [[ ! -s $dir/trace-agent || $(cat "$dir/stamp" 2>/dev/null) != "$stamp" ]]; t
     # Static: the test guest's initramfs has busybox and no C library.
     make -s -C "$src" CFLAGS='-O2 -Wall -pthread -static' trace-agent >&2
     cp "$src/trace-agent" "$dir/trace-agent.tmp" && mv "$dir/trace-agent.tmp" "$dir/trace-agent"
+    echo "$agent_stamp" > "$dir/agent-stamp"
 fi
 root="$work/root/vmdebug-trace"
 mkdir -p "$root"

@@ -14,23 +14,22 @@ echo 1 > $tracing/events/sched/enable
 echo 1 > $tracing/tracing_on
 
 if [ -e /dev/virtio-ports/trace-metadata ]; then
-    (
-        # tracefs files report size 0, so copy them to tmpfs before tar reads them.
-        meta=/tmp/vmdebug-trace-metadata
-        mkdir -p $meta/events
-        for f in header_page header_event; do cat $tracing/events/$f > $meta/events/$f; done
-        for f in printk_formats saved_cmdlines; do cat $tracing/$f > $meta/$f; done
-        for system in ftrace sched; do
-            for event in $tracing/events/$system/*/; do
-                [ -e "$event/format" ] || continue
-                name=$(basename "$event")
-                mkdir -p "$meta/events/$system/$name"
-                cat "$event/format" > "$meta/events/$system/$name/format"
-            done
+    # Copied before the agent starts (tracefs files report size 0, so tar needs copies), sent in the background: the
+    # port blocks until the host reads it.
+    meta=/tmp/vmdebug-trace-metadata
+    mkdir -p $meta/events
+    for f in header_page header_event; do cat $tracing/events/$f > $meta/events/$f; done
+    for f in printk_formats saved_cmdlines; do cat $tracing/$f > $meta/$f; done
+    for system in ftrace sched; do
+        for event in $tracing/events/$system/*/; do
+            [ -e "$event/format" ] || continue
+            name=$(basename "$event")
+            mkdir -p "$meta/events/$system/$name"
+            cat "$event/format" > "$meta/events/$system/$name/format"
         done
-        cat /proc/kallsyms > $meta/kallsyms
-        tar -c -C $meta . > /dev/virtio-ports/trace-metadata
-    ) &
+    done
+    cat /proc/kallsyms > $meta/kallsyms
+    tar -c -C $meta . > /dev/virtio-ports/trace-metadata &
 fi
 
 # A scheduler workload: short sleeps switch tasks on every CPU.
@@ -38,5 +37,6 @@ for cpu in $(seq 1 "$(grep -c ^processor /proc/cpuinfo)"); do
     ( while :; do usleep 2000; done ) &
 done
 
-echo "<6>vmdebug: trace-agent starting" > /dev/kmsg
+# On the console itself, whatever the loglevel: tests wait for this line before the start order.
+echo "vmdebug: trace-agent starting" > /dev/console
 exec /vmdebug-trace/trace-agent
