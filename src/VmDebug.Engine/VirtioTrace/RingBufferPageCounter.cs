@@ -66,8 +66,8 @@ internal sealed class RingBufferPageCounter
         if ((commit & MissedEvents) != 0) PagesWithLostEvents++;
         long used = commit & CommitMask;
         int end = HeaderSize + (int)Math.Min(used, page.Length - HeaderSize);
-        if (used > page.Length - HeaderSize) MalformedPages++;
-        else if ((commit & MissedStored) != 0 && end + 8 <= page.Length)
+        bool malformed = used > page.Length - HeaderSize;
+        if (!malformed && (commit & MissedStored) != 0 && end + 8 <= page.Length)
             LostEvents += Math.Max(0, BinaryPrimitives.ReadInt64LittleEndian(page[end..]));
 
         int offset = HeaderSize;
@@ -76,7 +76,7 @@ internal sealed class RingBufferPageCounter
             uint header = BinaryPrimitives.ReadUInt32LittleEndian(page[offset..]);
             int typeLen = (int)(header & 31);
             uint timeDelta = header >> 5;
-            if (typeLen == TypePadding && timeDelta == 0) return; // the rest of the page is padding
+            if (typeLen == TypePadding && timeDelta == 0) break; // the rest of the page is padding
             long length = typeLen switch
             {
                 // A large event (0) or a discarded one (padding with a delta): array[0] is the length, itself included.
@@ -86,11 +86,12 @@ internal sealed class RingBufferPageCounter
             };
             if (length < 8 || offset + length > end)
             {
-                MalformedPages++;
-                return;
+                malformed = true;
+                break;
             }
             if (typeLen <= 28) Events++;
             offset += (int)length;
         }
+        if (malformed) MalformedPages++;
     }
 }

@@ -301,10 +301,11 @@ public static class VirtioTraceReceiver
             while (reader.GetNextEntry() is { } entry)
             {
                 if (++entries > MaxTarEntries) throw new InvalidDataException($"more than {MaxTarEntries} entries");
-                var name = entry.Name.TrimStart('.', '/');
-                if (name.Length == 0) continue;
+                var name = entry.Name;
+                while (name.StartsWith("./", StringComparison.Ordinal)) name = name[2..];
+                if (name.Length == 0 || name == ".") continue;
                 var target = Path.GetFullPath(Path.Combine(destination, name));
-                if (!target.StartsWith(root, StringComparison.Ordinal) || name.Split('/').Contains(".."))
+                if (name.StartsWith('/') || !target.StartsWith(root, StringComparison.Ordinal) || name.Split('/').Contains(".."))
                     throw new InvalidDataException($"the entry '{Escape(entry.Name)}' points outside the archive");
                 if (entry.EntryType == TarEntryType.Directory) { Directory.CreateDirectory(target); continue; }
                 if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile)) continue;

@@ -29,6 +29,7 @@ public class RingBufferPageCounterTests
         public PageBuilder Large(int payloadBytes) => Header(0, 3, [(uint)payloadBytes + 4, .. new uint[payloadBytes / 4]]);
         public PageBuilder TimeExtend() => Header(30, 1, 5);
         public PageBuilder TimeStamp() => Header(31, 1, 5);
+        public PageBuilder NullPadding() => Header(29, 0);
         public PageBuilder Discarded(int payloadBytes) => Header(29, 1, [(uint)payloadBytes + 4, .. new uint[payloadBytes / 4]]);
         public int Used => _offset - 16;
 
@@ -58,7 +59,8 @@ public class RingBufferPageCounterTests
         builder.Small(2);
         var counter = new RingBufferPageCounter();
         counter.Add(builder.Build(commit: twoEvents)); // the third event is past commit: not yet written
-        counter.Add(new PageBuilder().Small(4).Build(commit: 2000)); // the rest of the page is null padding
+        var padded = new PageBuilder().Small(4).NullPadding();
+        counter.Add(padded.Build(commit: 2000)); // the rest of the page is null padding (type_len 29, delta 0)
         Assert.Equal((2L, 3L, 0L), (counter.Pages, counter.Events, counter.MalformedPages));
     }
 

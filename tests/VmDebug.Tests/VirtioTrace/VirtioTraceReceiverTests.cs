@@ -77,7 +77,7 @@ public class VirtioTraceReceiverTests
         using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
         var capture = await VirtioTraceReceiver.ReceiveAsync(Request(qemu.Directory, Path.Combine(host.Root, "out")) with { Duration = null }, null, cts.Token);
         Assert.Equal(1, capture.Events);
-        Assert.Equal(File.ReadAllBytes(capture.Cpus[0].Path).Length, 4096);
+        Assert.Equal(4096, File.ReadAllBytes(capture.Cpus[0].Path).Length);
     }
 
     [Fact]
