@@ -6,37 +6,9 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1')
     . (Join-Path $PSScriptRoot 'runspace.ps1')
+    . (Join-Path $PSScriptRoot 'virtio-trace.ps1')
     Import-VmDebugModule
-    $skipReason = Get-MissingToolReason 'qemu-system-x86_64', 'trace-cmd', 'cpio', 'gcc'
-    if (-not $skipReason -and -not (Test-Path -LiteralPath /usr/src/linux-source-6.1.tar.xz)) {
-        $skipReason = 'linux-source-6.1 not installed: apt-get install linux-source-6.1'
-    }
-
-    # Starts a guest with $CpuCount CPUs, the agent and its channels; returns the guest and the FIFO directory.
-    function Start-TraceGuest([int] $CpuCount) {
-        $agent = @(& (Join-Path (Get-VmDebugRepoRoot) 'scripts' 'build-trace-agent.sh'))[-1]
-        if ($LASTEXITCODE) { throw "scripts/build-trace-agent.sh failed with exit code $LASTEXITCODE" }
-        $work = New-TestDirectory 'vmdebug-trace-'
-        $initrd = Join-Path $work 'initrd.gz'
-        # Linux reads concatenated initramfs archives: the shared initrd, then the agent and its start script.
-        $bytes = [IO.File]::ReadAllBytes((Join-Path (Get-TestGuestDirectory) 'initrd.gz')) + [IO.File]::ReadAllBytes((Join-Path $agent 'trace-agent.cpio.gz'))
-        [IO.File]::WriteAllBytes($initrd, $bytes)
-        $fifos = Join-Path $work 'fifos'
-        $qemuArgs = Add-VirtioTraceChannel -QemuArguments -CpuCount $CpuCount -Directory $fifos -Metadata -ErrorAction Stop
-        # The later -initrd and -append replace Start-TestGuest's: QEMU keeps the last of each.
-        $guest = Start-TestGuest -ExtraArgument (@('-smp', "$CpuCount", '-initrd', $initrd,
-                '-append', 'console=ttyS0 panic=0 quiet vmdebug.exec=/vmdebug-trace/start.sh') + $qemuArgs)
-        # The start order must reach a running agent: it reads "1\n" and "0\n" as two separate notifications.
-        $clock = [Diagnostics.Stopwatch]::StartNew()
-        while (-not (Select-String -Quiet -SimpleMatch 'vmdebug: trace-agent starting' -LiteralPath $guest.ConsoleLog -ErrorAction Ignore)) {
-            if ($guest.Process.HasExited -or $clock.Elapsed.TotalSeconds -gt 120) {
-                throw "the guest's trace-agent did not start. Console: $(Get-Content -Raw -LiteralPath $guest.ConsoleLog -ErrorAction Ignore)"
-            }
-            Start-Sleep -Milliseconds 200
-        }
-        Start-Sleep -Seconds 1
-        [pscustomobject]@{ Guest = $guest; Fifos = $fifos; Work = $work }
-    }
+    $skipReason = Get-VirtioTraceSkipReason
 
     # trace-cmd's records per CPU ("[000]" is the CPU column of trace-cmd report).
     function Get-TraceCmdEventCount([string] $TraceDat) {
@@ -56,7 +28,7 @@ AfterAll {
 
 Describe 'Receive-VirtioTrace' {
     BeforeAll {
-        if (-not $skipReason) { $trace = Start-TraceGuest -CpuCount 2 }
+        if (-not $skipReason) { $trace = Start-TraceGuest -CpuCount 2 -Initrd (New-TraceInitrd) }
     }
 
     BeforeEach {

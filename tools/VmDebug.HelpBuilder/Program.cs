@@ -57,9 +57,7 @@ try
     WriteIfChanged(Path.Combine(output, Path.GetFileName(assemblyPath) + "-Help.xml"), maml.Declaration + "\n" + maml.Root + "\n");
     // Output types live in the engine as well as the module: look them up in every assembly the module references.
     var assemblies = new[] { module }.Concat(module.GetReferencedAssemblies()
-        .Where(a => a.Name?.StartsWith("VmDebug", StringComparison.Ordinal) == true).Select(context.LoadFromAssemblyName))
-        // Plain .NET outputs ([OutputType(typeof(string))]) resolve in the core library; they get no extended type data.
-        .Append(context.CoreAssembly!).ToList();
+        .Where(a => a.Name?.StartsWith("VmDebug", StringComparison.Ordinal) == true).Select(context.LoadFromAssemblyName)).ToList();
     var outputTypes = cmdlets.SelectMany(c => c.OutputTypes).Distinct()
         .Select(name => assemblies.Select(a => a.GetType(name)).FirstOrDefault(t => t is not null)
             ?? throw new InvalidOperationException($"[OutputType] {name} is not a type of {string.Join(", ", assemblies.Select(a => a.GetName().Name))}"));

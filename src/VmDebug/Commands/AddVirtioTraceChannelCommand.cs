@@ -8,8 +8,7 @@ namespace VmDebug.Commands;
 /// channels in a libvirt domain or a domain XML file, or (-QemuArguments) the QEMU options for a guest started by hand.
 /// </summary>
 [Cmdlet(VerbsCommon.Add, "VirtioTraceChannel", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = XmlSet)]
-[OutputType(typeof(VirtioTraceSetup), ParameterSetName = [DomainSet, XmlSet])]
-[OutputType(typeof(string), ParameterSetName = [QemuSet])]
+[OutputType(typeof(VirtioTraceSetup))]
 public sealed class AddVirtioTraceChannelCommand : VmDebugCmdlet
 {
     private const string DomainSet = "Domain", XmlSet = "XmlPath", QemuSet = "QemuArguments";
@@ -29,7 +28,7 @@ public sealed class AddVirtioTraceChannelCommand : VmDebugCmdlet
     [ValidateNotNullOrEmpty]
     public string XmlPath { get; set; } = "";
 
-    /// <summary>Writes the QEMU options (one string each) instead of editing a domain.</summary>
+    /// <summary>Gives the QEMU options (the result's QemuArguments) instead of editing a domain.</summary>
     [Parameter(Mandatory = true, ParameterSetName = QemuSet)]
     public SwitchParameter QemuArguments { get; set; }
 
@@ -65,8 +64,7 @@ public sealed class AddVirtioTraceChannelCommand : VmDebugCmdlet
                 return;
             if (!TryRunEngine(ct => Task.FromResult(change.Apply(ct)), out var setup, target)) return;
             foreach (var warning in setup.Warnings) WriteWarning(warning);
-            if (QemuArguments) WriteObject(setup.QemuArguments, enumerateCollection: true);
-            else WriteObject(setup);
+            WriteObject(setup);
         }
     }
 }
