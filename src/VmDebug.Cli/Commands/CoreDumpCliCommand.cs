@@ -1,5 +1,5 @@
 using System.CommandLine;
-using VmDebug.Engine.Configuration;
+using VmDebug.Engine.CrashConfiguration;
 
 namespace VmDebug.Cli.Commands;
 

@@ -1,6 +1,5 @@
 using System.CommandLine;
-using VmDebug.Engine.Configuration;
-using VmDebug.Engine.DomainXml;
+using VmDebug.Engine.CrashConfiguration;
 
 namespace VmDebug.Cli.Commands;
 

@@ -1,6 +1,7 @@
 using System.Globalization;
+using VmDebug.Engine.Native;
 
-namespace VmDebug.Engine.HostConfig;
+namespace VmDebug.Engine.CrashConfiguration;
 
 /// <summary>
 /// Replaces a config file the crash-safe way: new content in a temp file beside it (same owner and mode),

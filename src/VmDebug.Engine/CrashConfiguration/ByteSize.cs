@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace VmDebug.Engine.HostConfig;
+namespace VmDebug.Engine.CrashConfiguration;
 
 /// <summary>Byte sizes as people and config files write them.</summary>
 public static class ByteSize

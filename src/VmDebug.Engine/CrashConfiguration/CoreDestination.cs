@@ -1,16 +1,6 @@
 using VmDebug;
 
-namespace VmDebug.Engine.HostConfig;
-
-/// <summary>
-/// Where the host looks for things. Defaults are the real paths; tests point a root at a directory they built.
-/// </summary>
-public sealed record HostPaths(string ProcRoot = "/proc", string SysConfRoot = "/etc", string RunRoot = "/run", string UsrRoot = "/usr")
-{
-    public static HostPaths Default { get; } = new();
-    public string QemuConf => Path.Combine(SysConfRoot, "libvirt", "qemu.conf");
-    public string CorePattern => Path.Combine(ProcRoot, "sys", "kernel", "core_pattern");
-}
+namespace VmDebug.Engine.CrashConfiguration;
 
 /// <summary>How the kernel disposes of process cores: kernel.core_pattern and, when it pipes to it, systemd-coredump.</summary>
 public static class CoreDestination

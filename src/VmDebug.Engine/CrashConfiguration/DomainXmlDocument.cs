@@ -3,7 +3,7 @@ using System.Text;
 using System.Xml;
 using System.Xml.Linq;
 
-namespace VmDebug.Engine.DomainXml;
+namespace VmDebug.Engine.CrashConfiguration;
 
 /// <summary>
 /// A libvirt domain XML edited in place: comments, unknown elements and attributes, attribute order and

@@ -1,6 +1,7 @@
 using VmDebug;
+using VmDebug.Engine.Native;
 
-namespace VmDebug.Engine.HostConfig;
+namespace VmDebug.Engine.CrashConfiguration;
 
 /// <summary>Checks libvirt's auto-dump directory against the QEMU user, guest RAM and O_DIRECT.</summary>
 public static class DumpDirectoryInspector

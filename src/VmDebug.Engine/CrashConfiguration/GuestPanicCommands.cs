@@ -1,56 +1,6 @@
-using VmDebug.Engine.DomainXml;
-using VmDebug.Engine.HostConfig;
+using VmDebug.Engine.Libvirt;
 
-namespace VmDebug.Engine.Configuration;
-
-/// <summary>Parameters of Set-/Get-GuestPanicDevice and `vmdebug panic-device set|show`. Exactly one of Domain and XmlPath.</summary>
-public sealed record GuestPanicRequest
-{
-    /// <summary>A libvirt domain: its persistent definition is read and redefined.</summary>
-    public string? Domain { get; init; }
-    /// <summary>A domain XML file edited offline; libvirt is not contacted.</summary>
-    public string? XmlPath { get; init; }
-    /// <summary>libvirt URI; null means qemu:///system.</summary>
-    public string? ConnectionUri { get; init; }
-    /// <summary>Null leaves the panic device as it is; Auto adds one only when the domain has none.</summary>
-    public GuestPanicModel? Model { get; init; }
-    /// <summary>Null leaves &lt;on_crash&gt; as it is.</summary>
-    public CrashAction? OnCrash { get; init; }
-    /// <summary>Null leaves &lt;vmcoreinfo&gt; as it is.</summary>
-    public bool? VmcoreInfo { get; init; }
-    /// <summary>qemu.conf; null means /etc/libvirt/qemu.conf.</summary>
-    public string? ConfigPath { get; init; }
-    public string? AutoDumpPath { get; init; }
-    public bool? BypassCache { get; init; }
-    public HostPaths Paths { get; init; } = HostPaths.Default;
-}
-
-/// <summary>A planned Set-GuestPanicDevice: <see cref="Describe"/> is the -WhatIf text, <see cref="Apply"/> does it.</summary>
-public sealed class GuestPanicChange : IDisposable
-{
-    private readonly LibvirtHost? _libvirt;
-
-    internal GuestPanicChange(GuestPanicPlan plan, LibvirtHost? libvirt, string target)
-    {
-        Plan = plan;
-        _libvirt = libvirt;
-        Target = target;
-    }
-
-    public GuestPanicPlan Plan { get; }
-    public string Target { get; }
-    /// <summary>The configuration as it would be after Apply.</summary>
-    public GuestPanicConfiguration Preview => Plan.Configuration;
-    public bool HasChanges => Plan.HasChanges;
-
-    public string Describe() => Plan.HasChanges ? Plan.Diff : $"{Target}: no change.\n";
-
-    /// <summary>Writes qemu.conf (if asked), then the XML file or the libvirt domain's persistent definition.</summary>
-    public GuestPanicConfiguration Apply(CancellationToken cancellationToken) =>
-        Plan.Apply(_libvirt is null ? null : _libvirt.Define, cancellationToken);
-
-    public void Dispose() => _libvirt?.Dispose();
-}
+namespace VmDebug.Engine.CrashConfiguration;
 
 /// <summary>Engine entry points of the panic-device commands.</summary>
 public static class GuestPanicCommands

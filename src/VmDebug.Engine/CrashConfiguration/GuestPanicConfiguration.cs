@@ -1,4 +1,4 @@
-using VmDebug.Engine.DomainXml;
+using VmDebug.Engine.CrashConfiguration;
 
 namespace VmDebug;
 
@@ -25,19 +25,4 @@ public sealed class GuestPanicConfiguration
     public required IReadOnlyList<string> Changes { get; init; }
     /// <summary>Unified diff of the domain XML (and qemu.conf, when auto-dump settings change).</summary>
     public required string Diff { get; init; }
-}
-
-/// <summary>Whether libvirt's auto-dump directory can take a guest's dump.</summary>
-public sealed class DumpDirectoryStatus
-{
-    public required string Path { get; init; }
-    public required bool Exists { get; init; }
-    /// <summary>The qemu.conf user QEMU runs as.</summary>
-    public required string User { get; init; }
-    /// <summary>Null when the user could not be resolved.</summary>
-    public bool? WritableByUser { get; init; }
-    public long? FreeBytes { get; init; }
-    /// <summary>Checked only when bypassing the cache: O_DIRECT open and aligned write succeeded.</summary>
-    public bool? DirectIoSupported { get; init; }
-    public required IReadOnlyList<string> Warnings { get; init; }
 }

@@ -1,78 +1,7 @@
 using System.Text;
 using VmDebug;
-using VmDebug.Engine.HostConfig;
 
-namespace VmDebug.Engine.DomainXml;
-
-/// <summary>Inputs of Set-/Get-GuestPanicDevice. Exactly one of <see cref="DomainXml"/> and <see cref="XmlPath"/>.</summary>
-public sealed record GuestPanicOptions
-{
-    /// <summary>The persistent definition fetched by the libvirt layer (libvirt mode).</summary>
-    public string? DomainXml { get; init; }
-    /// <summary>A domain XML file edited offline.</summary>
-    public string? XmlPath { get; init; }
-    /// <summary>Null leaves the panic device as it is (Get, or only changing other settings).</summary>
-    public GuestPanicModel? Model { get; init; } = GuestPanicModel.Auto;
-    public CrashAction? OnCrash { get; init; }
-    public bool? VmcoreInfo { get; init; } = true;
-    /// <summary>&lt;memory dumpCore&gt; (Enable/Disable-QemuCoreDump -Domain/-XmlPath); null leaves it.</summary>
-    public DumpCoreEdit? DumpCore { get; init; }
-    /// <summary>From the libvirt layer: the domain runs, so changes wait for its next boot.</summary>
-    public bool DomainIsRunning { get; init; }
-    /// <summary>From virConnectGetLibVersion; null when unknown (offline).</summary>
-    public Version? LibvirtVersion { get; init; }
-    public string? ConfigPath { get; init; }
-    /// <summary>Written to qemu.conf auto_dump_path.</summary>
-    public string? AutoDumpPath { get; init; }
-    /// <summary>Written to qemu.conf auto_dump_bypass_cache.</summary>
-    public bool? BypassCache { get; init; }
-    public HostPaths Paths { get; init; } = HostPaths.Default;
-}
-
-/// <summary>What Set-GuestPanicDevice would change; <see cref="Apply"/> does it.</summary>
-public sealed class GuestPanicPlan
-{
-    private readonly GuestPanicOptions _options;
-
-    internal GuestPanicPlan(GuestPanicOptions options, string originalXml, string updatedXml, CoreDumpPlan? hostPlan, GuestPanicConfiguration configuration)
-    {
-        _options = options;
-        OriginalXml = originalXml;
-        UpdatedXml = updatedXml;
-        HostPlan = hostPlan;
-        Configuration = configuration;
-    }
-
-    public string OriginalXml { get; }
-    /// <summary>The XML to define (libvirt mode) or write (offline).</summary>
-    public string UpdatedXml { get; }
-    public bool DomainChanged => OriginalXml != UpdatedXml;
-    /// <summary>qemu.conf changes for AutoDumpPath/BypassCache; null when none were asked for.</summary>
-    public CoreDumpPlan? HostPlan { get; }
-    public bool HasChanges => DomainChanged || HostPlan?.HasChanges == true;
-    /// <summary>The configuration as it would be after Apply (warnings included).</summary>
-    public GuestPanicConfiguration Configuration { get; }
-    public string Diff => Configuration.Diff;
-
-    /// <summary>
-    /// Writes qemu.conf (if asked) and the domain: offline files are replaced atomically with a backup;
-    /// in libvirt mode <paramref name="defineDomainXml"/> (the libvirt layer's define) receives the new XML.
-    /// </summary>
-    public GuestPanicConfiguration Apply(Action<string>? defineDomainXml, CancellationToken cancellationToken)
-    {
-        if (_options.XmlPath is null && DomainChanged && defineDomainXml is null)
-            throw new ArgumentNullException(nameof(defineDomainXml), "A libvirt domain needs the define callback to apply the new XML.");
-        HostPlan?.Apply(cancellationToken);
-        if (DomainChanged)
-        {
-            if (_options.XmlPath is { } path)
-                AtomicFileReplacer.Replace(path, Encoding.UTF8.GetBytes(UpdatedXml), Encoding.UTF8.GetBytes(OriginalXml), DateTime.Now, cancellationToken);
-            else
-                defineDomainXml!(UpdatedXml);
-        }
-        return Configuration;
-    }
-}
+namespace VmDebug.Engine.CrashConfiguration;
 
 /// <summary>Engine entry points of Set-GuestPanicDevice and Get-GuestPanicDevice.</summary>
 public static class GuestPanicConfigurator

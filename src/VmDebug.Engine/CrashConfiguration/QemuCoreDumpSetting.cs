@@ -1,35 +1,5 @@
 namespace VmDebug;
 
-/// <summary>systemd-coredump's effective [Coredump] caps (coredump.conf and its drop-ins).</summary>
-public sealed class SystemdCoredumpLimits
-{
-    /// <summary>none, external or journal.</summary>
-    public required string Storage { get; init; }
-    public required long ProcessSizeMax { get; init; }
-    public required long ExternalSizeMax { get; init; }
-    /// <summary>Null when unset (systemd then uses 10% of the file system).</summary>
-    public long? MaxUse { get; init; }
-    public required IReadOnlyList<string> ConfigFiles { get; init; }
-}
-
-/// <summary>The libvirt daemon that runs QEMU guests on this host, and how the host would restart it.</summary>
-public sealed class LibvirtDaemonInfo
-{
-    /// <summary>libvirtd (monolithic) or virtqemud (modular).</summary>
-    public required string Name { get; init; }
-    public required bool Modular { get; init; }
-    /// <summary>Null when the daemon is not running.</summary>
-    public int? ProcessId { get; init; }
-    public DateTime? StartedAt { get; init; }
-    public string? Socket { get; init; }
-    /// <summary>Systemd, SysV or Process (signal it and start the same command line again).</summary>
-    public required string ServiceManager { get; init; }
-    /// <summary>The command a restart runs; empty for a Process restart.</summary>
-    public required IReadOnlyList<string> RestartCommand { get; init; }
-
-    public override string ToString() => $"{Name} ({(ProcessId is { } pid ? $"PID {pid}" : "not running")}, {ServiceManager})";
-}
-
 /// <summary>Effective QEMU core-dump settings of the host, where cores go, and what is still missing.</summary>
 public sealed class QemuCoreDumpSetting
 {

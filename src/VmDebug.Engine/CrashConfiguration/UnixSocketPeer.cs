@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Net.Sockets;
 
-namespace VmDebug.Engine.HostConfig;
+namespace VmDebug.Engine.CrashConfiguration;
 
 /// <summary>Which process listens on a Unix socket: SO_PEERCRED of a connection names the process that called listen().</summary>
 public static class UnixSocketPeer

@@ -1,6 +1,6 @@
 using VmDebug.Engine.Libvirt;
 
-namespace VmDebug.Engine.Configuration;
+namespace VmDebug.Engine.Libvirt;
 
 /// <summary>Domain names for tab completion: read-only, quiet on failure (completion must never throw).</summary>
 public static class DomainNames

@@ -1,9 +1,8 @@
 using System.Xml.Linq;
-using VmDebug.Engine.DomainXml;
-using VmDebug.Engine.HostConfig;
+using VmDebug.Engine.CrashConfiguration;
 using VmDebug.Engine.Libvirt;
 
-namespace VmDebug.Engine.Configuration;
+namespace VmDebug.Engine.Libvirt;
 
 /// <summary>
 /// What the configuration commands need from libvirt, gathered through one connection: a domain's persistent

@@ -1,12 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace VmDebug.Engine.HostConfig;
-
-/// <summary>Owner, group and permission bits of a file.</summary>
-public readonly record struct FileOwnership(uint Uid, uint Gid, UnixFileMode Mode, bool IsDirectory);
-
-/// <summary>A resolved local account (getpwnam) with its supplementary groups (getgrouplist).</summary>
-public sealed record HostAccount(string Name, uint Uid, uint Gid, IReadOnlyList<uint> Groups);
+namespace VmDebug.Engine.Native;
 
 /// <summary>libc calls .NET has no managed API for: ownership, fsync of directories, statvfs, O_DIRECT, accounts.</summary>
 internal static unsafe partial class HostNative

@@ -1,5 +1,5 @@
 using System.Management.Automation;
-using VmDebug.Engine.Configuration;
+using VmDebug.Engine.CrashConfiguration;
 
 namespace VmDebug.Commands;
 

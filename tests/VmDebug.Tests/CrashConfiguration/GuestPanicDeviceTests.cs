@@ -1,14 +1,13 @@
 using System.Xml.Linq;
 using VmDebug.Engine;
-using VmDebug.Engine.DomainXml;
-using VmDebug.Engine.HostConfig;
-using VmDebug.Tests.HostConfig;
+using VmDebug.Engine.CrashConfiguration;
+using VmDebug.Tests.Support;
 
-namespace VmDebug.Tests.DomainXml;
+namespace VmDebug.Tests.CrashConfiguration;
 
-public class GuestPanicTests
+public class GuestPanicDeviceTests
 {
-    private static string Sample(string name) => File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "DomainXml", "TestData", name));
+    private static string Sample(string name) => File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "CrashConfiguration", "TestData", name));
     private static readonly Version Libvirt90 = new(9, 0, 0);
 
     private static GuestPanicOptions Set(string xml, TestHost host) => new()

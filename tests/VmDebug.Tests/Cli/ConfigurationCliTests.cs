@@ -1,8 +1,8 @@
 using System.Text.Json.Nodes;
 using System.Xml.Linq;
-using VmDebug.Tests.HostConfig;
+using VmDebug.Tests.Support;
 
-namespace VmDebug.Tests.Configuration;
+namespace VmDebug.Tests.Cli;
 
 /// <summary>`vmdebug coredump` and `vmdebug panic-device` on files, run as a process the way an admin runs them.</summary>
 public sealed class ConfigurationCliTests : IDisposable
@@ -61,7 +61,7 @@ public sealed class ConfigurationCliTests : IDisposable
     [Fact]
     public async Task EditedDomainXmlValidatesAndKeepsEveryUnrelatedNode()
     {
-        var xml = _host.Write("rich.xml", File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "DomainXml", "TestData", "rich-domain.xml")));
+        var xml = _host.Write("rich.xml", File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "CrashConfiguration", "TestData", "rich-domain.xml")));
         var original = File.ReadAllText(xml);
         var conf = _host.StockQemuConf();
         var dumps = Directory.CreateDirectory(Path.Combine(_host.Root, "dumps")).FullName;

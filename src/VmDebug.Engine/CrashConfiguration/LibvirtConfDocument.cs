@@ -1,68 +1,7 @@
 using System.Text;
 using VmDebug.Engine;
 
-namespace VmDebug.Engine.HostConfig;
-
-/// <summary>The value kinds libvirt's config grammar knows (virconf.c: string, signed/unsigned integer, list).</summary>
-public enum LibvirtConfValueKind { String, Integer, List }
-
-/// <summary>A parsed value. <see cref="Text"/> is the value's exact source text.</summary>
-public sealed record LibvirtConfValue(LibvirtConfValueKind Kind, string Text, string? String, long Integer, IReadOnlyList<LibvirtConfValue> Items)
-{
-    public static LibvirtConfValue FromString(string value)
-    {
-        // Quote choice follows libvirt's own writer: double quotes, else single, never both (no escapes exist).
-        if (value.Contains('\n') || value.Contains('\r'))
-            throw new VmDebugException("QemuConfValueInvalid", ErrorKind.InvalidArgument,
-                "A qemu.conf string value cannot contain a line break.", value);
-        string quoted;
-        if (!value.Contains('"')) quoted = "\"" + value + "\"";
-        else if (!value.Contains('\'')) quoted = "'" + value + "'";
-        else
-            throw new VmDebugException("QemuConfValueInvalid", ErrorKind.InvalidArgument,
-                "A qemu.conf string value cannot contain both quote characters.", value);
-        return new LibvirtConfValue(LibvirtConfValueKind.String, LibvirtConfText.FromUtf8(quoted), LibvirtConfText.FromUtf8(value), 0, []);
-    }
-
-    public static LibvirtConfValue FromInteger(long value) =>
-        new(LibvirtConfValueKind.Integer, value.ToString(System.Globalization.CultureInfo.InvariantCulture), null, value, []);
-
-    /// <summary>Same meaning, ignoring how it was spelled ('a' vs "a", +1 vs 1).</summary>
-    public bool SameValueAs(LibvirtConfValue other) => Kind == other.Kind && Kind switch
-    {
-        LibvirtConfValueKind.String => String == other.String,
-        LibvirtConfValueKind.Integer => Integer == other.Integer,
-        _ => Items.Count == other.Items.Count && Items.Zip(other.Items).All(p => p.First.SameValueAs(p.Second)),
-    };
-}
-
-/// <summary>One <c>name = value</c> statement. Offsets index the file text; lines are 1-based.</summary>
-public sealed record LibvirtConfEntry(string Name, LibvirtConfValue Value, int StatementStart, int ValueStart, int ValueEnd, int StatementEnd, int Line);
-
-/// <summary>
-/// A comment line that looks like a commented-out setting. <see cref="Tight"/> when the name follows '#' directly
-/// (<c>#max_core = "unlimited"</c>), the way stock files show defaults; indented ones are usually prose examples.
-/// </summary>
-public sealed record LibvirtConfCommentedSetting(string Name, string ValueText, int BlockEnd, int Line, bool Tight);
-
-/// <summary>The file is not valid libvirt config syntax; nothing was written.</summary>
-public sealed class LibvirtConfSyntaxException(string path, int line, string reason)
-    : VmDebugException("QemuConfSyntaxError", ErrorKind.ParserError, $"{path}:{line}: {reason}.", path)
-{
-    public int Line { get; } = line;
-    public string Reason { get; } = reason;
-}
-
-/// <summary>
-/// The file's text is kept as Latin-1 chars (one char per byte) so an unedited byte always round-trips exactly;
-/// the grammar itself is ASCII.
-/// </summary>
-internal static class LibvirtConfText
-{
-    public static readonly Encoding Bytes = Encoding.Latin1;
-    public static string FromUtf8(string s) => Bytes.GetString(Encoding.UTF8.GetBytes(s));
-    public static string ToUtf8(string s) => Encoding.UTF8.GetString(Bytes.GetBytes(s));
-}
+namespace VmDebug.Engine.CrashConfiguration;
 
 /// <summary>
 /// Lossless model of a libvirt config file (qemu.conf, libvirtd.conf). Parsing follows libvirt's virconf.c

@@ -1,7 +1,9 @@
 using VmDebug.Engine;
-using VmDebug.Engine.HostConfig;
+using VmDebug.Engine.CrashConfiguration;
 
-namespace VmDebug.Tests.HostConfig;
+using VmDebug.Tests.Support;
+
+namespace VmDebug.Tests.CrashConfiguration;
 
 public class QemuCoreDumpTests
 {

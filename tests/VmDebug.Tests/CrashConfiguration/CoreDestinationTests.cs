@@ -1,6 +1,8 @@
-using VmDebug.Engine.HostConfig;
+using VmDebug.Engine.CrashConfiguration;
 
-namespace VmDebug.Tests.HostConfig;
+using VmDebug.Tests.Support;
+
+namespace VmDebug.Tests.CrashConfiguration;
 
 public class CoreDestinationTests
 {

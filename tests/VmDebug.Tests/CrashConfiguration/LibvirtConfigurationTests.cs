@@ -1,12 +1,11 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
-using VmDebug.Engine.Configuration;
-using VmDebug.Engine.DomainXml;
+using VmDebug.Engine.CrashConfiguration;
 using VmDebug.Engine.Libvirt;
 using VmDebug.Tests.Libvirt;
 using VmDebug.Tests.Support;
 
-namespace VmDebug.Tests.Configuration;
+namespace VmDebug.Tests.CrashConfiguration;
 
 /// <summary>
 /// Enable-QemuCoreDump and Set-GuestPanicDevice against the private libvirtd (<see cref="LibvirtDaemonFixture"/>):

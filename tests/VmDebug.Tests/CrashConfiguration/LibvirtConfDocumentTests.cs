@@ -1,8 +1,10 @@
 using FsCheck;
 using FsCheck.Fluent;
-using VmDebug.Engine.HostConfig;
+using VmDebug.Engine.CrashConfiguration;
 
-namespace VmDebug.Tests.HostConfig;
+using VmDebug.Tests.Support;
+
+namespace VmDebug.Tests.CrashConfiguration;
 
 public class LibvirtConfDocumentTests
 {

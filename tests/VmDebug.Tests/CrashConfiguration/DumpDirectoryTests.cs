@@ -1,8 +1,7 @@
-using VmDebug.Engine.DomainXml;
-using VmDebug.Engine.HostConfig;
-using VmDebug.Tests.HostConfig;
+using VmDebug.Engine.CrashConfiguration;
+using VmDebug.Tests.Support;
 
-namespace VmDebug.Tests.DomainXml;
+namespace VmDebug.Tests.CrashConfiguration;
 
 /// <summary>Real directories, real accounts (getpwnam of "nobody"), real statvfs and O_DIRECT.</summary>
 public class DumpDirectoryTests
@@ -62,7 +61,7 @@ public class DumpDirectoryTests
     {
         using var host = new TestHost();
         var conf = host.Write("qemu.conf", $"auto_dump_path = \"{host.Root}/nope\"\nuser = \"root\"\n");
-        var xml = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "DomainXml", "TestData", "rich-domain.xml"));
+        var xml = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "CrashConfiguration", "TestData", "rich-domain.xml"));
         var plan = GuestPanicConfigurator.Plan(new GuestPanicOptions
         {
             DomainXml = xml, OnCrash = CrashAction.CoredumpDestroy, LibvirtVersion = new Version(9, 0, 0), ConfigPath = conf, Paths = host.Paths,
@@ -77,7 +76,7 @@ public class DumpDirectoryTests
         using var host = new TestHost();
         var conf = host.StockQemuConf();
         var dumps = Directory.CreateDirectory(Path.Combine(host.Root, "dumps")).FullName;
-        var xml = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "DomainXml", "TestData", "rich-domain.xml"));
+        var xml = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "CrashConfiguration", "TestData", "rich-domain.xml"));
         var plan = GuestPanicConfigurator.Plan(new GuestPanicOptions
         {
             DomainXml = xml, OnCrash = CrashAction.CoredumpDestroy, LibvirtVersion = new Version(9, 0, 0),
@@ -100,7 +99,7 @@ public class DomainDumpCoreTests
     {
         using var host = new TestHost();
         var conf = host.StockQemuConf();
-        var original = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "DomainXml", "TestData", "rich-domain.xml"));
+        var original = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "CrashConfiguration", "TestData", "rich-domain.xml"));
         var xmlPath = host.Write("vm.xml", original);
         var ct = TestContext.Current.CancellationToken;
         var options = new QemuCoreDumpOptions { ConfigPath = conf, IncludeGuestMemory = true, XmlPath = xmlPath, Paths = host.Paths };

@@ -1,8 +1,10 @@
 using System.Diagnostics;
 using VmDebug.Engine;
-using VmDebug.Engine.HostConfig;
+using VmDebug.Engine.CrashConfiguration;
 
-namespace VmDebug.Tests.HostConfig;
+using VmDebug.Tests.Support;
+
+namespace VmDebug.Tests.CrashConfiguration;
 
 /// <summary>
 /// A real process named like the daemon stands in for libvirtd (the real daemon is exercised by the libvirt

@@ -1,10 +1,10 @@
 using System.Net.Sockets;
 using VmDebug.Engine;
-using VmDebug.Engine.Configuration;
-using VmDebug.Engine.HostConfig;
-using VmDebug.Tests.HostConfig;
+using VmDebug.Engine.CrashConfiguration;
+using VmDebug.Engine.Libvirt;
+using VmDebug.Tests.Support;
 
-namespace VmDebug.Tests.Configuration;
+namespace VmDebug.Tests.Libvirt;
 
 public sealed class LibvirtHostTests
 {

@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using VmDebug.Engine.HostConfig;
+using VmDebug.Engine.CrashConfiguration;
 
-namespace VmDebug.Tests.HostConfig;
+namespace VmDebug.Tests.Support;
 
 /// <summary>A scratch directory that also serves as a host tree (proc/, etc/, run/, usr/) for detection code.</summary>
 internal sealed class TestHost : IDisposable
@@ -33,7 +33,7 @@ internal sealed class TestHost : IDisposable
         return path;
     }
 
-    public static string StockQemuConfSource => Path.Combine(AppContext.BaseDirectory, "HostConfig", "TestData", "debian12-qemu.conf");
+    public static string StockQemuConfSource => Path.Combine(AppContext.BaseDirectory, "CrashConfiguration", "TestData", "debian12-qemu.conf");
 
     public void Dispose()
     {

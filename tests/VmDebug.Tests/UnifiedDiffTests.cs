@@ -1,8 +1,9 @@
 using FsCheck;
 using FsCheck.Fluent;
 using VmDebug.Engine;
+using VmDebug.Tests.Support;
 
-namespace VmDebug.Tests.HostConfig;
+namespace VmDebug.Tests;
 
 public class UnifiedDiffTests
 {
