@@ -73,14 +73,4 @@ public static class ByteSize
         bytes = (long)value;
         return true;
     }
-
-    /// <summary>"4 GiB", "512 MiB", "1536 bytes": exact where possible, for messages.</summary>
-    public static string Format(long bytes)
-    {
-        string[] units = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB"];
-        int u = 0;
-        double v = bytes;
-        while (u < units.Length - 1 && v >= 1024) { v /= 1024; u++; }
-        return u == 0 ? $"{bytes} bytes" : v.ToString(v % 1 == 0 ? "0" : "0.#", CultureInfo.InvariantCulture) + " " + units[u];
-    }
 }

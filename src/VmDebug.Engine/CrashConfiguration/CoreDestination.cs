@@ -91,11 +91,11 @@ public static class CoreDestination
             if (needed is { } n)
             {
                 if (limits.ProcessSizeMax < n)
-                    yield return $"systemd-coredump ProcessSizeMax={ByteSize.Format(limits.ProcessSizeMax)} is below the largest guest's RAM plus 1 GiB ({ByteSize.Format(n)}): its cores will be discarded.";
+                    yield return $"systemd-coredump ProcessSizeMax={Units.FormatBytes(limits.ProcessSizeMax)} is below the largest guest's RAM plus 1 GiB ({Units.FormatBytes(n)}): its cores will be discarded.";
                 if (limits.Storage == "external" && limits.ExternalSizeMax < n)
-                    yield return $"systemd-coredump ExternalSizeMax={ByteSize.Format(limits.ExternalSizeMax)} is below the largest guest's RAM plus 1 GiB ({ByteSize.Format(n)}): its cores will not be stored.";
+                    yield return $"systemd-coredump ExternalSizeMax={Units.FormatBytes(limits.ExternalSizeMax)} is below the largest guest's RAM plus 1 GiB ({Units.FormatBytes(n)}): its cores will not be stored.";
                 if (limits.MaxUse is { } maxUse && maxUse < n)
-                    yield return $"systemd-coredump MaxUse={ByteSize.Format(maxUse)} is below one guest-sized core ({ByteSize.Format(n)}).";
+                    yield return $"systemd-coredump MaxUse={Units.FormatBytes(maxUse)} is below one guest-sized core ({Units.FormatBytes(n)}).";
             }
             yield break;
         }

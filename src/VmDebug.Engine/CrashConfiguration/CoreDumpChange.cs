@@ -3,10 +3,10 @@ using VmDebug.Engine.Libvirt;
 namespace VmDebug.Engine.CrashConfiguration;
 
 /// <summary>
-/// A planned Enable/Disable-QemuCoreDump: <see cref="Describe"/> is the -WhatIf text, <see cref="Apply"/> does it.
+/// A planned Enable/Disable-QemuCoreDump: qemu.conf, the domain's dumpCore and the daemon restart.
 /// Holds the libvirt connection (when one was needed) until disposed.
 /// </summary>
-public sealed class CoreDumpChange : IDisposable
+public sealed class CoreDumpChange : PlannedChange<QemuCoreDumpSetting>
 {
     private readonly LibvirtHost? _libvirt;
     private readonly IReadOnlyList<string> _notes;
@@ -20,19 +20,20 @@ public sealed class CoreDumpChange : IDisposable
         Preview = CoreDumpPlan.Copy(plan.Setting, plan.Changes, plan.Diff, null, notes);
     }
 
-    public CoreDumpPlan Plan { get; }
-    /// <summary>What ShouldProcess names: the config file, and the domain or XML file when one is edited.</summary>
-    public string Target { get; }
-    /// <summary>The settings as they would be after Apply (what --what-if --json prints).</summary>
-    public QemuCoreDumpSetting Preview { get; }
+    internal CoreDumpPlan Plan { get; }
+    /// <summary>The config file, and the domain or XML file when one is edited.</summary>
+    public override string Target { get; }
+    public override string Description => "Change the QEMU core-dump configuration";
+    public override IReadOnlyList<string> Changes => Plan.Changes;
+    public override QemuCoreDumpSetting Preview { get; }
     /// <summary>The config, the domain or the daemon would change.</summary>
-    public bool HasChanges => Plan.HasChanges || Plan.Domain?.DomainChanged == true || Plan.Restart is not null;
+    public override bool HasChanges => Plan.HasChanges || Plan.Domain?.Changed == true || Plan.Restart is not null;
 
-    /// <summary>The exact diff and the restart, if any: the -WhatIf text.</summary>
-    public string Describe() => Plan.Describe();
+    /// <summary>The exact diff and the restart, if any.</summary>
+    public override string Describe() => Plan.Describe();
 
     /// <summary>Writes, defines and restarts as planned; a refused restart throws before anything is written.</summary>
-    public QemuCoreDumpSetting Apply(CancellationToken cancellationToken)
+    public override QemuCoreDumpSetting Apply(CancellationToken cancellationToken)
     {
         var applied = Plan.Apply(cancellationToken, _libvirt is null ? null : _libvirt.Define);
         var notes = _notes.ToList();
@@ -41,5 +42,10 @@ public sealed class CoreDumpChange : IDisposable
         return CoreDumpPlan.Copy(applied, applied.Changes, applied.Diff, applied.BackupPath, notes);
     }
 
-    public void Dispose() => _libvirt?.Dispose();
+    public override IReadOnlyList<string> WarningsOf(QemuCoreDumpSetting result) => result.Warnings;
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) _libvirt?.Dispose();
+    }
 }

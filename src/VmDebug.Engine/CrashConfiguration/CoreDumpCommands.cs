@@ -37,10 +37,9 @@ public static class CoreDumpCommands
     /// <summary>Disable-QemuCoreDump: libvirt's defaults again, the domain's dumpCore removed, and the restart.</summary>
     public static CoreDumpChange PlanDisable(CoreDumpRequest request) => Plan(request, CoreDumpConfigurator.PlanDisable);
 
-    private static CoreDumpChange Plan(CoreDumpRequest request, Func<QemuCoreDumpOptions, CoreDumpPlan> planner)
+    private static CoreDumpChange Plan(CoreDumpRequest request, Func<CoreDumpRequest, CoreDumpPlan> planner)
     {
-        if (request.Domain is not null && request.XmlPath is not null)
-            throw new VmDebugException("DomainSourceAmbiguous", ErrorKind.InvalidArgument, "Give either a libvirt domain or an XML file, not both.", request.Domain);
+        DomainSource.Check(request.Domain, request.XmlPath, required: false);
         var options = BaseOptions(request);
         var notes = new List<string>();
         LibvirtHost? libvirt = null;
@@ -71,7 +70,7 @@ public static class CoreDumpCommands
                 if (request.RestartDaemon) options = options with { ActiveJobs = libvirt.ActiveJobs() };
             }
             var plan = planner(options);
-            if (plan.Domain?.Configuration.TakesEffectAtNextBoot == true)
+            if (plan.Domain?.TakesEffectAtNextBoot == true)
                 notes.Add($"Domain '{request.Domain}' is running: its persistent definition changes, and dumpCore takes effect at its next boot.");
             if (request.RestartDaemon && plan.Restart is null && !daemonDown)
                 notes.Add("No libvirt daemon was found to restart: the new settings apply when it next starts.");
@@ -85,22 +84,15 @@ public static class CoreDumpCommands
         }
     }
 
-    /// <summary>Offline mode (an XML file) contacts no daemon, not even its socket.</summary>
-    private static QemuCoreDumpOptions BaseOptions(CoreDumpRequest request)
+    /// <summary>The daemon behind the URI; offline mode (an XML file) contacts none, not even its socket.</summary>
+    private static CoreDumpRequest BaseOptions(CoreDumpRequest request)
     {
         var socket = request.XmlPath is null ? LibvirtHost.SocketOf(request.ConnectionUri) : null;
-        return new QemuCoreDumpOptions
+        return request with
         {
             ConfigPath = request.ConfigPath ?? request.Paths.QemuConf,
-            MaxCore = request.MaxCore,
-            IncludeGuestMemory = request.IncludeGuestMemory,
-            XmlPath = request.XmlPath,
-            RestartDaemon = request.RestartDaemon,
-            Force = request.Force,
-            RestartTimeout = request.RestartTimeout,
             DaemonProcessId = LibvirtHost.DaemonProcessOf(socket, request.Paths),
             DaemonSocketPath = socket is not null && File.Exists(socket) ? socket : null,
-            Paths = request.Paths,
         };
     }
 }

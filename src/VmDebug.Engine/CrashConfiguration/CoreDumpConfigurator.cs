@@ -3,19 +3,19 @@ using VmDebug;
 namespace VmDebug.Engine.CrashConfiguration;
 
 /// <summary>Engine entry points of Get-, Enable- and Disable-QemuCoreDump.</summary>
-public static class CoreDumpConfigurator
+internal static class CoreDumpConfigurator
 {
     public const string DefaultAutoDumpPath = "/var/lib/libvirt/qemu/dump";
 
     /// <summary>Get-QemuCoreDumpSetting.</summary>
-    public static QemuCoreDumpSetting Read(QemuCoreDumpOptions options)
+    public static QemuCoreDumpSetting Read(CoreDumpRequest options)
     {
         var doc = LibvirtConfDocument.Load(ConfigPath(options));
         return Describe(doc, options, Daemon(options), pendingChange: false, [], "");
     }
 
     /// <summary>Enable-QemuCoreDump: max_core (default unlimited) and, when given, dump_guest_core and auto-dump settings.</summary>
-    public static CoreDumpPlan PlanEnable(QemuCoreDumpOptions options)
+    public static CoreDumpPlan PlanEnable(CoreDumpRequest options)
     {
         var maxCore = options.MaxCore ?? "unlimited";
         var edits = new List<(string Key, LibvirtConfValue? Value)>
@@ -33,18 +33,18 @@ public static class CoreDumpConfigurator
     /// Disable-QemuCoreDump: removes max_core and dump_guest_core so libvirt's defaults (no cores, guest RAM
     /// excluded) apply again; a line Enable added disappears and the file is as before.
     /// </summary>
-    public static CoreDumpPlan PlanDisable(QemuCoreDumpOptions options) =>
+    public static CoreDumpPlan PlanDisable(CoreDumpRequest options) =>
         Plan(options, [("max_core", null), ("dump_guest_core", null)], DumpCoreEdit.Remove);
 
     /// <summary>Only the auto-dump settings (used by Set-GuestPanicDevice -AutoDumpPath/-BypassCache).</summary>
-    public static CoreDumpPlan PlanAutoDump(QemuCoreDumpOptions options)
+    public static CoreDumpPlan PlanAutoDump(CoreDumpRequest options)
     {
         var edits = new List<(string Key, LibvirtConfValue? Value)>();
         AddAutoDumpEdits(options, edits);
         return Plan(options, edits);
     }
 
-    private static void AddAutoDumpEdits(QemuCoreDumpOptions options, List<(string Key, LibvirtConfValue? Value)> edits)
+    private static void AddAutoDumpEdits(CoreDumpRequest options, List<(string Key, LibvirtConfValue? Value)> edits)
     {
         if (options.AutoDumpPath is { } dir)
         {
@@ -57,7 +57,7 @@ public static class CoreDumpConfigurator
     }
 
     /// <param name="dumpCore">&lt;memory dumpCore&gt; for the domain, if one was given: "on", or null to remove it.</param>
-    private static CoreDumpPlan Plan(QemuCoreDumpOptions options, List<(string Key, LibvirtConfValue? Value)> edits, DumpCoreEdit? dumpCore = null)
+    private static CoreDumpPlan Plan(CoreDumpRequest options, List<(string Key, LibvirtConfValue? Value)> edits, DumpCoreEdit? dumpCore = null)
     {
         var original = LibvirtConfDocument.Load(ConfigPath(options));
         var updated = original;
@@ -70,15 +70,12 @@ public static class CoreDumpConfigurator
                 changes.Add(value is null ? $"Remove {key} (libvirt default applies)" : $"Set {key} = {LibvirtConfText.ToUtf8(value.Text)}");
         }
         var diff = UnifiedDiff.Create(LibvirtConfText.ToUtf8(original.Text), LibvirtConfText.ToUtf8(updated.Text), original.Path, original.Path);
-        GuestPanicPlan? domain = null;
-        if (dumpCore is not null && (options.DomainXml is not null || options.XmlPath is not null))
+        DomainXmlEdit? domain = null;
+        if (dumpCore is { } edit && (options.DomainXml is not null || options.XmlPath is not null))
         {
-            domain = GuestPanicConfigurator.Plan(new GuestPanicOptions
-            {
-                DomainXml = options.DomainXml, XmlPath = options.XmlPath, DomainIsRunning = options.DomainIsRunning,
-                Model = null, VmcoreInfo = null, DumpCore = dumpCore, ConfigPath = original.Path, Paths = options.Paths,
-            });
-            changes.AddRange(domain.Configuration.Changes);
+            domain = DomainXmlEdit.Load(options.DomainXml, options.XmlPath, options.DomainIsRunning);
+            domain.SetDumpCore(edit);
+            changes.AddRange(domain.Changes);
             diff += domain.Diff;
         }
         var daemon = Daemon(options);
@@ -89,12 +86,12 @@ public static class CoreDumpConfigurator
         return new CoreDumpPlan(original, updated, options, predicted, changes, restart, domain);
     }
 
-    private static string ConfigPath(QemuCoreDumpOptions options) => options.ConfigPath ?? options.Paths.QemuConf;
+    private static string ConfigPath(CoreDumpRequest options) => options.ConfigPath ?? options.Paths.QemuConf;
 
-    private static LibvirtDaemonInfo? Daemon(QemuCoreDumpOptions options) => LibvirtDaemonLocator.Detect(options.Paths, options.DaemonProcessId, options.DaemonSocketPath);
+    private static LibvirtDaemonInfo? Daemon(CoreDumpRequest options) => LibvirtDaemonLocator.Detect(options.Paths, options.DaemonProcessId, options.DaemonSocketPath);
 
     /// <summary>Effective values as libvirt's qemu driver reads them, plus where cores go and what to watch out for.</summary>
-    internal static QemuCoreDumpSetting Describe(LibvirtConfDocument doc, QemuCoreDumpOptions options, LibvirtDaemonInfo? daemon,
+    internal static QemuCoreDumpSetting Describe(LibvirtConfDocument doc, CoreDumpRequest options, LibvirtDaemonInfo? daemon,
         bool pendingChange, IReadOnlyList<string> changes, string diff)
     {
         var warnings = new List<string>();
@@ -121,7 +118,7 @@ public static class CoreDumpConfigurator
         else if (!includeGuestMemory)
             warnings.Add("dump_guest_core is off: QEMU cores leave guest RAM out unless a domain sets <memory dumpCore='on'>.");
         if (includeGuestMemory && maxCoreBytes is > 0 && options.LargestGuestRamBytes is { } ram && maxCoreBytes < ram + (1L << 30))
-            warnings.Add($"max_core ({ByteSize.Format(maxCoreBytes.Value)}) is below the largest guest's RAM plus 1 GiB ({ByteSize.Format(ram + (1L << 30))}): its cores would be cut short.");
+            warnings.Add($"max_core ({Units.FormatBytes(maxCoreBytes.Value)}) is below the largest guest's RAM plus 1 GiB ({Units.FormatBytes(ram + (1L << 30))}): its cores would be cut short.");
 
         var corePattern = CoreDestination.ReadCorePattern(options.Paths);
         bool systemd = CoreDestination.IsSystemdCoredump(corePattern);

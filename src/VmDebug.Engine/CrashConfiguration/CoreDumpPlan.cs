@@ -3,14 +3,14 @@ using VmDebug;
 namespace VmDebug.Engine.CrashConfiguration;
 
 /// <summary>What Enable/Disable would do; <see cref="Apply"/> does it.</summary>
-public sealed class CoreDumpPlan
+internal sealed class CoreDumpPlan
 {
     private readonly LibvirtConfDocument _original;
     private readonly LibvirtConfDocument _updated;
-    private readonly QemuCoreDumpOptions _options;
+    private readonly CoreDumpRequest _options;
 
-    internal CoreDumpPlan(LibvirtConfDocument original, LibvirtConfDocument updated, QemuCoreDumpOptions options,
-        QemuCoreDumpSetting setting, IReadOnlyList<string> changes, DaemonRestartPlan? restart, GuestPanicPlan? domain)
+    internal CoreDumpPlan(LibvirtConfDocument original, LibvirtConfDocument updated, CoreDumpRequest options,
+        QemuCoreDumpSetting setting, IReadOnlyList<string> changes, DaemonRestartPlan? restart, DomainXmlEdit? domain)
     {
         Domain = domain;
         _original = original;
@@ -26,7 +26,7 @@ public sealed class CoreDumpPlan
     /// <summary>The config file would change (the domain is reported by <see cref="Domain"/>).</summary>
     public bool HasChanges => !ReferenceEquals(_original, _updated);
     /// <summary>The &lt;memory dumpCore&gt; edit, when a domain or XML file was given.</summary>
-    public GuestPanicPlan? Domain { get; }
+    public DomainXmlEdit? Domain { get; }
     /// <summary>The settings as they would be after Apply.</summary>
     public QemuCoreDumpSetting Setting { get; }
     public IReadOnlyList<string> Changes { get; }
@@ -35,7 +35,7 @@ public sealed class CoreDumpPlan
 
     /// <summary>Text for -WhatIf: the diff and the restart, if any.</summary>
     public string Describe() =>
-        (HasChanges || Domain?.DomainChanged == true ? Diff : $"{_original.Path}: no change.\n") + (Restart is null ? "" : Restart.Description + "\n");
+        (HasChanges || Domain?.Changed == true ? Diff : $"{_original.Path}: no change.\n") + (Restart is null ? "" : Restart.Description + "\n");
 
     /// <summary>
     /// Writes the config (atomically, with a backup), the domain (offline file, or through

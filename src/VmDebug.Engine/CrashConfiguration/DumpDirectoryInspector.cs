@@ -35,7 +35,7 @@ public static class DumpDirectoryInspector
 
         long? free = HostNative.TryGetAvailableBytes(path);
         if (free is { } f && guestRamBytes is { } ram && f < ram)
-            warnings.Add($"{path} has {ByteSize.Format(f)} free, less than the guest's RAM ({ByteSize.Format(ram)}): a full dump will not fit.");
+            warnings.Add($"{path} has {Units.FormatBytes(f)} free, less than the guest's RAM ({Units.FormatBytes(ram)}): a full dump will not fit.");
 
         bool? direct = null;
         if (bypassCache)

@@ -35,24 +35,12 @@ public static class GuestPanicCommands
         }
     }
 
-    private static GuestPanicOptions Options(GuestPanicRequest request)
+    private static GuestPanicRequest Options(GuestPanicRequest request)
     {
-        if ((request.Domain is null) == (request.XmlPath is null))
-            throw new VmDebugException("DomainSourceAmbiguous", ErrorKind.InvalidArgument,
-                "Give either a libvirt domain or a domain XML file, not both or neither.", request.Domain ?? request.XmlPath);
-        return new GuestPanicOptions
-        {
-            XmlPath = request.XmlPath,
-            Model = request.Model,
-            OnCrash = request.OnCrash,
-            VmcoreInfo = request.VmcoreInfo,
-            ConfigPath = request.ConfigPath ?? request.Paths.QemuConf,
-            AutoDumpPath = request.AutoDumpPath,
-            BypassCache = request.BypassCache,
-            Paths = request.Paths,
-        };
+        DomainSource.Check(request.Domain, request.XmlPath, required: true);
+        return request with { ConfigPath = request.ConfigPath ?? request.Paths.QemuConf };
     }
 
-    private static string Target(GuestPanicRequest request, GuestPanicOptions options) =>
+    private static string Target(GuestPanicRequest request, GuestPanicRequest options) =>
         (request.XmlPath ?? $"domain '{request.Domain}'") + (request.AutoDumpPath is not null || request.BypassCache is not null ? $", {options.ConfigPath}" : "");
 }

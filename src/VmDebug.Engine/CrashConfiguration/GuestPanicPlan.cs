@@ -1,26 +1,23 @@
-using System.Text;
 using VmDebug;
 
 namespace VmDebug.Engine.CrashConfiguration;
 
 /// <summary>What Set-GuestPanicDevice would change; <see cref="Apply"/> does it.</summary>
-public sealed class GuestPanicPlan
+internal sealed class GuestPanicPlan
 {
-    private readonly GuestPanicOptions _options;
+    private readonly DomainXmlEdit _domain;
 
-    internal GuestPanicPlan(GuestPanicOptions options, string originalXml, string updatedXml, CoreDumpPlan? hostPlan, GuestPanicConfiguration configuration)
+    internal GuestPanicPlan(DomainXmlEdit domain, CoreDumpPlan? hostPlan, GuestPanicConfiguration configuration)
     {
-        _options = options;
-        OriginalXml = originalXml;
-        UpdatedXml = updatedXml;
+        _domain = domain;
         HostPlan = hostPlan;
         Configuration = configuration;
     }
 
-    public string OriginalXml { get; }
+    public string OriginalXml => _domain.OriginalXml;
     /// <summary>The XML to define (libvirt mode) or write (offline).</summary>
-    public string UpdatedXml { get; }
-    public bool DomainChanged => OriginalXml != UpdatedXml;
+    public string UpdatedXml => _domain.UpdatedXml;
+    public bool DomainChanged => _domain.Changed;
     /// <summary>qemu.conf changes for AutoDumpPath/BypassCache; null when none were asked for.</summary>
     public CoreDumpPlan? HostPlan { get; }
     public bool HasChanges => DomainChanged || HostPlan?.HasChanges == true;
@@ -34,16 +31,11 @@ public sealed class GuestPanicPlan
     /// </summary>
     public GuestPanicConfiguration Apply(Action<string>? defineDomainXml, CancellationToken cancellationToken)
     {
-        if (_options.XmlPath is null && DomainChanged && defineDomainXml is null)
+        // Refused before qemu.conf is written, so nothing changes half-way.
+        if (_domain.XmlPath is null && DomainChanged && defineDomainXml is null)
             throw new ArgumentNullException(nameof(defineDomainXml), "A libvirt domain needs the define callback to apply the new XML.");
         HostPlan?.Apply(cancellationToken);
-        if (DomainChanged)
-        {
-            if (_options.XmlPath is { } path)
-                AtomicFileReplacer.Replace(path, Encoding.UTF8.GetBytes(UpdatedXml), Encoding.UTF8.GetBytes(OriginalXml), DateTime.Now, cancellationToken);
-            else
-                defineDomainXml!(UpdatedXml);
-        }
+        _domain.Apply(defineDomainXml, cancellationToken);
         return Configuration;
     }
 }

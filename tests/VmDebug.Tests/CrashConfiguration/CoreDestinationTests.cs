@@ -20,7 +20,7 @@ public class CoreDestinationTests
         host.Write("run/systemd/coredump.conf.d/90-late.conf", "[Other]\nProcessSizeMax=1\n[Coredump]\nProcessSizeMax=6G\n");
         var conf = host.Write("qemu.conf", "max_core = \"unlimited\"\ndump_guest_core = 1\n");
 
-        var s = CoreDumpConfigurator.Read(new QemuCoreDumpOptions { ConfigPath = conf, Paths = host.Paths, LargestGuestRamBytes = 8L << 30 });
+        var s = CoreDumpConfigurator.Read(new CoreDumpRequest { ConfigPath = conf, Paths = host.Paths, LargestGuestRamBytes = 8L << 30 });
 
         Assert.True(s.HandledBySystemdCoredump);
         Assert.Equal(SystemdPattern, s.CorePattern);
@@ -41,7 +41,7 @@ public class CoreDestinationTests
         using var host = new TestHost();
         host.Write("proc/sys/kernel/core_pattern", SystemdPattern + "\n");
         var conf = host.Write("qemu.conf", "max_core = \"unlimited\"\ndump_guest_core = 1\n");
-        var s = CoreDumpConfigurator.Read(new QemuCoreDumpOptions { ConfigPath = conf, Paths = host.Paths, LargestGuestRamBytes = 2L << 30 });
+        var s = CoreDumpConfigurator.Read(new CoreDumpRequest { ConfigPath = conf, Paths = host.Paths, LargestGuestRamBytes = 2L << 30 });
         Assert.Equal(32L << 30, s.SystemdCoredumpLimits!.ProcessSizeMax);
         Assert.Null(s.SystemdCoredumpLimits.MaxUse);
         Assert.DoesNotContain(s.Warnings, w => w.Contains("systemd-coredump"));
@@ -53,7 +53,7 @@ public class CoreDestinationTests
         using var host = new TestHost();
         host.Write("proc/sys/kernel/core_pattern", "core\n");
         var conf = host.Write("qemu.conf", "max_core = \"unlimited\"\n");
-        var s = CoreDumpConfigurator.Read(new QemuCoreDumpOptions { ConfigPath = conf, Paths = host.Paths });
+        var s = CoreDumpConfigurator.Read(new CoreDumpRequest { ConfigPath = conf, Paths = host.Paths });
         Assert.False(s.HandledBySystemdCoredump);
         Assert.Null(s.SystemdCoredumpLimits);
         Assert.Contains(s.Warnings, w => w.Contains("relative path") && w.Contains("'/'"));

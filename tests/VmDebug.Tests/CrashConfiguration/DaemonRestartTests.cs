@@ -71,7 +71,7 @@ public sealed class DaemonRestartTests : IDisposable
     {
         int pid = StartFakeDaemon();
         var conf = _host.Write("qemu.conf", "user = \"root\"\n");
-        var options = new QemuCoreDumpOptions
+        var options = new CoreDumpRequest
         {
             ConfigPath = conf, IncludeGuestMemory = true, RestartDaemon = true, DaemonProcessId = pid, Paths = RealProcWith(_host),
             ActiveJobs = [new ActiveDomainJob("vm1", "dump")],
@@ -92,7 +92,7 @@ public sealed class DaemonRestartTests : IDisposable
         int pid = StartFakeDaemon();
         var paths = RealProcWith(_host);
         var conf = _host.Write("qemu.conf", "user = \"root\"\n");
-        var plan = CoreDumpConfigurator.PlanEnable(new QemuCoreDumpOptions
+        var plan = CoreDumpConfigurator.PlanEnable(new CoreDumpRequest
         {
             ConfigPath = conf, IncludeGuestMemory = true, RestartDaemon = true, Force = true, DaemonProcessId = pid, Paths = paths,
             ActiveJobs = [new ActiveDomainJob("vm1", "dump")],

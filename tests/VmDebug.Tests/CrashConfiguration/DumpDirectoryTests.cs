@@ -62,9 +62,9 @@ public class DumpDirectoryTests
         using var host = new TestHost();
         var conf = host.Write("qemu.conf", $"auto_dump_path = \"{host.Root}/nope\"\nuser = \"root\"\n");
         var xml = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "CrashConfiguration", "TestData", "rich-domain.xml"));
-        var plan = GuestPanicConfigurator.Plan(new GuestPanicOptions
+        var plan = GuestPanicConfigurator.Plan(new GuestPanicRequest
         {
-            DomainXml = xml, OnCrash = CrashAction.CoredumpDestroy, LibvirtVersion = new Version(9, 0, 0), ConfigPath = conf, Paths = host.Paths,
+            DomainXml = xml, Model = GuestPanicModel.Auto, OnCrash = CrashAction.CoredumpDestroy, VmcoreInfo = true, LibvirtVersion = new Version(9, 0, 0), ConfigPath = conf, Paths = host.Paths,
         });
         Assert.False(plan.Configuration.DumpDirectory!.Exists);
         Assert.Contains(plan.Configuration.Warnings, w => w.Contains("does not exist"));
@@ -77,16 +77,16 @@ public class DumpDirectoryTests
         var conf = host.StockQemuConf();
         var dumps = Directory.CreateDirectory(Path.Combine(host.Root, "dumps")).FullName;
         var xml = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "CrashConfiguration", "TestData", "rich-domain.xml"));
-        var plan = GuestPanicConfigurator.Plan(new GuestPanicOptions
+        var plan = GuestPanicConfigurator.Plan(new GuestPanicRequest
         {
-            DomainXml = xml, OnCrash = CrashAction.CoredumpDestroy, LibvirtVersion = new Version(9, 0, 0),
+            DomainXml = xml, Model = GuestPanicModel.Auto, OnCrash = CrashAction.CoredumpDestroy, VmcoreInfo = true, LibvirtVersion = new Version(9, 0, 0),
             ConfigPath = conf, AutoDumpPath = dumps, BypassCache = true, Paths = host.Paths,
         });
         Assert.Contains($"+auto_dump_path = \"{dumps}\"", plan.Diff);
         Assert.Contains("+auto_dump_bypass_cache = 1", plan.Diff);
         Assert.Equal(dumps, plan.Configuration.DumpDirectory!.Path);
         plan.Apply(_ => { }, TestContext.Current.CancellationToken);
-        var setting = CoreDumpConfigurator.Read(new QemuCoreDumpOptions { ConfigPath = conf, Paths = host.Paths });
+        var setting = CoreDumpConfigurator.Read(new CoreDumpRequest { ConfigPath = conf, Paths = host.Paths });
         Assert.Equal(dumps, setting.AutoDumpPath);
         Assert.True(setting.AutoDumpBypassCache);
     }
@@ -102,7 +102,7 @@ public class DomainDumpCoreTests
         var original = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "CrashConfiguration", "TestData", "rich-domain.xml"));
         var xmlPath = host.Write("vm.xml", original);
         var ct = TestContext.Current.CancellationToken;
-        var options = new QemuCoreDumpOptions { ConfigPath = conf, IncludeGuestMemory = true, XmlPath = xmlPath, Paths = host.Paths };
+        var options = new CoreDumpRequest { ConfigPath = conf, IncludeGuestMemory = true, XmlPath = xmlPath, Paths = host.Paths };
 
         var plan = CoreDumpConfigurator.PlanEnable(options);
         Assert.Contains("+  <memory unit='KiB' dumpCore='on'>524288</memory>", plan.Diff);

@@ -10,9 +10,9 @@ public class GuestPanicDeviceTests
     private static string Sample(string name) => File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "CrashConfiguration", "TestData", name));
     private static readonly Version Libvirt90 = new(9, 0, 0);
 
-    private static GuestPanicOptions Set(string xml, TestHost host) => new()
+    private static GuestPanicRequest Set(string xml, TestHost host) => new()
     {
-        DomainXml = xml, Model = GuestPanicModel.Auto, OnCrash = CrashAction.CoredumpDestroy, LibvirtVersion = Libvirt90,
+        DomainXml = xml, Model = GuestPanicModel.Auto, OnCrash = CrashAction.CoredumpDestroy, VmcoreInfo = true, LibvirtVersion = Libvirt90,
         ConfigPath = Path.Combine(host.Root, "absent-qemu.conf"), Paths = host.Paths,
     };
 
@@ -177,7 +177,7 @@ public class GuestPanicDeviceTests
         var applied = GuestPanicConfigurator.Plan(options).Apply(null, TestContext.Current.CancellationToken);
         Assert.Equal(path, applied.Path);
         Assert.False(applied.TakesEffectAtNextBoot);
-        var read = GuestPanicConfigurator.Read(new GuestPanicOptions { XmlPath = path, ConfigPath = options.ConfigPath, Paths = host.Paths });
+        var read = GuestPanicConfigurator.Read(new GuestPanicRequest { XmlPath = path, ConfigPath = options.ConfigPath, Paths = host.Paths });
         Assert.Equal(GuestPanicModel.Isa, read.PanicModel);
         Assert.Equal(CrashAction.CoredumpDestroy, read.OnCrash);
         Assert.Single(Directory.GetFiles(host.Root, "vm.xml.vmdebug-*.bak"));

@@ -7,7 +7,7 @@ namespace VmDebug.Tests.CrashConfiguration;
 
 public class QemuCoreDumpTests
 {
-    private static QemuCoreDumpOptions Enable(TestHost host, string conf) => new()
+    private static CoreDumpRequest Enable(TestHost host, string conf) => new()
     {
         ConfigPath = conf, MaxCore = "unlimited", IncludeGuestMemory = true, Paths = host.Paths,
     };
@@ -54,7 +54,7 @@ public class QemuCoreDumpTests
         Assert.Null(again.Apply(ct).BackupPath);
         Assert.Equal(enabled, File.ReadAllBytes(conf));
 
-        var disabled = CoreDumpConfigurator.PlanDisable(new QemuCoreDumpOptions { ConfigPath = conf, Paths = host.Paths }).Apply(ct);
+        var disabled = CoreDumpConfigurator.PlanDisable(new CoreDumpRequest { ConfigPath = conf, Paths = host.Paths }).Apply(ct);
         Assert.Equal(File.ReadAllBytes(TestHost.StockQemuConfSource), File.ReadAllBytes(conf));
         Assert.Equal("0", disabled.MaxCore);
         Assert.False(disabled.IncludeGuestMemory);
@@ -114,14 +114,14 @@ public class QemuCoreDumpTests
     {
         using var host = new TestHost();
         var conf = host.Write("qemu.conf", "max_core = 0\n");
-        var setting = CoreDumpConfigurator.PlanEnable(new QemuCoreDumpOptions
+        var setting = CoreDumpConfigurator.PlanEnable(new CoreDumpRequest
         {
             ConfigPath = conf, MaxCore = "4GiB", IncludeGuestMemory = true, LargestGuestRamBytes = 4L << 30, Paths = host.Paths,
         }).Apply(TestContext.Current.CancellationToken);
         Assert.Equal("max_core = 4294967296\ndump_guest_core = 1\n", File.ReadAllText(conf));
         Assert.Equal(4L << 30, setting.MaxCoreBytes);
         Assert.Contains(setting.Warnings, w => w.Contains("below the largest guest's RAM plus 1 GiB"));
-        Assert.Throws<VmDebugException>(() => CoreDumpConfigurator.PlanEnable(new QemuCoreDumpOptions { ConfigPath = conf, MaxCore = "4 parsecs", Paths = host.Paths }));
+        Assert.Throws<VmDebugException>(() => CoreDumpConfigurator.PlanEnable(new CoreDumpRequest { ConfigPath = conf, MaxCore = "4 parsecs", Paths = host.Paths }));
     }
 
     [Theory]
@@ -137,7 +137,7 @@ public class QemuCoreDumpTests
     {
         using var host = new TestHost();
         var conf = host.Write("qemu.conf", "max_core = \"lots\"\ndump_guest_core = 2\nmax_core = 1\n");
-        var s = CoreDumpConfigurator.Read(new QemuCoreDumpOptions { ConfigPath = conf, Paths = host.Paths });
+        var s = CoreDumpConfigurator.Read(new CoreDumpRequest { ConfigPath = conf, Paths = host.Paths });
         Assert.Contains(s.Warnings, w => w.StartsWith("max_core = \"lots\" on line 1 is rejected"));
         Assert.Contains(s.Warnings, w => w.StartsWith("dump_guest_core = 2 on line 2 is rejected"));
         Assert.Contains(s.Warnings, w => w == "max_core is set on lines 1, 3; libvirt uses the first.");
