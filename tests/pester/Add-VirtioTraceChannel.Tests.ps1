@@ -7,7 +7,7 @@ BeforeAll {
     Import-VmDebugModule
     $root = Get-VmDebugRepoRoot
     $dir = New-TestDirectory
-    $rich = Get-Content -Raw (Join-Path $root 'tests' 'VmDebug.Tests' 'DomainXml' 'TestData' 'rich-domain.xml')
+    $rich = Get-Content -Raw (Join-Path $root 'tests' 'VmDebug.Tests' 'CrashConfiguration' 'TestData' 'rich-domain.xml')
     $validate = Find-TestTool 'virt-xml-validate'
     $daemon = Start-TestLibvirtDaemon
     $domain = 'vmdebug-pester-trace'

@@ -19,7 +19,7 @@ public static class TraceCliCommand
         var xml = new Option<string?>("--xml") { Description = "A domain XML file to add the pipe channels to." };
         var connect = CoreDumpCliCommand.ConnectOption();
         var metadata = new Option<bool>("--metadata") { Description = "Also a trace-metadata channel, for the tracefs files trace-cmd restore needs." };
-        var whatIf = new Option<bool>("--what-if") { Description = "Print the FIFOs and the diff, change nothing." };
+        var whatIf = PlannedChangeAction.WhatIfOption();
         var json = CliCommand.JsonOption();
         var command = new Command("setup", "Create the FIFO pairs and add the channels to a domain, or print the QEMU options (neither --domain nor --xml).")
         {
@@ -29,23 +29,15 @@ public static class TraceCliCommand
         {
             if (result.GetValue(domain) is not null && result.GetValue(xml) is not null) result.AddError("Give at most one of --domain and --xml.");
         });
-        command.SetEngineAction(json, (parse, _, cancellationToken) =>
+        command.SetPlannedChangeAction(json, whatIf, parse => VirtioTraceSetupCommands.Plan(new VirtioTraceSetupRequest
         {
-            var request = new VirtioTraceSetupRequest
-            {
-                CpuCount = parse.GetValue(cpus),
-                Directory = Path.GetFullPath(parse.GetValue(directory)!),
-                Domain = parse.GetValue(domain),
-                XmlPath = parse.GetValue(xml) is { } path ? Path.GetFullPath(path) : null,
-                ConnectionUri = parse.GetValue(connect),
-                Metadata = parse.GetValue(metadata),
-            };
-            using var change = VirtioTraceSetupCommands.Plan(request);
-            object result = parse.GetValue(whatIf)
-                ? parse.GetValue(json) ? change.Preview : change.Describe()
-                : change.Apply(cancellationToken);
-            return Task.FromResult(result);
-        });
+            CpuCount = parse.GetValue(cpus),
+            Directory = Path.GetFullPath(parse.GetValue(directory)!),
+            Domain = parse.GetValue(domain),
+            XmlPath = parse.GetValue(xml) is { } path ? Path.GetFullPath(path) : null,
+            ConnectionUri = parse.GetValue(connect),
+            Metadata = parse.GetValue(metadata),
+        }));
         return command;
     }
 

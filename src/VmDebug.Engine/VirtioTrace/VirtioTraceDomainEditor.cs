@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Xml.Linq;
-using VmDebug.Engine.DomainXml;
+using VmDebug.Engine.CrashConfiguration;
 
 namespace VmDebug.Engine.VirtioTrace;
 

@@ -1,4 +1,5 @@
 using VmDebug.Engine.Interop;
+using VmDebug.Engine.Native;
 
 namespace VmDebug.Engine.VirtioTrace;
 

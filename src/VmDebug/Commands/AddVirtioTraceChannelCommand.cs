@@ -1,4 +1,6 @@
 using System.Management.Automation;
+using VmDebug.Engine;
+using VmDebug.Engine.Libvirt;
 using VmDebug.Engine.VirtioTrace;
 
 namespace VmDebug.Commands;
@@ -9,7 +11,7 @@ namespace VmDebug.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Add, "VirtioTraceChannel", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = XmlSet)]
 [OutputType(typeof(VirtioTraceSetup))]
-public sealed class AddVirtioTraceChannelCommand : VmDebugCmdlet
+public sealed class AddVirtioTraceChannelCommand : PlannedChangeCmdlet<VirtioTraceSetupRequest, VirtioTraceSetup>
 {
     private const string DomainSet = "Domain", XmlSet = "XmlPath", QemuSet = "QemuArguments";
 
@@ -21,7 +23,7 @@ public sealed class AddVirtioTraceChannelCommand : VmDebugCmdlet
 
     [Parameter(ParameterSetName = DomainSet)]
     [ValidateNotNullOrEmpty]
-    public string ConnectionUri { get; set; } = "qemu:///system";
+    public string ConnectionUri { get; set; } = LibvirtConnection.DefaultUri;
 
     [Parameter(Mandatory = true, ParameterSetName = XmlSet, ValueFromPipelineByPropertyName = true)]
     [Alias("PSPath", "Path")]
@@ -44,27 +46,17 @@ public sealed class AddVirtioTraceChannelCommand : VmDebugCmdlet
     [Parameter]
     public SwitchParameter Metadata { get; set; }
 
-    protected override void ProcessRecord()
+    protected override VirtioTraceSetupRequest CreateRequest() => new()
     {
-        var request = new VirtioTraceSetupRequest
-        {
-            Domain = ParameterSetName == DomainSet ? Domain : null,
-            XmlPath = ParameterSetName == XmlSet ? GetUnresolvedProviderPathFromPSPath(XmlPath) : null,
-            ConnectionUri = ConnectionUri,
-            CpuCount = CpuCount,
-            Directory = GetUnresolvedProviderPathFromPSPath(Directory),
-            Metadata = Metadata.IsPresent,
-        };
-        var target = request.Domain ?? request.XmlPath ?? request.Directory;
-        if (!TryRunEngine(_ => Task.FromResult(VirtioTraceSetupCommands.Plan(request)), out var change, target)) return;
-        using (change)
-        {
-            foreach (var line in change.Preview.Changes) WriteVerbose(line);
-            if (!ShouldProcess(change.Describe(), $"Set up virtio-trace for {change.Target}?\n{change.Describe()}", MyInvocation.MyCommand.Name))
-                return;
-            if (!TryRunEngine(ct => Task.FromResult(change.Apply(ct)), out var setup, target)) return;
-            foreach (var warning in setup.Warnings) WriteWarning(warning);
-            WriteObject(setup);
-        }
-    }
+        Domain = ParameterSetName == DomainSet ? Domain : null,
+        XmlPath = ParameterSetName == XmlSet ? GetUnresolvedProviderPathFromPSPath(XmlPath) : null,
+        ConnectionUri = ConnectionUri,
+        CpuCount = CpuCount,
+        Directory = GetUnresolvedProviderPathFromPSPath(Directory),
+        Metadata = Metadata.IsPresent,
+    };
+
+    protected override PlannedChange<VirtioTraceSetup> Plan(VirtioTraceSetupRequest request) => VirtioTraceSetupCommands.Plan(request);
+
+    protected override object? ErrorTarget(VirtioTraceSetupRequest request) => request.Domain ?? request.XmlPath ?? request.Directory;
 }

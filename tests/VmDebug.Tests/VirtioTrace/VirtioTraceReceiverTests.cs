@@ -2,7 +2,7 @@ using System.Formats.Tar;
 using System.Text;
 using VmDebug.Engine;
 using VmDebug.Engine.VirtioTrace;
-using VmDebug.Tests.HostConfig;
+using VmDebug.Tests.Support;
 
 namespace VmDebug.Tests.VirtioTrace;
 

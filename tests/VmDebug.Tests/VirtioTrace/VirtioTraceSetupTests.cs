@@ -1,15 +1,14 @@
 using System.Xml.Linq;
 using VmDebug.Engine;
-using VmDebug.Engine.DomainXml;
 using VmDebug.Engine.Interop;
 using VmDebug.Engine.VirtioTrace;
-using VmDebug.Tests.HostConfig;
+using VmDebug.Tests.Support;
 
 namespace VmDebug.Tests.VirtioTrace;
 
 public class VirtioTraceSetupTests
 {
-    private static string Sample(string name) => File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "DomainXml", "TestData", name));
+    private static string Sample(string name) => File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "CrashConfiguration", "TestData", name));
 
     private const string DomainWithAgentChannel = """
         <domain type='kvm'>

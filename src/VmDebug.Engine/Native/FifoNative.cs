@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 using VmDebug.Engine.Interop;
 
-namespace VmDebug.Engine.VirtioTrace;
+namespace VmDebug.Engine.Native;
 
 /// <summary>
 /// libc calls for the host ends of QEMU's pipe chardevs: mkfifo, and non-blocking read/write with poll, so a
