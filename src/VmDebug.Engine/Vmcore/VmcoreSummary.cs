@@ -31,20 +31,3 @@ public sealed class VmcoreSummary
     /// <summary>Codes of the repairs <c>Repair-VmCore</c> would apply (empty when peers read the file as is).</summary>
     public required IReadOnlyList<string> NeededRepairs { get; init; }
 }
-
-/// <summary>One fix applied to a dump so makedumpfile and crash read it.</summary>
-public sealed class VmcoreRepair
-{
-    public VmcoreRepair(string code, string description)
-    {
-        Code = code;
-        Description = description;
-    }
-
-    /// <summary>Stable identifier: FlattenedReassembled, PhysBaseCorrected, UtsReleaseFilled, ElfHeaderRelaidOut.</summary>
-    public string Code { get; }
-
-    public string Description { get; }
-
-    public override string ToString() => $"{Code}: {Description}";
-}
