@@ -1,3 +1,5 @@
+using VmDebug.Engine.Native;
+
 namespace VmDebug.Engine.Libvirt;
 
 /// <summary>

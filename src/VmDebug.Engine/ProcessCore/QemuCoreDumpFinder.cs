@@ -181,7 +181,7 @@ public static class QemuCoreDumpFinder
         try
         {
             // Regular files only, opened without blocking: core directories are often writable by the QEMU user.
-            using var handle = Interop.ReadOnlyFile.TryOpenRegular(path);
+            using var handle = Files.ReadOnlyFile.TryOpenRegular(path);
             if (handle is null)
             {
                 return null;

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace VmDebug.Engine.Kmsg;
+namespace VmDebug.Engine.Native;
 
 /// <summary>
 /// libc calls for AF_VSOCK, which .NET's Socket refuses to create. Layouts from linux/vm_sockets.h and

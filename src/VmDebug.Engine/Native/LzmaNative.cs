@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace VmDebug.Engine.Compression;
+namespace VmDebug.Engine.Native;
 
 internal static partial class LzmaNative
 {

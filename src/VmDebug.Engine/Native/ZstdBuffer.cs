@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace VmDebug.Engine.Compression;
+namespace VmDebug.Engine.Native;
 
 /// <summary>ZSTD_inBuffer and ZSTD_outBuffer share this layout: pointer, size, position.</summary>
 [StructLayout(LayoutKind.Sequential)]

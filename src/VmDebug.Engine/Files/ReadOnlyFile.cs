@@ -1,6 +1,6 @@
 using Microsoft.Win32.SafeHandles;
 
-namespace VmDebug.Engine.Interop;
+namespace VmDebug.Engine.Files;
 
 /// <summary>
 /// Opens an input file for positional reads, turning "missing" and "denied" into typed errors that name it.

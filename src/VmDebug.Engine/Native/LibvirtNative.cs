@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace VmDebug.Engine.Libvirt;
+namespace VmDebug.Engine.Native;
 
 /// <summary>
 /// Entry points of libvirt.so.0 and libvirt-qemu.so.0 (package libvirt0). Signatures follow libvirt 9.0's public

@@ -1,7 +1,8 @@
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
+using static VmDebug.Engine.Native.LibcFiles;
 
-namespace VmDebug.Engine.Interop;
+namespace VmDebug.Engine.Files;
 
 /// <summary>What lstat/fstat say about a file: the fields the safety checks need.</summary>
 internal readonly record struct UnixFileStatus(ulong Device, ulong Inode, uint Mode, uint Uid, uint Gid, long Size)
@@ -38,7 +39,7 @@ internal readonly record struct UnixFileStatus(ulong Device, ulong Inode, uint M
 /// The libc file calls .NET has no managed API for and that file safety needs: O_TMPFILE, O_NOFOLLOW, linkat,
 /// renameat2(RENAME_NOREPLACE), flock on a raw descriptor, lstat, directory fsync (x86_64 Linux).
 /// </summary>
-internal static partial class UnixFile
+internal static class UnixFile
 {
     public const int ORdOnly = 0, ORdWr = 2, OCreat = 0x40, OExcl = 0x80, ONoCtty = 0x100, ONonBlock = 0x800,
         ODirectory = 0x10000, ONoFollow = 0x20000, OCloexec = 0x80000, OTmpFile = 0x400000 | ODirectory;
@@ -132,37 +133,4 @@ internal static partial class UnixFile
         var entry = getpwuid(uid);
         return entry == 0 ? uid.ToString(System.Globalization.CultureInfo.InvariantCulture) : Marshal.PtrToStringUTF8(Marshal.ReadIntPtr(entry)) ?? uid.ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
-
-    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int open(string path, int flags, uint mode);
-
-    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int statx(int dirfd, string path, int flags, uint mask, ref byte buffer);
-
-    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int linkat(int oldDirFd, string oldPath, int newDirFd, string newPath, int flags);
-
-    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int renameat2(int oldDirFd, string oldPath, int newDirFd, string newPath, uint flags);
-
-    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int unlink(string path);
-
-    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int mkdir(string path, uint mode);
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int flock(int fd, int operation);
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int ftruncate(int fd, long length);
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int fsync(int fd);
-
-    [LibraryImport("libc")]
-    private static partial uint geteuid();
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial nint getpwuid(uint uid);
 }
