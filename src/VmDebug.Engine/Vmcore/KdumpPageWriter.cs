@@ -112,7 +112,7 @@ internal sealed class KdumpPageWriter
     private async Task CloseDescriptorGapAsync(long descriptorsEnd, CancellationToken cancellationToken)
     {
         DataOffset = _layout.DataOffset;
-        var target = ElfVmcoreWriter.AlignUp(descriptorsEnd, _layout.PageSize);
+        var target = FileAlignment.AlignUp(descriptorsEnd, _layout.PageSize);
         var shift = _layout.DataOffset - target;
         if (shift <= 0)
         {
