@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
-using VmDebug.Engine.Interop;
+using VmDebug.Engine.Files;
 
 namespace VmDebug.Engine.Native;
 
@@ -13,7 +13,7 @@ internal static partial class FifoNative
     public const int OWrOnly = 1, ENxio = 6, EIntr = 4;
     private const short PollIn = 0x1, PollOut = 0x4;
 
-    public static int MakeFifo(string path, uint mode) => mkfifo(path, mode) == 0 ? 0 : UnixFile.LastError;
+    public static int MakeFifo(string path, uint mode) => LibcFiles.mkfifo(path, mode) == 0 ? 0 : UnixFile.LastError;
 
     public static int ChangeMode(SafeFileHandle handle, uint mode) => fchmod((int)handle.DangerousGetHandle(), mode) == 0 ? 0 : UnixFile.LastError;
 
@@ -57,9 +57,6 @@ internal static partial class FifoNative
         public short Events;
         public short Revents;
     }
-
-    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int mkfifo(string path, uint mode);
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial int fchmod(int fd, uint mode);

@@ -1,4 +1,4 @@
-using VmDebug.Engine.Interop;
+using VmDebug.Engine.Files;
 using VmDebug.Engine.Native;
 
 namespace VmDebug.Engine.VirtioTrace;

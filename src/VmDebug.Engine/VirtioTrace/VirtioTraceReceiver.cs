@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Formats.Tar;
 using System.Globalization;
 using Microsoft.Win32.SafeHandles;
-using VmDebug.Engine.Interop;
+using VmDebug.Engine.Files;
 using VmDebug.Engine.Native;
 
 namespace VmDebug.Engine.VirtioTrace;

@@ -1,6 +1,6 @@
 using System.Xml.Linq;
 using VmDebug.Engine;
-using VmDebug.Engine.Interop;
+using VmDebug.Engine.Files;
 using VmDebug.Engine.VirtioTrace;
 using VmDebug.Tests.Support;
 
