@@ -8,6 +8,8 @@ public enum GuestMemoryBackend
     Memfd,
     /// <summary>A memory-backend-file object (share=off) on a file in the work directory: a private file mapping in cores.</summary>
     File,
+    /// <summary>RAM on hugetlbfs through -mem-path (<see cref="GuestLaunchOptions.MemoryPath"/>): a private hugetlb mapping in cores.</summary>
+    HugeTlbFs,
 }
 
 /// <summary>How to boot the test guest. Every knob maps to a QEMU option or a guest kernel command-line order.</summary>
@@ -16,6 +18,9 @@ public sealed record GuestLaunchOptions
     public string MachineType { get; init; } = "q35";
     public int MemoryMiB { get; init; } = 512;
     public GuestMemoryBackend MemoryBackend { get; init; } = GuestMemoryBackend.Anonymous;
+
+    /// <summary>With <see cref="GuestMemoryBackend.HugeTlbFs"/>: a directory on a mounted hugetlbfs with room for the RAM.</summary>
+    public string? MemoryPath { get; init; }
 
     /// <summary>Panic this many seconds after the markers are written; null: never panic.</summary>
     public int? PanicAfterSeconds { get; init; }
