@@ -21,6 +21,9 @@ public sealed record ProcessCoreDumpRequest
     public DumpFormat Format { get; init; } = DumpFormat.Elf;
     public bool Force { get; init; }
 
+    /// <summary>makedumpfile's dump level (0-31) for a kdump format, pages classified from the guest's struct pages; null: every page.</summary>
+    public int? DumpLevel { get; init; }
+
     /// <summary>Overrides the layout derived from QEMU's command line: "q35", "pc", explicit ranges, optionally ",ram=0xADDR".</summary>
     public string? GuestMemoryLayout { get; init; }
 }
@@ -41,6 +44,16 @@ public static class ProcessCoreDumper
                 "A Windows crash dump cannot be made from a QEMU process core; use Elf or a Kdump format.", request.CoreFile);
         }
         var compression = DumpFormats.PageCompressionOf(request.Format);
+        if (request.DumpLevel is { } requestedLevel)
+        {
+            PageFilter.PageClassifier.ValidateLevel(requestedLevel);
+            if (requestedLevel > 0 && compression is null)
+            {
+                throw new VmDebugException("DumpLevelNeedsKdump", ErrorKind.InvalidArgument,
+                    $"Dump level {requestedLevel} leaves pages out, which only kdump files can record; ELF keeps every page. Choose a Kdump* format or level 0.",
+                    requestedLevel);
+            }
+        }
         var corePath = System.IO.Path.GetFullPath(request.CoreFile);
         var activity = $"Extracting guest memory from {corePath}";
         progress.Report(new OperationProgress(activity, "Reading the process core"));
@@ -118,6 +131,7 @@ public static class ProcessCoreDumper
         {
             warnings.Add(stale);
         }
+        VmDebug.GuestMemoryUsage? pages = null;
         if (compression is null && ProcessCoreElfWriter.Fits(memory))
         {
             if (core.File is not CompressedCoreFile { StreamedRam: { } streamed } || streamed != new FileExtent(ram.FileOffset, ram.FileOffset + (long)ram.FileSize))
@@ -133,6 +147,11 @@ public static class ProcessCoreDumper
         {
             stream.SetLength(0);
             await ElfVmcoreWriter.WriteAsync(memory, stream, progress, cancellationToken).ConfigureAwait(false);
+        }
+        else if (request.DumpLevel is { } level)
+        {
+            pages = await PageFilter.DumpLevelWriter.WriteAsync(memory, stream, compression.Value, level, corePath, progress, cancellationToken)
+                .ConfigureAwait(false);
         }
         else
         {
@@ -158,6 +177,7 @@ public static class ProcessCoreDumper
             KernelRelease = vmcoreinfo?.Info.OsRelease,
             PhysBase = vmcoreinfo?.Info.PhysBase,
             Repairs = [],
+            Pages = pages,
             Warnings = warnings,
         };
     }
