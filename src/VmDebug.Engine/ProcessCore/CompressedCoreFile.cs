@@ -5,9 +5,6 @@ using CoreFileCompression = VmDebug.CoreFileCompression;
 
 namespace VmDebug.Engine.ProcessCore;
 
-/// <summary>Takes the non-zero bytes at <paramref name="segmentOffset"/> of the mapping streamed during the first pass.</summary>
-internal delegate void StreamedRamWriter(long segmentOffset, ReadOnlySpan<byte> data);
-
 /// <summary>
 /// A process core compressed as a whole (systemd-coredump's .zst/.lz4/.xz), read without ever decompressing it to
 /// disk. The first pass, at open, streams it once: it keeps the headers, the notes and QEMU's small mappings (heap,
@@ -120,7 +117,7 @@ internal sealed class CompressedCoreFile : SparseFile
     /// <summary>A decompressing stream over the file, from its start.</summary>
     internal static Stream Decompress(string path, CoreFileCompression format)
     {
-        var file = new FileStream(Interop.ReadOnlyFile.Open(path, "ProcessCore", "core file"), FileAccess.Read, 1 << 16);
+        var file = new FileStream(Files.ReadOnlyFile.Open(path, "ProcessCore", "core file"), FileAccess.Read, 1 << 16);
         try
         {
             return format switch

@@ -64,7 +64,7 @@ internal static class ProcessCoreElfWriter
         {
             loads.Add(Load(range.GuestPhysical, range.Length, RamDataOffset + (long)range.RamOffset));
         }
-        var deviceOffset = RamDataOffset + ElfVmcoreWriter.AlignUp((long)memory.RamSegment.FileSize, Page);
+        var deviceOffset = RamDataOffset + FileAlignment.AlignUp((long)memory.RamSegment.FileSize, Page);
         var page = new byte[Page];
         foreach (var device in memory.Devices.OrderBy(d => d.GuestPhysical))
         {
@@ -75,7 +75,7 @@ internal static class ProcessCoreElfWriter
                 var length = (int)Math.Min(Page, device.End - address);
                 WriteNonZeroRuns(output.SafeFileHandle, deviceOffset + (long)(address - device.GuestPhysical), page.AsSpan(0, length));
             }
-            deviceOffset += ElfVmcoreWriter.AlignUp((long)device.Length, Page);
+            deviceOffset += FileAlignment.AlignUp((long)device.Length, Page);
         }
         loads.Sort((a, b) => a.PhysicalAddress.CompareTo(b.PhysicalAddress));
         var notesOffset = HeadersEnd(loads.Count + 1);
