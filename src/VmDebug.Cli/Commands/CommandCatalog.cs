@@ -19,5 +19,7 @@ public static class CommandCatalog
         MemUsageCliCommand.Create(),
         QmpCliCommand.Create(),
         WaitPanicCliCommand.Create(),
+        WatchCliCommand.Create(),
+        CrashesCliCommand.Create(),
     ];
 }
