@@ -27,6 +27,9 @@
         'Invoke-QmpCommand'
         'Set-GuestPanicDevice'
         'Wait-GuestPanic'
+        'Watch-GuestPanic'
+        'Get-GuestCrash'
+        'Remove-GuestCrash'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()
