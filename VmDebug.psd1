@@ -25,6 +25,7 @@
         'Get-VsockKmsgStream'
         'Invoke-GuestMemoryDump'
         'Invoke-QmpCommand'
+        'Send-GuestNmi'
         'Set-GuestPanicDevice'
         'Wait-GuestPanic'
         'Watch-GuestPanic'

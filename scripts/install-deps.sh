@@ -13,6 +13,7 @@ packages=(
     openssh-server                      # PowerShell remoting over SSH to a private sshd in the Pester tests
     kexec-tools python3-drgn            # more independent readers (vmcore-dmesg, drgn)
     debuginfod                          # a local debuginfod serving -dbg packages by build id
+    libarchive-tools                    # bsdtar: debuginfod -U unpacks .deb files with it (not a dependency of debuginfod)
     trace-cmd                           # joins and reports virtio-trace data
     zstd lz4 xz-utils liblzma5          # compressed process cores (systemd-coredump) and their tests
 )

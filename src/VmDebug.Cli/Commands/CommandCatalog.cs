@@ -21,5 +21,6 @@ public static class CommandCatalog
         WaitPanicCliCommand.Create(),
         WatchCliCommand.Create(),
         CrashesCliCommand.Create(),
+        NmiCliCommand.Create(),
     ];
 }

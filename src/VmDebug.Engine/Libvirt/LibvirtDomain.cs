@@ -164,6 +164,12 @@ public sealed unsafe class LibvirtDomain : IDisposable
         if (LibvirtNative.virDomainReset(Handle, 0) < 0) throw Fail("Resetting the domain");
     }
 
+    /// <summary>Sends the guest a non-maskable interrupt (virDomainInjectNMI; QEMU's inject-nmi, libvirt 0.9.1+).</summary>
+    public void InjectNmi()
+    {
+        if (LibvirtNative.virDomainInjectNMI(Handle, 0) < 0) throw Fail("Injecting an NMI");
+    }
+
     private LibvirtException Fail(string operation) => LibvirtErrors.FromLastError(operation, Name ?? "(unnamed domain)");
 
     public override string ToString() => Name;
