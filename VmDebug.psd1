@@ -28,6 +28,9 @@
         'Send-GuestNmi'
         'Set-GuestPanicDevice'
         'Wait-GuestPanic'
+        'Watch-GuestPanic'
+        'Get-GuestCrash'
+        'Remove-GuestCrash'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

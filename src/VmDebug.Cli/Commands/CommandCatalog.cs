@@ -19,6 +19,8 @@ public static class CommandCatalog
         MemUsageCliCommand.Create(),
         QmpCliCommand.Create(),
         WaitPanicCliCommand.Create(),
+        WatchCliCommand.Create(),
+        CrashesCliCommand.Create(),
         NmiCliCommand.Create(),
     ];
 }
