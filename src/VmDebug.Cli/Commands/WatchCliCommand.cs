@@ -78,12 +78,9 @@ public static class WatchCliCommand
         return command;
     }
 
-    /// <summary>--debuginfod as given, else DEBUGINFOD_URLS (space-separated, as elfutils reads it).</summary>
-    private static IReadOnlyList<Uri> DebuginfodServers(string[]? given)
-    {
-        var text = given is { Length: > 0 } ? string.Join(' ', given) : Environment.GetEnvironmentVariable("DEBUGINFOD_URLS") ?? "";
-        return [.. text.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(url => new Uri(url, UriKind.Absolute))];
-    }
+    /// <summary>--debuginfod as given; null lets the engine read DEBUGINFOD_URLS.</summary>
+    private static IReadOnlyList<Uri>? DebuginfodServers(string[]? given) =>
+        given is { Length: > 0 } ? [.. given.Select(url => new Uri(url, UriKind.Absolute))] : null;
 
     /// <summary>One event as journald shows it best: a priority prefix (sd-daemon &lt;N&gt;) when stderr is not a terminal.</summary>
     private static string Line(WatchEvent watchEvent)

@@ -18,13 +18,15 @@ internal sealed class CrashCapturer
     private readonly CrashArchive _archive;
     private readonly WatchEventSink _events;
     private readonly CrashLoopLimiter _limiter;
+    private readonly VmlinuxCache? _vmlinux;
     private readonly SemaphoreSlim _retention = new(1, 1);
 
-    public CrashCapturer(WatchOptions options, CrashArchive archive, WatchEventSink events)
+    public CrashCapturer(WatchOptions options, CrashArchive archive, WatchEventSink events, VmlinuxCache? vmlinux)
     {
         _options = options;
         _archive = archive;
         _events = events;
+        _vmlinux = vmlinux;
         _limiter = new CrashLoopLimiter(options.MaxCrashesPerGuest, options.CrashWindow);
     }
 
@@ -92,7 +94,9 @@ internal sealed class CrashCapturer
             }
             CrashArchive.WritePrivateFile(partial, "qemu.txt",
                 $"version: {facts.QemuVersion ?? "unknown"}\ncommand line: {facts.CommandLine ?? "unknown"}\n");
-            string? vmlinux = null;
+            var vmlinux = summary is { BuildIdValid: true, BuildId: { } buildId } && _vmlinux is not null
+                ? await _vmlinux.FetchAsync(buildId, warnings, cancellationToken).ConfigureAwait(false)
+                : null;
 
             var crash = new GuestCrash
             {

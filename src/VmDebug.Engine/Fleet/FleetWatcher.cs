@@ -53,7 +53,9 @@ public static class FleetWatcher
         var token = stop.Token;
         var notices = Channel.CreateUnbounded<PanicNotice>();
         ValueTask Enqueue(PanicNotice notice) => notices.Writer.WriteAsync(notice, token);
-        var capturer = new CrashCapturer(options, archive, events);
+        var servers = options.DebuginfodServers ?? Debuginfod.DebuginfodClient.ServersFromEnvironment();
+        using var vmlinux = servers.Count > 0 ? new VmlinuxCache(servers, archive) : null;
+        var capturer = new CrashCapturer(options, archive, events, vmlinux);
         var tasks = new List<Task>();
         foreach (var socket in options.Sockets)
         {

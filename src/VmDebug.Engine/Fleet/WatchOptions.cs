@@ -37,8 +37,8 @@ public sealed record WatchOptions
     /// <summary>Dumps running at once; the others wait in order.</summary>
     public int MaxParallel { get; init; } = 1;
 
-    /// <summary>debuginfod servers asked for the matching vmlinux; empty: none asked.</summary>
-    public IReadOnlyList<Uri> DebuginfodServers { get; init; } = [];
+    /// <summary>debuginfod servers asked for the matching vmlinux; null: those of DEBUGINFOD_URLS; empty: none asked.</summary>
+    public IReadOnlyList<Uri>? DebuginfodServers { get; init; }
 
     /// <summary>Stop after this many completed captures; null: run until cancelled.</summary>
     public int? Count { get; init; }

@@ -84,7 +84,6 @@ public sealed class WatchGuestPanicCommand : VmDebugCmdlet
 
     protected override void EndProcessing()
     {
-        var debuginfod = Debuginfod.Length > 0 ? string.Join(' ', Debuginfod) : Environment.GetEnvironmentVariable("DEBUGINFOD_URLS") ?? "";
         var options = new WatchOptions
         {
             Sockets = [.. QmpSocket.Select(GetUnresolvedProviderPathFromPSPath)],
@@ -100,7 +99,7 @@ public sealed class WatchGuestPanicCommand : VmDebugCmdlet
             MaxCrashesPerGuest = MaxCrashesPerGuest > 0 ? MaxCrashesPerGuest : null,
             CrashWindow = TimeSpan.FromSeconds(Window),
             MaxParallel = MaxParallel,
-            DebuginfodServers = [.. debuginfod.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(url => new Uri(url, UriKind.Absolute))],
+            DebuginfodServers = Debuginfod.Length > 0 ? [.. Debuginfod.Select(url => new Uri(url, UriKind.Absolute))] : null,
             Count = Count > 0 ? Count : null,
             Timeout = Timeout > 0 ? TimeSpan.FromSeconds(Timeout) : null,
         };
