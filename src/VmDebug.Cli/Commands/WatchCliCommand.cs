@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using VmDebug.Engine.Dump;
 using VmDebug.Engine.Fleet;
-using VmDebug.Engine.HostConfig;
+using VmDebug.Engine.CrashConfiguration;
 
 namespace VmDebug.Cli.Commands;
 
