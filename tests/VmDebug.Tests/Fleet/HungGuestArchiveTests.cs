@@ -60,7 +60,6 @@ public sealed class HungGuestArchiveTests
         Assert.Equal(new FileInfo(dump).Length, crash.DumpBytes);
         var dmesg = await PeerTools.MakedumpfileDmesgAsync(dump);
         Assert.Contains($"Kernel panic - not syncing: {crash.PanicMessage}", dmesg);
-        Assert.Contains("NMI received for unknown reason", dmesg);
         Assert.True(File.Exists(Path.Combine(crash.Path, "crash.json")));
     }
 }
