@@ -186,14 +186,6 @@ internal sealed class CrashCapturer
         var (lastCapture, suppressed, first) = _limiter.Suppress(notice.Guest);
         var message = string.Create(CultureInfo.InvariantCulture,
             $"{notice.Guest} crashed more than {_options.MaxCrashesPerGuest} times within {_options.CrashWindow.TotalSeconds:0} s: not dumped ({suppressed} so far; counted in its last capture's crash.json).");
-        if (first)
-        {
-            _events.Warn(WatchEventKind.CrashLoopLimited, notice.Guest, notice.Source, message);
-        }
-        else
-        {
-            _events.Info(WatchEventKind.CrashLoopLimited, notice.Guest, notice.Source, message);
-        }
         if (lastCapture is not null && Directory.Exists(lastCapture))
         {
             try
@@ -205,6 +197,14 @@ internal sealed class CrashCapturer
             {
                 _events.Warn(WatchEventKind.Warning, notice.Guest, lastCapture, $"Cannot count the crash in {lastCapture}: {e.Message}");
             }
+        }
+        if (first)
+        {
+            _events.Warn(WatchEventKind.CrashLoopLimited, notice.Guest, notice.Source, message);
+        }
+        else
+        {
+            _events.Info(WatchEventKind.CrashLoopLimited, notice.Guest, notice.Source, message);
         }
     }
 
@@ -290,8 +290,19 @@ internal sealed class CrashCapturer
                         break;
                     case AfterCaptureAction.Reset:
                         await client.ExecuteAsync("system_reset", null, null, cancellationToken).ConfigureAwait(false);
+                        QmpStatus status;
+                        try
+                        {
+                            status = await client.QueryStatusAsync(null, cancellationToken).ConfigureAwait(false);
+                        }
+                        catch (QmpException e) when (!client.IsConnected)
+                        {
+                            throw new VmDebugException("AfterResetQemuExited", ErrorKind.InvalidOperation,
+                                $"QEMU exited on the reset instead of rebooting {notice.Guest}: it runs with -no-reboot (-action reboot=shutdown), which turns every reset into a shutdown.",
+                                socket, e);
+                        }
                         // A reset out of guest-panicked leaves QEMU in prelaunch: the vCPUs start only on cont.
-                        if (!(await client.QueryStatusAsync(null, cancellationToken).ConfigureAwait(false)).Running)
+                        if (!status.Running)
                         {
                             await client.ContAsync(null, cancellationToken).ConfigureAwait(false);
                         }

@@ -81,7 +81,8 @@ public sealed class WatcherRun : IAsyncDisposable
     }
 
     /// <summary>A small test guest in <paramref name="directory"/> (its qmp.sock there), with a second QMP monitor ctl.sock for the test.</summary>
-    public static async Task<QemuGuest> StartGuestAsync(string directory, int? panicAfterSeconds = null, CancellationToken cancellationToken = default)
+    public static async Task<QemuGuest> StartGuestAsync(string directory, int? panicAfterSeconds = null, bool rebootOnReset = false,
+        CancellationToken cancellationToken = default)
     {
         Directory.CreateDirectory(directory);
         return await QemuGuest.StartAsync(TestEnvironment.Guest, new GuestLaunchOptions
@@ -91,7 +92,8 @@ public sealed class WatcherRun : IAsyncDisposable
             PanicAfterSeconds = panicAfterSeconds,
             // An injected NMI is an unknown one: the guest panics on it ("NMI: Not continuing").
             KernelArguments = ["sysctl.kernel.unknown_nmi_panic=1"],
-            QemuArguments = ["-qmp", $"unix:{ControlSocket(directory)},server=on,wait=off"],
+            // The test guest has -no-reboot, under which even a QMP system_reset ends QEMU; reboot=reset undoes it.
+            QemuArguments = ["-qmp", $"unix:{ControlSocket(directory)},server=on,wait=off", .. rebootOnReset ? new[] { "-action", "reboot=reset" } : []],
         }, directory, cancellationToken);
     }
 
