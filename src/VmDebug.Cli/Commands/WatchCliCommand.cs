@@ -72,7 +72,7 @@ public static class WatchCliCommand
             }
             catch (Exception e)
             {
-                return CliOutput.WriteError(e, asJson);
+                return CliOutput.WriteError(e, asJson, signalled.Token);
             }
         });
         return command;
