@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using VmDebug.Engine.Dump;
 using VmDebug.Engine.Fleet;
-using VmDebug.Engine.HostConfig;
+using VmDebug.Engine.CrashConfiguration;
 
 namespace VmDebug.Cli.Commands;
 
@@ -72,7 +72,7 @@ public static class WatchCliCommand
             }
             catch (Exception e)
             {
-                return CliOutput.WriteError(e, asJson);
+                return CliOutput.WriteError(e, asJson, signalled.Token);
             }
         });
         return command;

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using VmDebug.Engine.Interop;
+using VmDebug.Engine.Files;
 
 namespace VmDebug.Engine.Fleet;
 

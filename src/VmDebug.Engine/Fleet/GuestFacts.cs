@@ -21,7 +21,7 @@ internal sealed record GuestFacts(ulong RamBytes, string? QemuVersion, string? C
             var version = await client.QueryVersionAsync(null, cancellationToken).ConfigureAwait(false);
             var memory = await client.ExecuteAsync("query-memory-size-summary", null, null, cancellationToken).ConfigureAwait(false);
             var ram = (memory?["base-memory"]?.GetValue<ulong>() ?? 0) + (memory?["plugged-memory"]?.GetValue<ulong>() ?? 0);
-            var pid = HostConfig.UnixSocketPeer.TryGetListenerProcessId(socket);
+            var pid = CrashConfiguration.UnixSocketPeer.TryGetListenerProcessId(socket);
             return new GuestFacts(ram, version.ToString(), pid is { } p ? ReadCommandLine(p) : null, null);
         }
 

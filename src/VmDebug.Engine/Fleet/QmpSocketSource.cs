@@ -35,7 +35,7 @@ internal sealed class QmpSocketSource
         var watching = false;
         while (!cancellationToken.IsCancellationRequested)
         {
-            if (_fromGlob && Interop.UnixFile.LStat(_socket) is null)
+            if (_fromGlob && Files.UnixFile.LStat(_socket) is null)
             {
                 _events.Info(WatchEventKind.SourceRemoved, guest, _socket, $"{_socket} is gone; no longer watched.");
                 return;

@@ -48,9 +48,9 @@ public static class SocketGlob
                     }
                 }
             }
-            current = last ? next : next.Where(d => Interop.UnixFile.LStat(d) is { IsDirectory: true }).ToList();
+            current = last ? next : next.Where(d => Files.UnixFile.LStat(d) is { IsDirectory: true }).ToList();
         }
-        return [.. current.Where(p => Interop.UnixFile.Stat(p) is { Type: Interop.UnixFileStatus.Socket }).Order(StringComparer.Ordinal)];
+        return [.. current.Where(p => Files.UnixFile.Stat(p) is { Type: Files.UnixFileStatus.Socket }).Order(StringComparer.Ordinal)];
     }
 
     private static bool HasWildcard(string segment) => segment.IndexOfAny(['*', '?', '[']) >= 0;

@@ -1,4 +1,4 @@
-using VmDebug.Engine.HostConfig;
+using VmDebug.Engine.CrashConfiguration;
 using VmDebug.Engine.Fleet;
 using VmDebug.Engine.Guest;
 using VmDebug.Engine.Libvirt;
