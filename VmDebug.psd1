@@ -27,8 +27,12 @@
         'Invoke-GuestMemoryDump'
         'Invoke-QmpCommand'
         'Receive-VirtioTrace'
+        'Send-GuestNmi'
         'Set-GuestPanicDevice'
         'Wait-GuestPanic'
+        'Watch-GuestPanic'
+        'Get-GuestCrash'
+        'Remove-GuestCrash'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

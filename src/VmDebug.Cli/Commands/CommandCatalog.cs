@@ -20,5 +20,8 @@ public static class CommandCatalog
         QmpCliCommand.Create(),
         WaitPanicCliCommand.Create(),
         TraceCliCommand.Create(),
+        WatchCliCommand.Create(),
+        CrashesCliCommand.Create(),
+        NmiCliCommand.Create(),
     ];
 }
