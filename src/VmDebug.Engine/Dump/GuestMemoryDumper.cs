@@ -19,7 +19,7 @@ public static class GuestMemoryDumper
                 "Give exactly one target: a QMP socket or a libvirt domain.", request.QmpSocket ?? request.Domain);
         }
 
-        if (FilteredGuestDump.Applies(request))
+        if (FilteredGuestDump.Applies(request) || (StreamingGuestDump.Applies(request) && request.Format != DumpFormat.Elf))
         {
             FilteredGuestDump.Validate(request);
         }
@@ -57,7 +57,9 @@ public static class GuestMemoryDumper
         }
         try
         {
-            return FilteredGuestDump.Applies(request)
+            return StreamingGuestDump.Applies(request)
+                ? await StreamingGuestDump.DumpAsync(request, output, activity, clock, progress, wholeDump.Token).ConfigureAwait(false)
+                : FilteredGuestDump.Applies(request)
                 ? await FilteredGuestDump.DumpAsync(request, output, activity, clock, progress, wholeDump.Token).ConfigureAwait(false)
                 : await DumpAsync(request, output, activity, clock, progress, wholeDump.Token).ConfigureAwait(false);
         }

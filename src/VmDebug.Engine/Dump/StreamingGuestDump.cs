@@ -1,0 +1,193 @@
+using System.Diagnostics;
+using VmDebug.Engine.PageFilter;
+using VmDebug.Engine.Qmp;
+using VmDebug.Engine.Vmcore;
+
+namespace VmDebug.Engine.Dump;
+
+/// <summary>
+/// Dumps over QMP without a guest-sized temporary: QEMU writes its fastest format, a raw ELF, into a pipe, and
+/// VmDebug reads it as it comes, skipping zero pages and compressing the rest in parallel, in order. An ELF
+/// destination is written as the pages arrive (zero pages as holes). A kdump destination needs the dump's own
+/// struct page array for its dump level, which arrives anywhere in the stream, so the compressed non-zero pages are
+/// spooled to an anonymous temporary, classified once QEMU is done (the guest runs again by then), and the file is
+/// assembled from the spool without compressing anything twice. The guest is paused only while QEMU writes.
+/// </summary>
+internal static class StreamingGuestDump
+{
+    private static readonly TimeSpan CompletionPoll = TimeSpan.FromMilliseconds(20);
+
+    public static bool Applies(DumpRequest request) => request.QmpSocket is not null && request.Format != DumpFormat.WinDmp;
+
+    public static async Task<GuestMemoryDump> DumpAsync(DumpRequest request, DumpOutputFile output, string activity, Stopwatch clock,
+        IProgress<OperationProgress> progress, CancellationToken cancellationToken)
+    {
+        var socket = request.QmpSocket!;
+        var level = request.DumpLevel ?? 0;
+        var compression = DumpFormats.PageCompressionOf(request.Format);
+        using var guestLock = GuestDumpLock.Acquire(socket);
+        await using var client = await QmpClient.ConnectAsync(socket, null, cancellationToken).ConfigureAwait(false);
+        await QmpDumpSource.CheckAsync(client, DumpFormat.Elf, cancellationToken).ConfigureAwait(false);
+
+        var pipe = DumpPipe.Create();
+        FileStream target;
+        GuestMemoryUsage? pages = null;
+        TimeSpan paused;
+        long spoolBytes = 0;
+        try
+        {
+            await QmpDumpSource.StartAsync(client, DumpFormat.Elf, pipe.WriteEnd, cancellationToken).ConfigureAwait(false);
+            // Only QEMU may hold the write end, or the stream would never end.
+            pipe.CloseWriteEnd();
+            var writing = Stopwatch.StartNew();
+            progress.Report(new OperationProgress(activity, "QEMU is writing guest memory into VmDebug's pipe (the guest is paused meanwhile)", 0));
+            var idle = StallCheck(socket, request.StallTimeout, pipe);
+            try
+            {
+                var head = ElfDumpStream.ReadHead(pipe, socket, idle, cancellationToken);
+                var reporter = new ProgressReporter(progress, activity, head.MemoryBytes);
+                long done = 0;
+                if (compression is null)
+                {
+                    target = output.CreateTemporary("elf");
+                    var elf = new StreamedElfFile(target, head);
+                    await ElfDumpStream.ReadPagesAsync(pipe, head, socket, elf.Scan, scanned =>
+                    {
+                        elf.Write(scanned);
+                        reporter.Report("Writing pages as QEMU streams them", done += scanned.Batch.Count * (long)head.PageSize);
+                        return ValueTask.CompletedTask;
+                    }, idle, cancellationToken).ConfigureAwait(false);
+                    elf.Finish();
+                    paused = await WaitForQemuAsync(client, output, activity, request, progress, writing, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    var spool = output.CreateTemporary("spool");
+                    var spooled = new SpooledGuestMemory(spool.SafeFileHandle, head, compression.Value);
+                    await ElfDumpStream.ReadPagesAsync(pipe, head, socket, spooled.Compress, run =>
+                    {
+                        spooled.Append(run);
+                        reporter.Report("Compressing pages as QEMU streams them", done += run.Lengths.Length * (long)head.PageSize);
+                        return ValueTask.CompletedTask;
+                    }, idle, cancellationToken).ConfigureAwait(false);
+                    paused = await WaitForQemuAsync(client, output, activity, request, progress, writing, cancellationToken).ConfigureAwait(false);
+                    spooled.Seal();
+                    spoolBytes = spooled.SpoolBytes;
+                    progress.Report(new OperationProgress(activity, $"Writing {request.Format} at dump level {level} (the guest runs again)"));
+                    target = output.CreateTemporary("kdump");
+                    pages = await DumpLevelWriter.WriteAsync(spooled, target, compression.Value, level, socket, progress, cancellationToken).ConfigureAwait(false);
+                    output.Discard(spool);
+                }
+            }
+            catch (DumpStreamEndedException ended)
+            {
+                throw await WhyEndedAsync(client, output, ended, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException e) when (cancellationToken.IsCancellationRequested && e is not CancellationNoticeException)
+            {
+                pipe.Dispose();
+                throw new CancellationNoticeException(
+                    "VmDebug closed the pipe QEMU was writing the dump into: QEMU's next write fails, so it ends the dump and resumes the guest if it was running. "
+                    + "Nothing was left behind.", socket, cancellationToken, e);
+            }
+        }
+        finally
+        {
+            // A closed read end makes any write QEMU still attempts fail at once (EPIPE), ending its dump.
+            pipe.Dispose();
+        }
+
+        var summary = VmcoreFile.Describe(output.ReadPathOf(target));
+        output.Commit(target);
+        progress.Report(new OperationProgress(activity, "Done", 100, Completed: true));
+        var warnings = new List<string>();
+        if (!summary.HasVmcoreInfo)
+        {
+            warnings.Add("The guest gave no VMCOREINFO, so crash and makedumpfile cannot find the kernel's symbols in this dump. "
+                + "Likely cause: the guest has no vmcoreinfo device (QEMU -device vmcoreinfo; libvirt <features><vmcoreinfo state='on'/>) "
+                + "or its kernel did not load the qemu_fw_cfg module (needs Linux 4.17+ with CONFIG_FW_CFG_SYSFS).");
+        }
+        if (output.StaleWarning is { } stale)
+        {
+            warnings.Add(stale);
+        }
+        return new GuestMemoryDump
+        {
+            Path = output.Path,
+            Format = request.Format,
+            Source = DumpSource.Qmp,
+            Target = socket,
+            SizeBytes = summary.FileBytes,
+            GuestRamBytes = summary.RamBytes,
+            Duration = clock.Elapsed,
+            GuestPaused = paused,
+            SpoolBytes = spoolBytes,
+            KernelRelease = summary.OsRelease,
+            PhysBase = summary.PhysBase,
+            Repairs = [],
+            Pages = pages,
+            Warnings = warnings,
+        };
+    }
+
+    /// <summary>After the stream's end QEMU still has to report the dump completed (and resume the guest).</summary>
+    private static async Task<TimeSpan> WaitForQemuAsync(QmpClient client, DumpOutputFile output, string activity, DumpRequest request,
+        IProgress<OperationProgress> progress, Stopwatch writing, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await QmpDumpSource.WaitAsync(client, output.Path, activity, request.StallTimeout, progress, cancellationToken, CompletionPoll).ConfigureAwait(false);
+        }
+        catch (QmpDisconnectedException e)
+        {
+            throw QemuExited(client, e);
+        }
+        return writing.Elapsed;
+    }
+
+    /// <summary>The stream ended early: QEMU either reported a failure (its reason is in DUMP_COMPLETED) or is gone.</summary>
+    private static async Task<VmDebugException> WhyEndedAsync(QmpClient client, DumpOutputFile output, DumpStreamEndedException ended,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            limit.CancelAfter(TimeSpan.FromSeconds(5));
+            while (true)
+            {
+                var state = await client.QueryDumpAsync(null, limit.Token).ConfigureAwait(false);
+                if (state.Status == QmpDumpState.Failed)
+                {
+                    return await QmpDumpSource.FailureAsync(client, output.Path, cancellationToken).ConfigureAwait(false);
+                }
+                if (state.Status != QmpDumpState.Active)
+                {
+                    return ended;
+                }
+                await Task.Delay(CompletionPoll, limit.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is QmpDisconnectedException or QmpProtocolException or IOException)
+        {
+            return QemuExited(client, e);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return ended;
+        }
+    }
+
+    private static VmDebugException QemuExited(QmpClient client, Exception e) =>
+        new("DumpQemuExited", ErrorKind.ConnectionError,
+            $"QEMU went away during the dump ({KmsgText.EscapeForDisplay(e.Message)}); nothing was left behind.", client.SocketPath, e);
+
+    private static Action<TimeSpan> StallCheck(string socket, TimeSpan stallTimeout, DumpPipe pipe) => idle =>
+    {
+        if (idle > stallTimeout)
+        {
+            throw new VmDebugException("DumpStalled", ErrorKind.OperationTimeout,
+                $"QEMU's dump of the guest behind '{socket}' has sent nothing for {idle.TotalSeconds:0} s, after {Units.FormatBytes(pipe.Position)}. "
+                + "VmDebug closed its pipe, so QEMU's next write fails and it resumes the guest (check QEMU's state).", socket);
+        }
+    };
+}
