@@ -45,7 +45,8 @@ internal static class StreamingGuestDump
             try
             {
                 var head = ElfDumpStream.ReadHead(pipe, socket, idle, cancellationToken);
-                var reporter = new ProgressReporter(progress, activity, head.MemoryBytes);
+                // A kdump file is assembled after the stream: streaming counts for the first 90 percent.
+                var reporter = new ProgressReporter(progress, activity, compression is null ? head.MemoryBytes : head.MemoryBytes / 9 * 10);
                 long done = 0;
                 if (compression is null)
                 {
@@ -75,7 +76,7 @@ internal static class StreamingGuestDump
                     spoolBytes = spooled.SpoolBytes;
                     progress.Report(new OperationProgress(activity, $"Writing {request.Format} at dump level {level} (the guest runs again)"));
                     target = output.CreateTemporary("kdump");
-                    pages = await DumpLevelWriter.WriteAsync(spooled, target, compression.Value, level, socket, progress, cancellationToken).ConfigureAwait(false);
+                    pages = await DumpLevelWriter.WriteAsync(spooled, target, compression.Value, level, socket, LastTenth(progress, activity), cancellationToken).ConfigureAwait(false);
                     output.Discard(spool);
                 }
             }
@@ -181,7 +182,21 @@ internal static class StreamingGuestDump
         new("DumpQemuExited", ErrorKind.ConnectionError,
             $"QEMU went away during the dump ({KmsgText.EscapeForDisplay(e.Message)}); nothing was left behind.", client.SocketPath, e);
 
-    private static Action<TimeSpan> StallCheck(string socket, TimeSpan stallTimeout, DumpPipe pipe) => idle =>
+    /// <summary>The assembly's own progress as the last tenth of the dump's, under the dump's activity, so percentages only rise.</summary>
+    private static IProgress<OperationProgress> LastTenth(IProgress<OperationProgress> progress, string activity) =>
+        new Relay(p => progress.Report(p with
+        {
+            Activity = activity,
+            PercentComplete = p.PercentComplete < 0 ? -1 : Math.Min(99, 90 + p.PercentComplete / 10),
+            Completed = false,
+        }));
+
+    private sealed class Relay(Action<OperationProgress> report) : IProgress<OperationProgress>
+    {
+        public void Report(OperationProgress value) => report(value);
+    }
+
+    internal static Action<TimeSpan> StallCheck(string socket, TimeSpan stallTimeout, DumpPipe pipe) => idle =>
     {
         if (idle > stallTimeout)
         {
