@@ -54,6 +54,34 @@ internal sealed partial class DumpPipe : IDisposable
         return pipe;
     }
 
+    /// <summary>
+    /// Creates a FIFO at <paramref name="path"/> (in a directory only this user can enter) for a writer that opens a
+    /// path itself (libvirt). A FIFO read before its writer has opened it reads as ended, so this keeps a write end
+    /// of its own until the first bytes arrive; by then the real writer holds its own.
+    /// </summary>
+    public static DumpPipe OpenFifo(string path)
+    {
+        if (mkfifo(path, 0x180) != 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            throw new VmDebugException("DumpPipeNotCreated", ErrorKind.ResourceUnavailable,
+                $"Cannot create the FIFO '{path}' libvirt writes the dump into: {Marshal.GetPInvokeErrorMessage(errno)}.", path);
+        }
+        var read = Interop.UnixFile.Open(path, Interop.UnixFile.ORdOnly | ONonBlock | Interop.UnixFile.ONoFollow, 0, out var readErrno);
+        var write = readErrno == 0 ? Interop.UnixFile.Open(path, 1 /* O_WRONLY */ | ONonBlock | Interop.UnixFile.ONoFollow, 0, out readErrno) : null;
+        if (readErrno != 0 || write is null)
+        {
+            read.Dispose();
+            write?.Dispose();
+            throw new VmDebugException("DumpPipeNotCreated", ErrorKind.ResourceUnavailable,
+                $"Cannot open the FIFO '{path}': {Marshal.GetPInvokeErrorMessage(readErrno)}.", path);
+        }
+        _ = fcntl((int)read.DangerousGetHandle(), FSetPipeSize, PipeBytes);
+        return new DumpPipe(read, write) { _closeWriteEndOnData = true };
+    }
+
+    private bool _closeWriteEndOnData;
+
     public void CloseWriteEnd() => WriteEnd.Dispose();
 
     /// <summary>
@@ -70,6 +98,11 @@ internal sealed partial class DumpPipe : IDisposable
             var n = Read(buffer[done..]);
             if (n > 0)
             {
+                if (_closeWriteEndOnData)
+                {
+                    _closeWriteEndOnData = false;
+                    WriteEnd.Dispose();
+                }
                 done += n;
                 Position += n;
                 waited.Restart();
@@ -136,6 +169,9 @@ internal sealed partial class DumpPipe : IDisposable
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial int pipe2(ref int fds, int flags);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int mkfifo(string path, uint mode);
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial int fcntl(int fd, int command, int argument);

@@ -19,9 +19,9 @@ public static class GuestMemoryDumper
                 "Give exactly one target: a QMP socket or a libvirt domain.", request.QmpSocket ?? request.Domain);
         }
 
-        if (FilteredGuestDump.Applies(request) || (StreamingGuestDump.Applies(request) && request.Format != DumpFormat.Elf))
+        if (StreamingGuestDump.Applies(request) && request.Format != DumpFormat.Elf)
         {
-            FilteredGuestDump.Validate(request);
+            StreamingGuestDump.Validate(request);
         }
         else if (request.DumpLevel is > 0 && request.Format == DumpFormat.Elf)
         {
@@ -59,8 +59,6 @@ public static class GuestMemoryDumper
         {
             return StreamingGuestDump.Applies(request)
                 ? await StreamingGuestDump.DumpAsync(request, output, activity, clock, progress, wholeDump.Token).ConfigureAwait(false)
-                : FilteredGuestDump.Applies(request)
-                ? await FilteredGuestDump.DumpAsync(request, output, activity, clock, progress, wholeDump.Token).ConfigureAwait(false)
                 : await DumpAsync(request, output, activity, clock, progress, wholeDump.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested && request.Timeout is { } timeout)

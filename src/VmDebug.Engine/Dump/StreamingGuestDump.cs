@@ -17,87 +17,84 @@ internal static class StreamingGuestDump
 {
     private static readonly TimeSpan CompletionPoll = TimeSpan.FromMilliseconds(20);
 
-    public static bool Applies(DumpRequest request) => request.QmpSocket is not null && request.Format != DumpFormat.WinDmp;
+    public static bool Applies(DumpRequest request) => request.Format != DumpFormat.WinDmp;
+
+    /// <summary>Refuses a bad level or a missing codec library before the guest is paused.</summary>
+    public static void Validate(DumpRequest request)
+    {
+        PageClassifier.ValidateLevel(request.DumpLevel ?? 0);
+        Compression.PageCodec.Get(DumpFormats.PageCompressionOf(request.Format)!.Value);
+    }
 
     public static async Task<GuestMemoryDump> DumpAsync(DumpRequest request, DumpOutputFile output, string activity, Stopwatch clock,
         IProgress<OperationProgress> progress, CancellationToken cancellationToken)
     {
-        var socket = request.QmpSocket!;
-        var level = request.DumpLevel ?? 0;
-        var compression = DumpFormats.PageCompressionOf(request.Format);
-        using var guestLock = GuestDumpLock.Acquire(socket);
-        await using var client = await QmpClient.ConnectAsync(socket, null, cancellationToken).ConfigureAwait(false);
-        await QmpDumpSource.CheckAsync(client, DumpFormat.Elf, cancellationToken).ConfigureAwait(false);
-
-        var pipe = DumpPipe.Create();
-        FileStream target;
-        GuestMemoryUsage? pages = null;
-        TimeSpan paused;
-        long spoolBytes = 0;
-        try
+        Received received;
+        if (request.QmpSocket is { } socket)
         {
+            using var guestLock = GuestDumpLock.Acquire(socket);
+            await using var client = await QmpClient.ConnectAsync(socket, null, cancellationToken).ConfigureAwait(false);
+            await QmpDumpSource.CheckAsync(client, DumpFormat.Elf, cancellationToken).ConfigureAwait(false);
+            using var pipe = DumpPipe.Create();
             await QmpDumpSource.StartAsync(client, DumpFormat.Elf, pipe.WriteEnd, cancellationToken).ConfigureAwait(false);
             // Only QEMU may hold the write end, or the stream would never end.
             pipe.CloseWriteEnd();
-            var writing = Stopwatch.StartNew();
-            progress.Report(new OperationProgress(activity, "QEMU is writing guest memory into VmDebug's pipe (the guest is paused meanwhile)", 0));
-            var idle = StallCheck(socket, request.StallTimeout, pipe);
+            received = await ReceiveAsync(pipe, request, output, socket, activity, progress,
+                () => WaitForQemuAsync(client, output, activity, request, progress, cancellationToken),
+                ended => WhyEndedAsync(client, output, ended, cancellationToken), cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            // libvirt opens the path it is given and passes that descriptor to QEMU (qemuDomainCoreDumpWithFormat ->
+            // doCoreDump -> qemuDumpToFd, libvirt 9.0): a FIFO VmDebug owns and reads works as QMP's pipe does.
+            using var guestLock = GuestDumpLock.Acquire($"libvirt:{request.ConnectionUri}#{request.Domain}");
+            var fifoDirectory = Directory.CreateTempSubdirectory("vmdebug-dump-");
             try
             {
-                var head = ElfDumpStream.ReadHead(pipe, socket, idle, cancellationToken);
-                // A kdump file is assembled after the stream: streaming counts for the first 90 percent.
-                var reporter = new ProgressReporter(progress, activity, compression is null ? head.MemoryBytes : head.MemoryBytes / 9 * 10);
-                long done = 0;
-                if (compression is null)
+                var fifo = Path.Combine(fifoDirectory.FullName, "memory.elf");
+                using var pipe = DumpPipe.OpenFifo(fifo);
+                using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                var dumping = Libvirt.LibvirtDumpOperation.DumpAsync(request.ConnectionUri, request.Domain!, fifo, Libvirt.LibvirtDumpFormat.Raw, null, stop.Token);
+                try
                 {
-                    target = output.CreateTemporary("elf");
-                    var elf = new StreamedElfFile(target, head);
-                    await ElfDumpStream.ReadPagesAsync(pipe, head, socket, elf.Scan, scanned =>
-                    {
-                        elf.Write(scanned);
-                        reporter.Report("Writing pages as QEMU streams them", done += scanned.Batch.Count * (long)head.PageSize);
-                        return ValueTask.CompletedTask;
-                    }, idle, cancellationToken).ConfigureAwait(false);
-                    elf.Finish();
-                    paused = await WaitForQemuAsync(client, output, activity, request, progress, writing, cancellationToken).ConfigureAwait(false);
+                    received = await ReceiveAsync(pipe, request, output, request.Domain!, activity, progress,
+                        async () => await dumping.ConfigureAwait(false),
+                        async ended =>
+                        {
+                            try
+                            {
+                                await dumping.ConfigureAwait(false);
+                                return ended;
+                            }
+                            catch (VmDebugException failed)
+                            {
+                                return failed;
+                            }
+                        }, cancellationToken).ConfigureAwait(false);
                 }
-                else
+                catch
                 {
-                    var spool = output.CreateTemporary("spool");
-                    var spooled = new SpooledGuestMemory(spool.SafeFileHandle, head, compression.Value);
-                    await ElfDumpStream.ReadPagesAsync(pipe, head, socket, spooled.Compress, run =>
+                    // The closed FIFO makes QEMU's write fail; libvirt then returns its error, which adds nothing here.
+                    pipe.Dispose();
+                    await stop.CancelAsync().ConfigureAwait(false);
+                    try
                     {
-                        spooled.Append(run);
-                        reporter.Report("Compressing pages as QEMU streams them", done += run.Lengths.Length * (long)head.PageSize);
-                        return ValueTask.CompletedTask;
-                    }, idle, cancellationToken).ConfigureAwait(false);
-                    paused = await WaitForQemuAsync(client, output, activity, request, progress, writing, cancellationToken).ConfigureAwait(false);
-                    spooled.Seal();
-                    spoolBytes = spooled.SpoolBytes;
-                    progress.Report(new OperationProgress(activity, $"Writing {request.Format} at dump level {level} (the guest runs again)"));
-                    target = output.CreateTemporary("kdump");
-                    pages = await DumpLevelWriter.WriteAsync(spooled, target, compression.Value, level, socket, LastTenth(progress, activity), cancellationToken).ConfigureAwait(false);
-                    output.Discard(spool);
+                        await dumping.ConfigureAwait(false);
+                    }
+                    catch (Exception e) when (e is VmDebugException or OperationCanceledException)
+                    {
+                        // Secondary to the failure being thrown.
+                    }
+                    throw;
                 }
             }
-            catch (DumpStreamEndedException ended)
+            finally
             {
-                throw await WhyEndedAsync(client, output, ended, cancellationToken).ConfigureAwait(false);
+                fifoDirectory.Delete(recursive: true);
             }
-            catch (OperationCanceledException e) when (cancellationToken.IsCancellationRequested && e is not CancellationNoticeException)
-            {
-                pipe.Dispose();
-                throw new CancellationNoticeException(
-                    "VmDebug closed the pipe QEMU was writing the dump into: QEMU's next write fails, so it ends the dump and resumes the guest if it was running. "
-                    + "Nothing was left behind.", socket, cancellationToken, e);
-            }
-        }
-        finally
-        {
-            // A closed read end makes any write QEMU still attempts fail at once (EPIPE), ending its dump.
-            pipe.Dispose();
         }
 
+        var (target, pages, paused, spoolBytes) = received;
         var summary = VmcoreFile.Describe(output.ReadPathOf(target));
         output.Commit(target);
         progress.Report(new OperationProgress(activity, "Done", 100, Completed: true));
@@ -116,8 +113,9 @@ internal static class StreamingGuestDump
         {
             Path = output.Path,
             Format = request.Format,
-            Source = DumpSource.Qmp,
-            Target = socket,
+            Source = request.QmpSocket is null ? DumpSource.Libvirt : DumpSource.Qmp,
+            Target = request.QmpSocket ?? request.Domain!,
+            Domain = request.Domain,
             SizeBytes = summary.FileBytes,
             GuestRamBytes = summary.RamBytes,
             Duration = clock.Elapsed,
@@ -131,9 +129,77 @@ internal static class StreamingGuestDump
         };
     }
 
+    private sealed record Received(FileStream Target, GuestMemoryUsage? Pages, TimeSpan Paused, long SpoolBytes);
+
+    /// <summary>
+    /// Reads the stream into the destination's temporary (ELF) or the spool and then the kdump temporary.
+    /// <paramref name="writerDone"/> waits until the writer (QEMU, or libvirt) reports the dump complete;
+    /// <paramref name="whyEnded"/> asks it why the stream ended early.
+    /// </summary>
+    private static async Task<Received> ReceiveAsync(DumpPipe pipe, DumpRequest request, DumpOutputFile output, string name, string activity,
+        IProgress<OperationProgress> progress, Func<Task> writerDone, Func<DumpStreamEndedException, Task<Exception>> whyEnded,
+        CancellationToken cancellationToken)
+    {
+        var level = request.DumpLevel ?? 0;
+        var compression = DumpFormats.PageCompressionOf(request.Format);
+        var writing = Stopwatch.StartNew();
+        progress.Report(new OperationProgress(activity, "QEMU is writing guest memory into VmDebug's pipe (the guest is paused meanwhile)", 0));
+        var idle = StallCheck(name, request.StallTimeout, pipe);
+        try
+        {
+            var head = ElfDumpStream.ReadHead(pipe, name, idle, cancellationToken);
+            // A kdump file is assembled after the stream: streaming counts for the first 90 percent.
+            var reporter = new ProgressReporter(progress, activity, compression is null ? head.MemoryBytes : head.MemoryBytes / 9 * 10);
+            long done = 0;
+            if (compression is null)
+            {
+                var target = output.CreateTemporary("elf");
+                var elf = new StreamedElfFile(target, head);
+                await ElfDumpStream.ReadPagesAsync(pipe, head, name, elf.Scan, scanned =>
+                {
+                    elf.Write(scanned);
+                    reporter.Report("Writing pages as QEMU streams them", done += scanned.Batch.Count * (long)head.PageSize);
+                    return ValueTask.CompletedTask;
+                }, idle, cancellationToken).ConfigureAwait(false);
+                elf.Finish();
+                await writerDone().ConfigureAwait(false);
+                return new Received(target, null, writing.Elapsed, 0);
+            }
+
+            var spool = output.CreateTemporary("spool");
+            var spooled = new SpooledGuestMemory(spool.SafeFileHandle, head, compression.Value);
+            await ElfDumpStream.ReadPagesAsync(pipe, head, name, spooled.Compress, run =>
+            {
+                spooled.Append(run);
+                reporter.Report("Compressing pages as QEMU streams them", done += run.Lengths.Length * (long)head.PageSize);
+                return ValueTask.CompletedTask;
+            }, idle, cancellationToken).ConfigureAwait(false);
+            await writerDone().ConfigureAwait(false);
+            var paused = writing.Elapsed;
+            spooled.Seal();
+            progress.Report(new OperationProgress(activity, $"Writing {request.Format} at dump level {level} (the guest runs again)"));
+            var kdump = output.CreateTemporary("kdump");
+            var pages = await DumpLevelWriter.WriteAsync(spooled, kdump, compression.Value, level, name, LastTenth(progress, activity), cancellationToken)
+                .ConfigureAwait(false);
+            output.Discard(spool);
+            return new Received(kdump, pages, paused, spooled.SpoolBytes);
+        }
+        catch (DumpStreamEndedException ended)
+        {
+            throw await whyEnded(ended).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException e) when (cancellationToken.IsCancellationRequested && e is not CancellationNoticeException)
+        {
+            pipe.Dispose();
+            throw new CancellationNoticeException(
+                "VmDebug closed the pipe QEMU was writing the dump into: QEMU's next write fails, so it ends the dump and resumes the guest if it was running. "
+                + "Nothing was left behind.", name, cancellationToken, e);
+        }
+    }
+
     /// <summary>After the stream's end QEMU still has to report the dump completed (and resume the guest).</summary>
-    private static async Task<TimeSpan> WaitForQemuAsync(QmpClient client, DumpOutputFile output, string activity, DumpRequest request,
-        IProgress<OperationProgress> progress, Stopwatch writing, CancellationToken cancellationToken)
+    private static async Task WaitForQemuAsync(QmpClient client, DumpOutputFile output, string activity, DumpRequest request,
+        IProgress<OperationProgress> progress, CancellationToken cancellationToken)
     {
         try
         {
@@ -143,11 +209,10 @@ internal static class StreamingGuestDump
         {
             throw QemuExited(client, e);
         }
-        return writing.Elapsed;
     }
 
     /// <summary>The stream ended early: QEMU either reported a failure (its reason is in DUMP_COMPLETED) or is gone.</summary>
-    private static async Task<VmDebugException> WhyEndedAsync(QmpClient client, DumpOutputFile output, DumpStreamEndedException ended,
+    private static async Task<Exception> WhyEndedAsync(QmpClient client, DumpOutputFile output, DumpStreamEndedException ended,
         CancellationToken cancellationToken)
     {
         try
