@@ -39,7 +39,7 @@ internal static class StreamingGuestDump
             await QmpDumpSource.StartAsync(client, DumpFormat.Elf, pipe.WriteEnd, cancellationToken).ConfigureAwait(false);
             // Only QEMU may hold the write end, or the stream would never end.
             pipe.CloseWriteEnd();
-            received = await ReceiveAsync(pipe, request, output, socket, activity, progress,
+            received = await ReceiveAsync(pipe, request, output, socket, activity, progress, null,
                 () => WaitForQemuAsync(client, output, activity, request, progress, cancellationToken),
                 ended => WhyEndedAsync(client, output, ended, cancellationToken), cancellationToken).ConfigureAwait(false);
         }
@@ -57,7 +57,7 @@ internal static class StreamingGuestDump
                 var dumping = Libvirt.LibvirtDumpOperation.DumpAsync(request.ConnectionUri, request.Domain!, fifo, Libvirt.LibvirtDumpFormat.Raw, null, stop.Token);
                 try
                 {
-                    received = await ReceiveAsync(pipe, request, output, request.Domain!, activity, progress,
+                    received = await ReceiveAsync(pipe, request, output, request.Domain!, activity, progress, dumping,
                         async () => await dumping.ConfigureAwait(false),
                         async ended =>
                         {
@@ -134,17 +134,29 @@ internal static class StreamingGuestDump
     /// <summary>
     /// Reads the stream into the destination's temporary (ELF) or the spool and then the kdump temporary.
     /// <paramref name="writerDone"/> waits until the writer (QEMU, or libvirt) reports the dump complete;
-    /// <paramref name="whyEnded"/> asks it why the stream ended early.
+    /// <paramref name="whyEnded"/> asks it why the stream ended early; <paramref name="writer"/>, when the writer runs as
+    /// a task of this process, is watched while no data comes.
     /// </summary>
     private static async Task<Received> ReceiveAsync(DumpPipe pipe, DumpRequest request, DumpOutputFile output, string name, string activity,
-        IProgress<OperationProgress> progress, Func<Task> writerDone, Func<DumpStreamEndedException, Task<Exception>> whyEnded,
+        IProgress<OperationProgress> progress, Task? writer, Func<Task> writerDone, Func<DumpStreamEndedException, Task<Exception>> whyEnded,
         CancellationToken cancellationToken)
     {
         var level = request.DumpLevel ?? 0;
         var compression = DumpFormats.PageCompressionOf(request.Format);
         var writing = Stopwatch.StartNew();
         progress.Report(new OperationProgress(activity, "QEMU is writing guest memory into VmDebug's pipe (the guest is paused meanwhile)", 0));
-        var idle = StallCheck(name, request.StallTimeout, pipe);
+        var stalled = StallCheck(name, request.StallTimeout, pipe);
+        // A writer that failed before writing (libvirt refusing the domain) says why at once, not after the stall timeout.
+        Action<TimeSpan> idle = writer is null ? stalled : waited =>
+        {
+            if (writer.IsFaulted)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(writer.Exception!.InnerException!);
+            }
+            stalled(waited);
+        };
+        // Cancelling after the stream is plain cancellation: the guest already runs again.
+        var streaming = true;
         try
         {
             var head = ElfDumpStream.ReadHead(pipe, name, idle, cancellationToken);
@@ -163,6 +175,7 @@ internal static class StreamingGuestDump
                 }, idle, cancellationToken).ConfigureAwait(false);
                 elf.Finish();
                 await writerDone().ConfigureAwait(false);
+                streaming = false;
                 return new Received(target, null, writing.Elapsed, 0);
             }
 
@@ -175,6 +188,7 @@ internal static class StreamingGuestDump
                 return ValueTask.CompletedTask;
             }, idle, cancellationToken).ConfigureAwait(false);
             await writerDone().ConfigureAwait(false);
+            streaming = false;
             var paused = writing.Elapsed;
             spooled.Seal();
             progress.Report(new OperationProgress(activity, $"Writing {request.Format} at dump level {level} (the guest runs again)"));
@@ -188,7 +202,7 @@ internal static class StreamingGuestDump
         {
             throw await whyEnded(ended).ConfigureAwait(false);
         }
-        catch (OperationCanceledException e) when (cancellationToken.IsCancellationRequested && e is not CancellationNoticeException)
+        catch (OperationCanceledException e) when (streaming && cancellationToken.IsCancellationRequested && e is not CancellationNoticeException)
         {
             pipe.Dispose();
             throw new CancellationNoticeException(
