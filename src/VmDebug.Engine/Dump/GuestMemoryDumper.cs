@@ -6,8 +6,9 @@ using VmDebug.Engine.Vmcore;
 namespace VmDebug.Engine.Dump;
 
 /// <summary>
-/// Invoke-GuestMemoryDump / vmdebug dump: has QEMU (directly over QMP, or through libvirt) write guest memory,
-/// repairs what QEMU gets wrong so crash and makedumpfile read the file, and only then gives it its final name.
+/// Invoke-GuestMemoryDump / vmdebug dump: QEMU (directly over QMP, or through libvirt) streams guest memory into a
+/// pipe and VmDebug writes the file in any format (<see cref="StreamingGuestDump"/>); only WinDmp is still written by
+/// QEMU into VmDebug's file and repaired. The file gets its final name only when complete.
 /// </summary>
 public static class GuestMemoryDumper
 {
