@@ -134,7 +134,7 @@ public static class KmsgCliCommand
             }
             catch (Exception e)
             {
-                return CliOutput.WriteError(e, asJson);
+                return CliOutput.WriteError(e, asJson, cancellationToken);
             }
         });
         return command;

@@ -1,5 +1,5 @@
 using Microsoft.Win32.SafeHandles;
-using VmDebug.Engine.Interop;
+using VmDebug.Engine.Files;
 
 namespace VmDebug.Engine.Dump;
 

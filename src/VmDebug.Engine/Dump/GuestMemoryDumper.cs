@@ -96,7 +96,7 @@ public static class GuestMemoryDumper
                 .ConfigureAwait(false);
         }
 
-        if (Interop.UnixFile.Stat(rawPath)?.Size is null or 0)
+        if (Files.UnixFile.Stat(rawPath)?.Size is null or 0)
         {
             throw new VmDebugException("DumpEmpty", ErrorKind.InvalidResult,
                 $"QEMU reported the dump of {request.QmpSocket ?? request.Domain} as completed but wrote nothing; nothing was written to '{output.Path}'.",
