@@ -1,5 +1,7 @@
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
+using VmDebug.Engine.Files;
+using static VmDebug.Engine.Native.LibcPipes;
 
 namespace VmDebug.Engine.Dump;
 
@@ -9,7 +11,7 @@ namespace VmDebug.Engine.Dump;
 /// QEMU's next write fails with EPIPE (QEMU ignores SIGPIPE), so QEMU ends the dump and resumes the guest instead of
 /// writing on into a file nobody wants. Reads are non-blocking with poll, so cancellation never waits on QEMU.
 /// </summary>
-internal sealed partial class DumpPipe : IDisposable
+internal sealed class DumpPipe : IDisposable
 {
     private const int OCloexec = 0x80000, ONonBlock = 0x800;
     private const int FSetPipeSize = 1031;
@@ -61,14 +63,14 @@ internal sealed partial class DumpPipe : IDisposable
     /// </summary>
     public static DumpPipe OpenFifo(string path)
     {
-        if (mkfifo(path, 0x180) != 0)
+        if (Native.LibcFiles.mkfifo(path, 0x180) != 0)
         {
             var errno = Marshal.GetLastPInvokeError();
             throw new VmDebugException("DumpPipeNotCreated", ErrorKind.ResourceUnavailable,
                 $"Cannot create the FIFO '{path}' libvirt writes the dump into: {Marshal.GetPInvokeErrorMessage(errno)}.", path);
         }
-        var read = Interop.UnixFile.Open(path, Interop.UnixFile.ORdOnly | ONonBlock | Interop.UnixFile.ONoFollow, 0, out var readErrno);
-        var write = readErrno == 0 ? Interop.UnixFile.Open(path, 1 /* O_WRONLY */ | ONonBlock | Interop.UnixFile.ONoFollow, 0, out readErrno) : null;
+        var read = UnixFile.Open(path, UnixFile.ORdOnly | ONonBlock | UnixFile.ONoFollow, 0, out var readErrno);
+        var write = readErrno == 0 ? UnixFile.Open(path, 1 /* O_WRONLY */ | ONonBlock | UnixFile.ONoFollow, 0, out readErrno) : null;
         if (readErrno != 0 || write is null)
         {
             read.Dispose();
@@ -121,8 +123,8 @@ internal sealed partial class DumpPipe : IDisposable
             {
                 throw new IOException($"reading the dump pipe failed: {Marshal.GetPInvokeErrorMessage(errno)}", errno);
             }
-            var poll = new PollFd { Fd = (int)_read.DangerousGetHandle(), Events = PollIn };
-            _ = Poll(ref poll, 1, PollMilliseconds);
+            var pollFd = new PollFd { Fd = (int)_read.DangerousGetHandle(), Events = PollIn };
+            _ = poll(ref pollFd, 1, PollMilliseconds);
             idle(waited.Elapsed);
         }
         return done;
@@ -158,27 +160,4 @@ internal sealed partial class DumpPipe : IDisposable
         WriteEnd.Dispose();
         _read.Dispose();
     }
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct PollFd
-    {
-        public int Fd;
-        public short Events;
-        public short Revents;
-    }
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int pipe2(ref int fds, int flags);
-
-    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int mkfifo(string path, uint mode);
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int fcntl(int fd, int command, int argument);
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static unsafe partial nint read(int fd, byte* buffer, nuint count);
-
-    [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
-    private static partial int Poll(ref PollFd fds, nuint count, int timeoutMilliseconds);
 }

@@ -253,8 +253,3 @@ internal static class ElfDumpStream
     private static VmDebugException Malformed(string name, long offset, string reason) =>
         new("DumpStreamMalformed", ErrorKind.InvalidData, $"QEMU's dump stream from {name} cannot be read in one pass: {reason} (at offset {offset}).", name);
 }
-
-/// <summary>The stream ended early: QEMU stopped writing (it failed, or exited). The caller asks QEMU which.</summary>
-internal sealed class DumpStreamEndedException(string name, string what, long position)
-    : VmDebugException("DumpStreamEnded", ErrorKind.InvalidResult,
-        $"QEMU's dump stream from {name} ended after {position} bytes, in the {what}.", name);

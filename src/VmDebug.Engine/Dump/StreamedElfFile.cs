@@ -25,7 +25,7 @@ internal sealed class StreamedElfFile
         var phnum = 1 + ranges.Count;
         var extended = phnum >= ElfLayout.PnXnum;
         var notesOffset = ElfLayout.EhdrSize + (long)phnum * ElfProgramHeader.Size + (extended ? ElfLayout.ShdrSize : 0);
-        var cursor = ElfVmcoreWriter.AlignUp(notesOffset + notes.Length, head.PageSize);
+        var cursor = FileAlignment.AlignUp(notesOffset + notes.Length, head.PageSize);
         var headers = new List<ElfProgramHeader> { new(ElfProgramHeader.PtNote, 0, (ulong)notesOffset, 0, 0, (ulong)notes.Length, (ulong)notes.Length, 0) };
         _loadOffsets = new long[ranges.Count];
         for (var i = 0; i < ranges.Count; i++)
