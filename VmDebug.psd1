@@ -20,6 +20,7 @@
         'Get-GuestKernelLog'
         'Get-GuestMemoryUsage'
         'Get-GuestPanicDevice'
+        'Get-GuestPstore'
         'Get-QemuCoreDump'
         'Get-QemuCoreDumpSetting'
         'Get-VsockKmsgStream'

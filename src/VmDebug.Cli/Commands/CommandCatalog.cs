@@ -19,5 +19,6 @@ public static class CommandCatalog
         MemUsageCliCommand.Create(),
         QmpCliCommand.Create(),
         WaitPanicCliCommand.Create(),
+        PstoreCliCommand.Create(),
     ];
 }

@@ -31,15 +31,17 @@ public sealed partial class GuestBootFacts
     /// <summary>The "Kernel panic - not syncing: …" line, escaped; null when the log shows no panic.</summary>
     public string? PanicLine { get; }
 
-    public static GuestBootFacts From(GuestKernelLog log)
+    public static GuestBootFacts From(GuestKernelLog log) => FromLines(log.Entries.Select(e => KmsgText.Decode(e.Text)));
+
+    /// <summary>The facts from the log's record texts, oldest first.</summary>
+    public static GuestBootFacts FromLines(IEnumerable<string> lines)
     {
         string? commandLine = null;
         string? panic = null;
         int? cpus = null;
         var e820 = new List<E820Range>();
-        foreach (var entry in log.Entries)
+        foreach (var text in lines)
         {
-            var text = KmsgText.Decode(entry.Text);
             if (text.StartsWith("Command line: ", StringComparison.Ordinal))
             {
                 commandLine = text["Command line: ".Length..];

@@ -126,19 +126,12 @@ public static class PstoreReader
         return new PstoreReadResult { Source = source, Layout = layout, LayoutFrom = layoutFrom, Records = records, Warnings = warnings };
     }
 
-    private static VmDebug.PstoreRecord? ToRecord(string source, PstoreZone zone, List<string> warnings)
+    private static VmDebug.PstoreRecord? ToRecord(string source, PstoreZone zone, List<string> warnings) => zone.Spec.Kind switch
     {
-        var spec = zone.Spec;
-        switch (spec.Kind)
-        {
-            case PstoreKind.Dmesg:
-                return DmesgRecord(source, zone, warnings);
-            case PstoreKind.Ftrace:
-                return Record(source, spec, FtraceText(zone.Content, warnings, spec));
-            default:
-                return Record(source, spec, Encoding.UTF8.GetString(zone.Content));
-        }
-    }
+        PstoreKind.Dmesg => DmesgRecord(source, zone, warnings),
+        PstoreKind.Ftrace => Record(source, zone.Spec, FtraceText(zone.Content)),
+        _ => Record(source, zone.Spec, Encoding.UTF8.GetString(zone.Content)),
+    };
 
     private static VmDebug.PstoreRecord? DmesgRecord(string source, PstoreZone zone, List<string> warnings)
     {
@@ -185,15 +178,13 @@ public static class PstoreReader
     /// struct pstore_ftrace_record on 64-bit guests: ip, parent_ip, ts (CPU in the low 8 bits; include/linux/pstore.h),
     /// printed as the guest's pstore file prints them but without symbol names (no vmlinux here).
     /// </summary>
-    private static string FtraceText(byte[] content, List<string> warnings, PstoreZoneSpec spec)
+    private static string FtraceText(byte[] content)
     {
         const int RecordSize = 24;
-        if (content.Length % RecordSize != 0)
-        {
-            warnings.Add($"{Describe(spec)}: {content.Length % RecordSize} trailing bytes are not a whole ftrace record; ignored.");
-        }
+        // Records are written whole, so the newest ends at the content's end; a wrapped zone starts inside an overwritten one.
+        var skip = content.Length % RecordSize;
         var text = new StringBuilder();
-        for (var offset = 0; offset + RecordSize <= content.Length; offset += RecordSize)
+        for (var offset = skip; offset + RecordSize <= content.Length; offset += RecordSize)
         {
             var ip = BinaryPrimitives.ReadUInt64LittleEndian(content.AsSpan(offset));
             var parent = BinaryPrimitives.ReadUInt64LittleEndian(content.AsSpan(offset + 8));

@@ -38,4 +38,16 @@ public sealed class PstoreRecord
 
     /// <summary>The record's text, control characters (but newline and tab) escaped.</summary>
     public required string Text { get; init; }
+
+    /// <summary>One line for a table: the panic or oops line when the text has one, else its last non-empty line.</summary>
+    public string Summary
+    {
+        get
+        {
+            var lines = Text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            return lines.FirstOrDefault(l => l.Contains("Kernel panic - not syncing", StringComparison.Ordinal))
+                ?? lines.FirstOrDefault(l => l.Contains("Oops:", StringComparison.Ordinal))
+                ?? lines.LastOrDefault() ?? "";
+        }
+    }
 }
