@@ -27,6 +27,7 @@
         'Invoke-GuestMemoryDump'
         'Invoke-QmpCommand'
         'Set-GuestPanicDevice'
+        'Set-GuestPstore'
         'Wait-GuestPanic'
     )
     FunctionsToExport    = @()

@@ -14,6 +14,9 @@ public sealed class PstoreException : VmDebugException
     /// <summary>The guest panicked but its dmesg zones are empty: it was stopped (pvpanic, pause) before pstore wrote.</summary>
     public const string PausedBeforeWrite = "PstorePausedBeforeWrite";
 
+    /// <summary>Set-GuestPstore: the region cannot go where asked, or nowhere fits in the guest's usable RAM.</summary>
+    public const string AddressUnusable = "PstoreAddressUnusable";
+
     public PstoreException(string errorId, ErrorKind kind, string source, string message, Exception? inner = null)
         : base(errorId, kind, $"{source}: {message}", source, inner)
     {
