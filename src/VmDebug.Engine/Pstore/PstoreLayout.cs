@@ -35,6 +35,12 @@ public sealed record PstoreLayout
     /// <summary>Reed-Solomon parity bytes per 128-byte block; 0: no ECC (ramoops.ecc=1 means 16).</summary>
     public int EccSize { get; init; }
 
+    /// <summary>
+    /// Zone sizes of a shared area rounded down to even, as kernels since the ALIGN_DOWN(zone_sz, 2) fix of
+    /// ramoops_init_przs do (upstream and its stable backports, Debian's 6.1 among them); false for older kernels.
+    /// </summary>
+    public bool EvenZoneSizes { get; init; } = true;
+
     /// <summary>nr_cpu_ids of the guest: the module-parameter path splits the ftrace area into one zone per CPU.</summary>
     public int Cpus { get; init; } = 1;
 
@@ -123,7 +129,7 @@ public sealed record PstoreLayout
             var count = dumpBytes / record;
             Invalid(count == 0, $"no dmesg zone of 0x{record:x} bytes fits in the 0x{dumpBytes:x} bytes left for them");
             Invalid(count > MaxDmesgZones, $"{count} dmesg zones is more than {MaxDmesgZones}");
-            var zoneSize = dumpBytes / count; // ramoops_init_przs: the zones share the area, each mem_sz / cnt
+            var zoneSize = EvenZones(dumpBytes / count); // ramoops_init_przs: the zones share the area, each mem_sz / cnt
             for (var i = 0; i < (int)count; i++)
             {
                 zones.Add(new PstoreZoneSpec(PstoreKind.Dmesg, i, address, zoneSize, 0));
@@ -137,7 +143,7 @@ public sealed record PstoreLayout
         }
         if (ftrace > 0)
         {
-            var zoneSize = ftrace / (ulong)Cpus;
+            var zoneSize = EvenZones(ftrace / (ulong)Cpus);
             Invalid(zoneSize == 0, $"ftrace_size 0x{ftrace:x} split over {Cpus} CPUs leaves 0 bytes a zone");
             for (var cpu = 0; cpu < Cpus; cpu++)
             {
@@ -170,6 +176,8 @@ public sealed record PstoreLayout
     public override string ToString() =>
         $"ramoops.mem_address=0x{MemAddress:x} ramoops.mem_size=0x{MemSize:x} ramoops.record_size=0x{RecordSize:x} "
         + $"ramoops.console_size=0x{ConsoleSize:x} ramoops.ftrace_size=0x{FtraceSize:x} ramoops.pmsg_size=0x{PmsgSize:x} ramoops.ecc={EccSize}";
+
+    private ulong EvenZones(ulong size) => EvenZoneSizes ? size & ~1UL : size;
 
     private static ulong RoundDown(ulong value) => value == 0 ? 0 : 1UL << (63 - System.Numerics.BitOperations.LeadingZeroCount(value));
 }

@@ -74,19 +74,13 @@ public static class PstoreReader
         List<string> warnings, CancellationToken cancellationToken)
     {
         var source = memory.Name;
-        var specs = layout.Zones(source);
-        var zones = new List<PstoreZone>();
-        foreach (var spec in specs)
+        var zones = ReadZones(memory, layout, layoutFrom, cancellationToken);
+        if (zones.Count(z => z.State != ZoneState.NoSignature) < zones.Count && ReadZonesOrNull(memory, layout with { EvenZoneSizes = !layout.EvenZoneSizes },
+                layoutFrom, cancellationToken) is { } other && other.Count(z => z.State != ZoneState.NoSignature) > zones.Count(z => z.State != ZoneState.NoSignature))
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var bytes = new byte[spec.Size];
-            if (!memory.TryRead(spec.Address, bytes))
-            {
-                throw new PstoreException(PstoreException.RegionUnreadable, ErrorKind.ReadError, source,
-                    $"the {spec.Kind} zone at physical 0x{spec.Address:x} (0x{spec.Size:x} bytes) is not in the guest's RAM as the source holds it"
-                    + $" ({layout}; from {layoutFrom}).");
-            }
-            zones.Add(PstoreZone.Decode(spec, bytes, layout.EccSize));
+            // Kernels before the ALIGN_DOWN(zone_sz, 2) fix carve odd-sized zones: their signatures say which kernel this is.
+            zones = other;
+            layout = layout with { EvenZoneSizes = !layout.EvenZoneSizes };
         }
         if (zones.All(z => z.State == ZoneState.NoSignature))
         {
@@ -124,6 +118,36 @@ public static class PstoreReader
             warnings.Add($"The ramoops region at 0x{layout.MemAddress:x} is set up but holds no dmesg record yet: ramoops writes one at the next oops or panic.");
         }
         return new PstoreReadResult { Source = source, Layout = layout, LayoutFrom = layoutFrom, Records = records, Warnings = warnings };
+    }
+
+    private static List<PstoreZone> ReadZones(IGuestPhysicalMemory memory, PstoreLayout layout, string layoutFrom, CancellationToken cancellationToken)
+    {
+        var zones = new List<PstoreZone>();
+        foreach (var spec in layout.Zones(memory.Name))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var bytes = new byte[spec.Size];
+            if (!memory.TryRead(spec.Address, bytes))
+            {
+                throw new PstoreException(PstoreException.RegionUnreadable, ErrorKind.ReadError, memory.Name,
+                    $"the {spec.Kind} zone at physical 0x{spec.Address:x} (0x{spec.Size:x} bytes) is not in the guest's RAM as the source holds it"
+                    + $" ({layout}; from {layoutFrom}).");
+            }
+            zones.Add(PstoreZone.Decode(spec, bytes, layout.EccSize));
+        }
+        return zones;
+    }
+
+    private static List<PstoreZone>? ReadZonesOrNull(IGuestPhysicalMemory memory, PstoreLayout layout, string layoutFrom, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return ReadZones(memory, layout, layoutFrom, cancellationToken);
+        }
+        catch (PstoreException)
+        {
+            return null;
+        }
     }
 
     private static VmDebug.PstoreRecord? ToRecord(string source, PstoreZone zone, List<string> warnings) => zone.Spec.Kind switch

@@ -54,6 +54,7 @@ public sealed class PstoreLiveTests : IDisposable
         Assert.Contains("Kernel panic - not syncing: sysrq triggered crash", record.Summary, StringComparison.Ordinal);
         Assert.InRange(record.Time!.Value, DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddMinutes(1));
         Assert.Equal(shown, record.Text);
+        Assert.Empty(live.Warnings); // every zone of the kernel's layout found, with its signature
 
         var dump = Path.Combine(_dir, "after-reboot.elf");
         await using (var qmp = await QmpClient.ConnectAsync(guest.QmpSocketPath, null, Ct))

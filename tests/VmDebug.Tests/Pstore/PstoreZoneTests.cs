@@ -46,16 +46,18 @@ public sealed class PstoreZoneTests
     [Fact]
     public void LayoutCarvesTheRegionAsRamoopsProbeDoes()
     {
-        // 1 MiB with 128 KiB records and the 4 KiB defaults: 7 dmesg zones sharing 1 MiB - 12 KiB, each a seventh of it.
+        // 1 MiB with 128 KiB records and the 4 KiB defaults: 7 dmesg zones sharing 1 MiB - 12 KiB, each a seventh of it
+        // rounded down to even (0x24248 apart, as Debian's 6.1 kernel placed its signatures).
         var warnings = new List<string>();
         var layout = PstoreLayout.FromCommandLine(
             "console=ttyS0 memmap=1M$0x30000000 ramoops.mem_address=0x30000000 ramoops.mem_size=0x100000 ramoops.record_size=0x20000 quiet", 1, warnings)!;
         var zones = layout.Zones("test");
         var dumpBytes = 0x100000UL - 3 * 4096;
         Assert.Equal(7, zones.Count(z => z.Kind == PstoreKind.Dmesg));
-        Assert.All(zones.Where(z => z.Kind == PstoreKind.Dmesg), z => Assert.Equal(dumpBytes / 7, z.Size));
+        Assert.All(zones.Where(z => z.Kind == PstoreKind.Dmesg), z => Assert.Equal(0x24248UL, z.Size));
         var console = zones.Single(z => z.Kind == PstoreKind.Console);
-        Assert.Equal(0x30000000 + 7 * (dumpBytes / 7), console.Address);
+        Assert.Equal(0x30000000UL + 0xfcff8, console.Address);
+        Assert.Equal(dumpBytes / 7, (layout with { EvenZoneSizes = false }).Zones("test")[0].Size); // kernels before the fix
         Assert.Equal(console.Address + 4096, zones.Single(z => z.Kind == PstoreKind.Ftrace).Address);
         Assert.Equal(console.Address + 8192, zones.Single(z => z.Kind == PstoreKind.Pmsg).Address);
         Assert.Empty(warnings);
@@ -63,6 +65,22 @@ public sealed class PstoreZoneTests
         // Suffixes are not kernel integers for module parameters: ignored, and said so.
         Assert.Null(PstoreLayout.FromCommandLine("ramoops.mem_address=0x1000 ramoops.mem_size=1M", 1, warnings));
         Assert.Contains(warnings, w => w.Contains("ramoops.mem_size=1M", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ZonesOfKernelsBeforeTheEvenSizeFixAreFoundToo()
+    {
+        var layout = new PstoreLayout { MemAddress = Base, MemSize = 0x100000, RecordSize = 0x20000 };
+        var old = layout with { EvenZoneSizes = false };
+        var memory = EmptyRegion(old, out var zones);
+        var last = zones.Last(z => z.Kind == PstoreKind.Dmesg);
+        var writer = Writer(last);
+        writer.Write("====7.000000-D\nOops#1 Part1\nan oops\n"u8);
+        memory.Write(last.Address, writer.Bytes);
+        var result = Decode(memory, layout);
+        Assert.Equal(("Oops", 6), (Assert.Single(result.Records, r => r.Kind == PstoreKind.Dmesg).Reason, result.Records[0].Zone));
+        Assert.False(result.Layout.EvenZoneSizes);
+        Assert.DoesNotContain(result.Warnings, w => w.Contains("signature", StringComparison.Ordinal));
     }
 
     [Theory]
