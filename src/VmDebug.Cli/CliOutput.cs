@@ -75,36 +75,29 @@ public static class CliOutput
         _ => value.ToString() ?? "",
     };
 
-    /// <summary>Prints an error to stderr (as JSON with --json) and returns the exit code for its kind.</summary>
-    public static int WriteError(Exception exception, bool json)
+    /// <summary>
+    /// Prints an error to stderr (as JSON with --json) and returns the exit code for its kind. A cancellation is
+    /// "stopped" only if <paramref name="stopToken"/>, the command's own, was cancelled; otherwise it timed out.
+    /// </summary>
+    public static int WriteError(Exception exception, bool json, CancellationToken stopToken)
     {
-        var (id, kind, target) = exception switch
-        {
-            VmDebugException e => (e.ErrorId, e.Kind, e.Target?.ToString()),
-            CancellationNoticeException n => ("DumpCancelled", ErrorKind.OperationStopped, n.Target?.ToString()),
-            OperationCanceledException => ("OperationStopped", ErrorKind.OperationStopped, null),
-            UnauthorizedAccessException => ("AccessDenied", ErrorKind.PermissionDenied, null),
-            IOException => ("IOError", ErrorKind.WriteError, null),
-            _ => ("UnexpectedError", ErrorKind.NotSpecified, null),
-        };
-        var message = exception switch
-        {
-            CancellationNoticeException notice => "Cancelled. " + notice.Notice,
-            OperationCanceledException => "Cancelled.",
-            _ => exception.Message,
-        };
-        var remedy = (exception as VmDebugException)?.Remedy?.Render(CliSpelling);
+        var failure = FailureClassification.Of(exception, stopToken.IsCancellationRequested);
+        var remedy = failure.Remedy?.Render(CliSpelling);
         if (json)
         {
-            var error = new JsonObject { ["id"] = id, ["kind"] = kind.ToString(), ["message"] = message, ["target"] = target, ["remedy"] = remedy };
+            var error = new JsonObject
+            {
+                ["id"] = failure.ErrorId, ["kind"] = failure.Kind.ToString(), ["message"] = failure.Message,
+                ["target"] = failure.Target?.ToString(), ["remedy"] = remedy,
+            };
             Console.Error.WriteLine(new JsonObject { ["error"] = error }.ToJsonString(Json));
         }
         else
         {
-            Console.Error.WriteLine($"vmdebug: {message}{(remedy is null ? "" : " " + remedy)} [{id}]");
+            Console.Error.WriteLine($"vmdebug: {failure.Message}{(remedy is null ? "" : " " + remedy)} [{failure.ErrorId}]");
         }
 
-        return ExitCode(kind);
+        return ExitCode(failure.Kind);
     }
 
     /// <summary>The engine's remedy terms as this CLI spells them.</summary>
@@ -142,29 +135,17 @@ public static class CliOutput
             return new CallbackProgress<OperationProgress>(_ => { });
         }
 
-        var last = DateTime.MinValue;
-        var gate = new object();
-        return new CallbackProgress<OperationProgress>(report =>
+        return new ThrottledProgress(report =>
         {
-            lock (gate)
+            var percent = report.PercentComplete >= 0 ? $"{report.PercentComplete,3}% " : "";
+            var bytes = report.BytesDone >= 0 && report.BytesTotal > 0
+                ? $" {Units.FormatBytes(report.BytesDone)}/{Units.FormatBytes(report.BytesTotal)}"
+                : "";
+            var rate = report.BytesPerSecond > 0 ? $" {Units.FormatBytes((long)report.BytesPerSecond)}/s" : "";
+            Console.Error.Write($"\r\u001b[K{percent}{report.Activity}: {report.Status}{bytes}{rate}");
+            if (report.Completed)
             {
-                var now = DateTime.UtcNow;
-                if (!report.Completed && now - last < TimeSpan.FromMilliseconds(250))
-                {
-                    return;
-                }
-
-                last = now;
-                var percent = report.PercentComplete >= 0 ? $"{report.PercentComplete,3}% " : "";
-                var bytes = report.BytesDone >= 0 && report.BytesTotal > 0
-                    ? $" {Units.FormatBytes(report.BytesDone)}/{Units.FormatBytes(report.BytesTotal)}"
-                    : "";
-                var rate = report.BytesPerSecond > 0 ? $" {Units.FormatBytes((long)report.BytesPerSecond)}/s" : "";
-                Console.Error.Write($"\r\u001b[K{percent}{report.Activity}: {report.Status}{bytes}{rate}");
-                if (report.Completed)
-                {
-                    Console.Error.WriteLine();
-                }
+                Console.Error.WriteLine();
             }
         });
     }

@@ -2,10 +2,10 @@ using System.Globalization;
 
 namespace VmDebug.Engine;
 
-/// <summary>Human-readable sizes for messages and progress (binary units, as QEMU and libvirt print them).</summary>
+/// <summary>Human-readable sizes for messages and progress (binary units, as QEMU and libvirt print them): the one byte-size formatter.</summary>
 public static class Units
 {
-    private static readonly string[] Suffixes = ["B", "KiB", "MiB", "GiB", "TiB"];
+    private static readonly string[] Suffixes = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
 
     public static string FormatBytes(long bytes)
     {

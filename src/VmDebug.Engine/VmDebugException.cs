@@ -1,35 +1,6 @@
 namespace VmDebug.Engine;
 
 /// <summary>
-/// Mirrors the names of PowerShell's ErrorCategory so the cmdlet layer can map by name
-/// without the engine referencing System.Management.Automation.
-/// </summary>
-public enum ErrorKind
-{
-    NotSpecified,
-    InvalidArgument,
-    InvalidData,
-    InvalidOperation,
-    InvalidResult,
-    ObjectNotFound,
-    ResourceExists,
-    ResourceUnavailable,
-    ResourceBusy,
-    PermissionDenied,
-    ConnectionError,
-    ProtocolError,
-    OperationTimeout,
-    OperationStopped,
-    NotImplemented,
-    NotInstalled,
-    ParserError,
-    WriteError,
-    ReadError,
-    LimitsExceeded,
-    DeviceError,
-}
-
-/// <summary>
 /// Root of every error the engine raises on purpose. <see cref="ErrorId"/> is stable (scripts match on it),
 /// <see cref="Target"/> is the object concerned (a path, a socket, a domain name).
 /// </summary>

@@ -76,18 +76,7 @@ public abstract class VmDebugCmdlet : PSCmdlet, IDisposable
     protected IProgress<OperationProgress> CreateProgress()
     {
         var activityId = Interlocked.Increment(ref _activityId);
-        var lastReport = DateTime.MinValue;
-        return new CallbackProgress<OperationProgress>(report =>
-        {
-            var now = DateTime.UtcNow;
-            if (!report.Completed && now - lastReport < TimeSpan.FromMilliseconds(200))
-            {
-                return;
-            }
-
-            lastReport = now;
-            OnPipelineThread(() => WriteProgress(ToProgressRecord(activityId, report)));
-        });
+        return new ThrottledProgress(report => OnPipelineThread(() => WriteProgress(ToProgressRecord(activityId, report))));
     }
 
     /// <summary>Runs one engine call, pumping queued pipeline work until it ends; returns its result or writes its error.</summary>
@@ -207,29 +196,21 @@ public abstract class VmDebugCmdlet : PSCmdlet, IDisposable
     protected void WriteEngineError(Exception exception, object? fallbackTarget)
     {
         WriteCancellationNotice(exception);
-        var record = exception switch
+        var failure = FailureClassification.Of(exception, StopToken.IsCancellationRequested);
+        if (failure.IsUserStop)
         {
-            OperationCanceledException when StopToken.IsCancellationRequested =>
-                null,
-            VmDebugException engine => WithRemedy(new ErrorRecord(engine, engine.ErrorId, ToCategory(engine.Kind), engine.Target ?? fallbackTarget), engine),
-            UnauthorizedAccessException => new ErrorRecord(exception, "AccessDenied", ErrorCategory.PermissionDenied, fallbackTarget),
-            IOException => new ErrorRecord(exception, "IOError", ErrorCategory.WriteError, fallbackTarget),
-            OperationCanceledException or TimeoutException =>
-                new ErrorRecord(exception, "OperationTimeout", ErrorCategory.OperationTimeout, fallbackTarget),
-            _ => new ErrorRecord(exception, "UnexpectedError", ErrorCategory.NotSpecified, fallbackTarget),
-        };
-        if (record is not null)
-        {
-            WriteError(record);
+            return;
         }
+
+        WriteError(WithRemedy(new ErrorRecord(exception, failure.ErrorId, ToCategory(failure.Kind), failure.Target ?? fallbackTarget), failure));
     }
 
     /// <summary>The engine's remedy in PowerShell's spelling, shown after the message and kept as RecommendedAction.</summary>
-    private static ErrorRecord WithRemedy(ErrorRecord record, VmDebugException exception)
+    private static ErrorRecord WithRemedy(ErrorRecord record, FailureClassification failure)
     {
-        if (exception.Remedy?.Render(PowerShellSpelling) is { } remedy)
+        if (failure.Remedy?.Render(PowerShellSpelling) is { } remedy)
         {
-            record.ErrorDetails = new ErrorDetails($"{exception.Message} {remedy}") { RecommendedAction = remedy };
+            record.ErrorDetails = new ErrorDetails($"{failure.Message} {remedy}") { RecommendedAction = remedy };
         }
 
         return record;

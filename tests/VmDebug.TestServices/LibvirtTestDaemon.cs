@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
-using VmDebug.Engine.HostConfig;
+using VmDebug.Engine.CrashConfiguration;
 using VmDebug.Engine.Libvirt;
 
 namespace VmDebug.TestServices;

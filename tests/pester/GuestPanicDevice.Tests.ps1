@@ -7,8 +7,8 @@ BeforeAll {
     $root = Get-VmDebugRepoRoot
     $dir = New-TestDirectory
     $conf = Join-Path $dir 'qemu.conf'
-    Copy-Item (Join-Path $root 'tests' 'VmDebug.Tests' 'HostConfig' 'TestData' 'debian12-qemu.conf') $conf
-    $rich = Get-Content -Raw (Join-Path $root 'tests' 'VmDebug.Tests' 'DomainXml' 'TestData' 'rich-domain.xml')
+    Copy-Item (Join-Path $root 'tests' 'VmDebug.Tests' 'CrashConfiguration' 'TestData' 'debian12-qemu.conf') $conf
+    $rich = Get-Content -Raw (Join-Path $root 'tests' 'VmDebug.Tests' 'CrashConfiguration' 'TestData' 'rich-domain.xml')
 
     # A copy of the rich domain with the given devices and features added; returns its path.
     function New-DomainFile([string] $Name, [string] $Device = '', [string] $Feature = '') {
@@ -37,8 +37,8 @@ Describe 'Set-GuestPanicDevice' {
     It 'defect 1: -OnCrash alone leaves the model and vmcoreinfo (XML file)' {
         $file = New-DomainFile 'd1-file' -Device "<panic model='pvpanic'/>" -Feature "<vmcoreinfo state='off'/>"
         $result = Set-GuestPanicDevice -XmlPath $file -OnCrash Preserve -ConfigPath $conf -Confirm:$false
-        $result.OnCrash | Should -Be ([VmDebug.Engine.DomainXml.CrashAction]::Preserve)
-        $result.PanicModel | Should -Be ([VmDebug.Engine.DomainXml.GuestPanicModel]::Pvpanic)
+        $result.OnCrash | Should -Be ([VmDebug.CrashAction]::Preserve)
+        $result.PanicModel | Should -Be ([VmDebug.GuestPanicModel]::Pvpanic)
         $result.VmcoreInfo | Should -BeFalse
         $text = Get-Content -Raw $file
         $text | Should -Match "<panic model='pvpanic'/>"
@@ -137,8 +137,8 @@ Describe 'Get-GuestPanicDevice' {
     It 'defect 15: PanicModel and OnCrash are the enums -Model and -OnCrash take, so they filter' {
         if ($daemon.SkipReason) { Set-ItResult -Skipped -Because $daemon.SkipReason; return }
         $result = Get-GuestPanicDevice $domain -ConnectionUri $uri -ConfigPath $conf
-        $result.PanicModel | Should -BeOfType ([VmDebug.Engine.DomainXml.GuestPanicModel])
-        $result.OnCrash | Should -BeOfType ([VmDebug.Engine.DomainXml.CrashAction])
+        $result.PanicModel | Should -BeOfType ([VmDebug.GuestPanicModel])
+        $result.OnCrash | Should -BeOfType ([VmDebug.CrashAction])
         $result.OnCrash | Should -Be ((Get-Command Set-GuestPanicDevice).Parameters['OnCrash'].ParameterType::Preserve)
         @($result | Where-Object OnCrash -EQ Preserve).Count | Should -Be 1
         @($result | Where-Object PanicModel -EQ Isa).Count | Should -Be 1

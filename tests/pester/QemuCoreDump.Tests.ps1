@@ -6,8 +6,8 @@ BeforeAll {
     Import-VmDebugModule
     $root = Get-VmDebugRepoRoot
     $dir = New-TestDirectory
-    $stock = Join-Path $root 'tests' 'VmDebug.Tests' 'HostConfig' 'TestData' 'debian12-qemu.conf'
-    $rich = Join-Path $root 'tests' 'VmDebug.Tests' 'DomainXml' 'TestData' 'rich-domain.xml'
+    $stock = Join-Path $root 'tests' 'VmDebug.Tests' 'CrashConfiguration' 'TestData' 'debian12-qemu.conf'
+    $rich = Join-Path $root 'tests' 'VmDebug.Tests' 'CrashConfiguration' 'TestData' 'rich-domain.xml'
 
     function New-ConfCopy([string] $Name) {
         $path = Join-Path $dir "$Name.conf"

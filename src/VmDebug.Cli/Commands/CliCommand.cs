@@ -24,7 +24,7 @@ public static class CliCommand
             }
             catch (Exception e)
             {
-                return CliOutput.WriteError(e, asJson);
+                return CliOutput.WriteError(e, asJson, signalled.Token);
             }
         });
     }
@@ -49,7 +49,7 @@ public static class CliCommand
             }
             catch (Exception e)
             {
-                return CliOutput.WriteError(e, asJson);
+                return CliOutput.WriteError(e, asJson, signalled.Token);
             }
         });
     }

@@ -1,5 +1,6 @@
 using System.CommandLine;
-using VmDebug.Engine.Configuration;
+using VmDebug.Engine.CrashConfiguration;
+using VmDebug.Engine.Libvirt;
 
 namespace VmDebug.Cli.Commands;
 
@@ -16,9 +17,9 @@ public static class CoreDumpCliCommand
         Change("disable", "Remove max_core and dump_guest_core so libvirt's defaults (no cores) apply again.", enable: false),
     };
 
-    private static Option<string> ConfigOption() => new("--config") { Description = "libvirt's qemu.conf.", DefaultValueFactory = _ => "/etc/libvirt/qemu.conf" };
+    private static Option<string> ConfigOption() => new("--config") { Description = "libvirt's qemu.conf.", DefaultValueFactory = _ => HostPaths.Default.QemuConf };
 
-    internal static Option<string?> ConnectOption() => new("--connect") { Description = "libvirt connection URI (default qemu:///system)." };
+    internal static Option<string?> ConnectOption() => new("--connect") { Description = $"libvirt connection URI (default {LibvirtConnection.DefaultUri})." };
 
     private static Command Show()
     {
@@ -44,7 +45,7 @@ public static class CoreDumpCliCommand
         var xml = new Option<string?>("--xml") { Description = "A domain XML file to edit offline instead of a libvirt domain." };
         var restart = new Option<bool>("--restart-daemon") { Description = "Restart libvirtd/virtqemud so new guests get the settings." };
         var force = new Option<bool>("--force") { Description = "Restart the daemon even while domains have active jobs." };
-        var whatIf = new Option<bool>("--what-if") { Description = "Print the exact diff and change nothing." };
+        var whatIf = PlannedChangeAction.WhatIfOption();
         var json = CliCommand.JsonOption();
         var command = new Command(name, description) { config };
         if (enable)
@@ -57,7 +58,7 @@ public static class CoreDumpCliCommand
         {
             if (result.GetValue(domain) is not null && result.GetValue(xml) is not null) result.AddError("Give at most one of --domain and --xml.");
         });
-        command.SetEngineAction(json, (parse, _, cancellationToken) =>
+        command.SetPlannedChangeAction(json, whatIf, parse =>
         {
             var request = new CoreDumpRequest
             {
@@ -70,11 +71,7 @@ public static class CoreDumpCliCommand
                 RestartDaemon = parse.GetValue(restart),
                 Force = parse.GetValue(force),
             };
-            using var change = enable ? CoreDumpCommands.PlanEnable(request) : CoreDumpCommands.PlanDisable(request);
-            object result = parse.GetValue(whatIf)
-                ? parse.GetValue(json) ? change.Preview : change.Describe()
-                : change.Apply(cancellationToken);
-            return Task.FromResult(result);
+            return enable ? CoreDumpCommands.PlanEnable(request) : CoreDumpCommands.PlanDisable(request);
         });
         return command;
     }

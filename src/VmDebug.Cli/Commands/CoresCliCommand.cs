@@ -36,14 +36,14 @@ public static class CoresCliCommand
                 var exitCode = 0;
                 foreach (var error in listing.Errors)
                 {
-                    var code = CliOutput.WriteError(error, asJson);
+                    var code = CliOutput.WriteError(error, asJson, cancellationToken);
                     exitCode = exitCode == 0 ? code : exitCode;
                 }
                 return exitCode;
             }
             catch (Exception e)
             {
-                return CliOutput.WriteError(e, asJson);
+                return CliOutput.WriteError(e, asJson, cancellationToken);
             }
         });
         return command;

@@ -16,7 +16,7 @@ public static class DumpCliCommand
         var socket = new Option<string?>("--socket") { Description = "The guest's QMP Unix socket." };
         var domain = new Option<string?>("--domain") { Description = "A libvirt domain name." };
         var coreFile = new Option<string?>("--core-file") { Description = "A QEMU process core (dump-guest-core=on) to extract guest memory from." };
-        var connect = new Option<string>("--connect") { Description = "libvirt connection URI.", DefaultValueFactory = _ => "qemu:///system" };
+        var connect = new Option<string>("--connect") { Description = "libvirt connection URI.", DefaultValueFactory = _ => Engine.Libvirt.LibvirtConnection.DefaultUri };
         var format = new Option<string>("--format") { Description = "elf, kdump-zlib, kdump-lzo, kdump-snappy, kdump-zstd or win-dmp.", DefaultValueFactory = _ => "elf" };
         format.CompletionSources.Add(Enum.GetValues<DumpFormat>().Select(DumpFormats.QmpName).ToArray());
         var layout = new Option<string?>("--guest-memory-layout")

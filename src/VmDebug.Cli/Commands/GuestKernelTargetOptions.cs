@@ -10,7 +10,7 @@ public sealed class GuestKernelTargetOptions
     private readonly Option<string?> _coreFile = new("--core-file") { Description = "A QEMU process core written with dump-guest-core=on." };
     private readonly Option<string?> _socket = new("--socket") { Description = "A running guest's QMP Unix socket (read live, not paused)." };
     private readonly Option<string?> _domain = new("--domain") { Description = "A libvirt domain name (read live, not paused)." };
-    private readonly Option<string> _connect = new("--connect") { Description = "libvirt connection URI.", DefaultValueFactory = _ => "qemu:///system" };
+    private readonly Option<string> _connect = new("--connect") { Description = "libvirt connection URI.", DefaultValueFactory = _ => Engine.Libvirt.LibvirtConnection.DefaultUri };
     private readonly Option<bool> _pause = new("--pause") { Description = "Pause a live guest while reading it (resumed afterwards)." };
 
     public static GuestKernelTargetOptions Create() => new();

@@ -24,7 +24,7 @@ public static class KmsgCliCommand
         var port = new Option<uint?>("--port") { Description = "With --hybrid-vsock: the port guests connect to. With --domain: use the domain's vsock device on this port." };
         var chardev = new Option<string?>("--chardev") { Description = "A QEMU chardev Unix socket to connect to (e.g. a virtio-serial port)." };
         var domain = new Option<string?>("--domain") { Description = "A libvirt domain with an org.vmdebug.kmsg virtio channel or a vsock device." };
-        var connect = new Option<string>("--connect") { Description = "libvirt connection URI, with --domain.", DefaultValueFactory = _ => "qemu:///system" };
+        var connect = new Option<string>("--connect") { Description = "libvirt connection URI, with --domain.", DefaultValueFactory = _ => Engine.Libvirt.LibvirtConnection.DefaultUri };
         var count = new Option<int?>("--count") { Description = "Stop after this many records." };
         var timeout = new Option<int?>("--timeout") { Description = "Stop after this many seconds." };
         var minLevel = new Option<KmsgLevel>("--min-level")
@@ -134,7 +134,7 @@ public static class KmsgCliCommand
             }
             catch (Exception e)
             {
-                return CliOutput.WriteError(e, asJson);
+                return CliOutput.WriteError(e, asJson, cancellationToken);
             }
         });
         return command;

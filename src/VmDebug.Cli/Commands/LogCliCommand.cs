@@ -54,7 +54,7 @@ public static class LogCliCommand
             }
             catch (Exception e)
             {
-                return CliOutput.WriteError(e, asJson);
+                return CliOutput.WriteError(e, asJson, cancellationToken);
             }
         });
         return command;

@@ -1,6 +1,5 @@
 using System.CommandLine;
-using VmDebug.Engine.Configuration;
-using VmDebug.Engine.DomainXml;
+using VmDebug.Engine.CrashConfiguration;
 
 namespace VmDebug.Cli.Commands;
 
@@ -16,7 +15,7 @@ public static class PanicDeviceCliCommand
     {
         var domain = new Option<string?>("--domain") { Description = "A libvirt domain (its persistent definition)." };
         var xml = new Option<string?>("--xml") { Description = "A domain XML file, edited offline." };
-        var config = new Option<string>("--config") { Description = "libvirt's qemu.conf (auto-dump settings).", DefaultValueFactory = _ => "/etc/libvirt/qemu.conf" };
+        var config = new Option<string>("--config") { Description = "libvirt's qemu.conf (auto-dump settings).", DefaultValueFactory = _ => HostPaths.Default.QemuConf };
         return (domain, xml, CoreDumpCliCommand.ConnectOption(), config);
     }
 
@@ -45,14 +44,14 @@ public static class PanicDeviceCliCommand
         vmcoreinfo.AcceptOnlyFromAmong("on", "off");
         var autoDumpPath = new Option<string?>("--auto-dump-path") { Description = "Directory libvirt writes crash dumps to (qemu.conf auto_dump_path)." };
         var bypassCache = new Option<bool>("--bypass-cache") { Description = "Write auto-dumps with O_DIRECT (qemu.conf auto_dump_bypass_cache)." };
-        var whatIf = new Option<bool>("--what-if") { Description = "Print the exact diff and change nothing." };
+        var whatIf = PlannedChangeAction.WhatIfOption();
         var json = CliCommand.JsonOption();
         var command = new Command("set", "Set the panic device, on_crash and vmcoreinfo of a domain (surgical XML edit).")
         {
             source.Domain, source.Xml, source.Connect, model, onCrash, vmcoreinfo, source.Config, autoDumpPath, bypassCache, whatIf, json,
         };
         RequireOneSource(command, source.Domain, source.Xml);
-        command.SetEngineAction(json, (parse, _, cancellationToken) =>
+        command.SetPlannedChangeAction(json, whatIf, parse =>
         {
             var request = Request(parse, source) with
             {
@@ -62,11 +61,7 @@ public static class PanicDeviceCliCommand
                 AutoDumpPath = parse.GetValue(autoDumpPath) is { } dir ? Path.GetFullPath(dir) : null,
                 BypassCache = parse.GetValue(bypassCache) ? true : null,
             };
-            using var change = GuestPanicCommands.Plan(request);
-            object result = parse.GetValue(whatIf)
-                ? parse.GetValue(json) ? change.Preview : change.Describe()
-                : change.Apply(cancellationToken);
-            return Task.FromResult(result);
+            return GuestPanicCommands.Plan(request);
         });
         return command;
     }

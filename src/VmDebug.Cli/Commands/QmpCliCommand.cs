@@ -27,7 +27,7 @@ public static class QmpCliCommand
             }
             catch (Exception e)
             {
-                return CliOutput.WriteError(e, json: true);
+                return CliOutput.WriteError(e, json: true, cancellationToken);
             }
         });
         return command;

@@ -1,5 +1,5 @@
 using Microsoft.Win32.SafeHandles;
-using VmDebug.Engine.Interop;
+using VmDebug.Engine.Files;
 
 namespace VmDebug.Engine.Dump;
 
@@ -76,8 +76,10 @@ public sealed class DumpOutputFile : IDisposable
             // Writing through a FIFO or device (as makedumpfile would) or replacing it (as rename would) are both
             // surprises for a dump; -Force as root must not turn /dev/null into a regular file.
             throw new VmDebugException("DumpPathNotRegularFile", ErrorKind.InvalidArgument,
-                $"Cannot write the dump to '{full}': it is a {existing.TypeName}. Dumps are written only as new regular files, "
-                + "and -Force (--force) replaces only a regular file; remove it or choose another path.", full);
+                $"Cannot write the dump to '{full}': it is a {existing.TypeName}. Dumps are written only as new regular files.", full)
+            {
+                Remedy = new Remedy("{0} replaces only a regular file; remove it or choose another path.", RemedyTerm.Of(RemedyParameter.Force)),
+            };
         }
         if (!force)
         {

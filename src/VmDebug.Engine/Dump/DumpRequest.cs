@@ -5,7 +5,7 @@ public sealed record DumpRequest
 {
     public string? QmpSocket { get; init; }
     public string? Domain { get; init; }
-    public string ConnectionUri { get; init; } = "qemu:///system";
+    public string ConnectionUri { get; init; } = Libvirt.LibvirtConnection.DefaultUri;
     /// <summary>The file to create, or a directory to create it in under a generated name.</summary>
     public required string Path { get; init; }
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
-using VmDebug.Engine.Interop;
+using VmDebug.Engine.Files;
 
 namespace VmDebug.Engine.Dump;
 

@@ -1,13 +1,5 @@
 namespace VmDebug;
 
-public enum DumpSource
-{
-    Qmp,
-    Libvirt,
-    QemuProcessCore,
-    VmcoreFile,
-}
-
 /// <summary>A finished guest memory dump: the file, what it holds, and what VmDebug repaired on the way.</summary>
 public sealed class GuestMemoryDump
 {

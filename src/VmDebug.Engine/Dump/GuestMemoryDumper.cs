@@ -95,7 +95,7 @@ public static class GuestMemoryDumper
                 .ConfigureAwait(false);
         }
 
-        if (Interop.UnixFile.Stat(rawPath)?.Size is null or 0)
+        if (Files.UnixFile.Stat(rawPath)?.Size is null or 0)
         {
             throw new VmDebugException("DumpEmpty", ErrorKind.InvalidResult,
                 $"QEMU reported the dump of {request.QmpSocket ?? request.Domain} as completed but wrote nothing; nothing was written to '{output.Path}'.",
@@ -138,7 +138,7 @@ public static class GuestMemoryDumper
     /// <summary>What a generated file name starts with: the domain, or the PID of the QEMU listening on the QMP socket.</summary>
     private static string Subject(DumpRequest request) =>
         request.Domain
-        ?? HostConfig.UnixSocketPeer.TryGetListenerProcessId(request.QmpSocket!)?.ToString(System.Globalization.CultureInfo.InvariantCulture)
+        ?? CrashConfiguration.UnixSocketPeer.TryGetListenerProcessId(request.QmpSocket!)?.ToString(System.Globalization.CultureInfo.InvariantCulture)
         ?? System.IO.Path.GetFileNameWithoutExtension(request.QmpSocket!);
 
     /// <summary>Describes the finished temporary <paramref name="written"/> under the name it is about to get.</summary>

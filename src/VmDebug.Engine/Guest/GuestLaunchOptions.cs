@@ -1,15 +1,5 @@
 namespace VmDebug.Engine.Guest;
 
-public enum GuestMemoryBackend
-{
-    /// <summary>Plain anonymous RAM (QEMU's default).</summary>
-    Anonymous,
-    /// <summary>A memory-backend-memfd object: RAM shows up in process cores as a named memfd mapping.</summary>
-    Memfd,
-    /// <summary>A memory-backend-file object (share=off) on a file in the work directory: a private file mapping in cores.</summary>
-    File,
-}
-
 /// <summary>How to boot the test guest. Every knob maps to a QEMU option or a guest kernel command-line order.</summary>
 public sealed record GuestLaunchOptions
 {

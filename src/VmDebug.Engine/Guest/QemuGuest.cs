@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using static VmDebug.Engine.Native.LibcProcess;
 
 namespace VmDebug.Engine.Guest;
 
@@ -8,7 +9,7 @@ namespace VmDebug.Engine.Guest;
 /// A running test guest under TCG in a working directory of its own, so several can run side by side.
 /// QEMU is always ended by its PID on dispose; the directory (console log, sockets, cores) is removed unless kept.
 /// </summary>
-public sealed partial class QemuGuest : IAsyncDisposable
+public sealed class QemuGuest : IAsyncDisposable
 {
     private readonly Process _process;
 
@@ -216,7 +217,7 @@ public sealed partial class QemuGuest : IAsyncDisposable
     /// <summary>Sends a signal to QEMU, e.g. SIGABRT (6) for a process core.</summary>
     public void Signal(int signal)
     {
-        if (Kill(_process.Id, signal) != 0)
+        if (kill(_process.Id, signal) != 0)
         {
             throw new VmDebugException("QemuSignalFailed", ErrorKind.InvalidOperation,
                 $"Could not send signal {signal} to QEMU (PID {_process.Id}): errno {Marshal.GetLastPInvokeError()}.", _process.Id);
@@ -246,7 +247,4 @@ public sealed partial class QemuGuest : IAsyncDisposable
             }
         }
     }
-
-    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static partial int Kill(int pid, int signal);
 }

@@ -15,7 +15,7 @@ public sealed record GuestKernelTarget
     /// <summary>A libvirt domain: pages are read with virDomainMemoryPeek(VIR_MEMORY_PHYSICAL).</summary>
     public string? Domain { get; init; }
 
-    public string ConnectionUri { get; init; } = "qemu:///system";
+    public string ConnectionUri { get; init; } = Libvirt.LibvirtConnection.DefaultUri;
 
     /// <summary>Live sources only: pause a running guest while reading (resumed afterwards); otherwise it keeps running.</summary>
     public bool Pause { get; init; }

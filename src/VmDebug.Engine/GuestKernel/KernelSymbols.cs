@@ -4,13 +4,6 @@ using VmDebug.Engine.Vmcore;
 
 namespace VmDebug.Engine.GuestKernel;
 
-/// <summary>A kernel address resolved to the nearest symbol at or below it.</summary>
-public readonly record struct KernelSymbolMatch(string Name, ulong Address, ulong Offset, ulong Size)
-{
-    /// <summary>As the kernel prints it: name+0xoffset/0xsize.</summary>
-    public override string ToString() => $"{Name}+0x{Offset:x}/0x{Size:x}";
-}
-
 /// <summary>
 /// The kernel's own symbol table, read from guest memory through the kallsyms addresses VMCOREINFO exports since
 /// Linux 6.0 (kernel/vmcore_info.c: kallsyms_names, kallsyms_num_syms, kallsyms_token_table, kallsyms_token_index,

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using VmDebug.Engine.ProcessCore;
 using VmDebug.Engine.Qmp;
 using VmDebug.Engine.Vmcore;
+using static VmDebug.Engine.Native.LibcFiles;
 
 namespace VmDebug.Engine.GuestKernel;
 
@@ -12,7 +13,7 @@ namespace VmDebug.Engine.GuestKernel;
 /// (pmemsave does not stop vCPUs). Reads are confined to the guest's RAM ranges (from the machine type and RAM size,
 /// QEMU's own layout rules), so no device memory is ever touched.
 /// </summary>
-internal sealed partial class QmpPhysicalMemory : IGuestPhysicalMemory, IDisposable
+internal sealed class QmpPhysicalMemory : IGuestPhysicalMemory, IDisposable
 {
     private const int MaxChunk = 4 << 20;
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(60);
@@ -181,7 +182,4 @@ internal sealed partial class QmpPhysicalMemory : IGuestPhysicalMemory, IDisposa
             _client.Dispose();
         }
     }
-
-    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int mkfifo(string path, uint mode);
 }

@@ -4,9 +4,6 @@ using VmDebug.Engine.Vmcore;
 
 namespace VmDebug.Engine.GuestKernel;
 
-/// <summary>A VMCOREINFO note found in guest RAM and checked against the guest's own memory.</summary>
-public sealed record LocatedVmcoreInfo(ElfNote Note, VmcoreInfo Info, ulong PhysicalAddress);
-
 /// <summary>
 /// Finds the guest kernel's VMCOREINFO note in its RAM, as the QEMU vmcoreinfo device would have handed it over,
 /// for dumps and cores made without that device and for live guests. The kernel keeps it in a page-aligned buffer

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Xml.Linq;
-using VmDebug.Engine.DomainXml;
+using VmDebug.Engine.CrashConfiguration;
 using VmDebug.Engine.Libvirt;
 
 namespace VmDebug.Engine.Kmsg;

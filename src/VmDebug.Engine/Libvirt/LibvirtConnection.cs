@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using VmDebug.Engine.Native;
 using VmDebug;
 
 namespace VmDebug.Engine.Libvirt;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using VmDebug.Engine.Native;
 
 namespace VmDebug.Engine.Libvirt;
 

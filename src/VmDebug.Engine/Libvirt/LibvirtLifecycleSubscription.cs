@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Threading.Channels;
+using VmDebug.Engine.Native;
 using VmDebug;
 
 namespace VmDebug.Engine.Libvirt;

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using VmDebug.Engine.Native;
 
 namespace VmDebug.Engine.Libvirt;
 

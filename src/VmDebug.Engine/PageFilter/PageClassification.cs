@@ -46,15 +46,3 @@ public sealed class PageClassification
         Offline = Count(PageClass.Offline),
     };
 }
-
-/// <summary>makedumpfile's exclusion classes decided from struct page.</summary>
-public enum PageClass
-{
-    Kept,
-    CacheClean,
-    CachePrivate,
-    User,
-    Free,
-    Poisoned,
-    Offline,
-}

@@ -1,13 +1,5 @@
 namespace VmDebug;
 
-public enum GuestPanicKind
-{
-    /// <summary>The guest kernel panicked (QMP GUEST_PANICKED).</summary>
-    Panicked,
-    /// <summary>The guest panicked and loaded its kdump crash kernel (QMP GUEST_CRASHLOADED).</summary>
-    CrashLoaded,
-}
-
 /// <summary>A guest panic as QEMU reported it.</summary>
 public sealed class GuestPanicEvent
 {

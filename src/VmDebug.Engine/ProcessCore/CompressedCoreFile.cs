@@ -105,7 +105,7 @@ internal sealed class CompressedCoreFile : SparseFile
     /// <summary>A decompressing stream over the file, from its start.</summary>
     internal static Stream Decompress(string path, CoreFileCompression format)
     {
-        var file = new FileStream(Interop.ReadOnlyFile.Open(path, "ProcessCore", "core file"), FileAccess.Read, 1 << 16);
+        var file = new FileStream(Files.ReadOnlyFile.Open(path, "ProcessCore", "core file"), FileAccess.Read, 1 << 16);
         try
         {
             return format switch

@@ -2,12 +2,6 @@ using System.Globalization;
 
 namespace VmDebug.Engine.ProcessCore;
 
-/// <summary>A run of guest-physical memory backed by guest RAM at <see cref="RamOffset"/> in QEMU's RAM block.</summary>
-public readonly record struct GuestRamRange(ulong GuestPhysical, ulong Length, ulong RamOffset)
-{
-    public ulong End => GuestPhysical + Length;
-}
-
 /// <summary>
 /// Where QEMU places its RAM block in guest-physical space. pc_memory_init (hw/i386/pc.c) maps RAM [0, below_4g)
 /// at guest-physical 0 and RAM [below_4g, ram_size) at 4 GiB; the machine init decides below_4g.

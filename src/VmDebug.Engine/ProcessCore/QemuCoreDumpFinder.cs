@@ -1,19 +1,5 @@
 namespace VmDebug.Engine.ProcessCore;
 
-/// <summary>Where Get-QemuCoreDump looks.</summary>
-public sealed record QemuCoreDumpQuery
-{
-    /// <summary>Core files or directories to examine; directories are listed (recursively with <see cref="Recurse"/>).</summary>
-    public IReadOnlyList<string> Paths { get; init; } = [];
-
-    public bool Recurse { get; init; }
-
-    /// <summary>Also list the QEMU cores of systemd-coredump's store (<see cref="SystemdCoredumpDirectory"/>), when it exists.</summary>
-    public bool IncludeSystemdCoredump { get; init; } = true;
-
-    public string SystemdCoredumpDirectory { get; init; } = "/var/lib/systemd/coredump";
-}
-
 /// <summary>
 /// Get-QemuCoreDump / vmdebug cores: QEMU process cores in files and directories, systemd-coredump's store among
 /// them (by its file names; coredumpctl is not needed), with what they hold. A named file that is not a QEMU core,
@@ -195,7 +181,7 @@ public static class QemuCoreDumpFinder
         try
         {
             // Regular files only, opened without blocking: core directories are often writable by the QEMU user.
-            using var handle = Interop.ReadOnlyFile.TryOpenRegular(path);
+            using var handle = Files.ReadOnlyFile.TryOpenRegular(path);
             if (handle is null)
             {
                 return null;

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
+using static VmDebug.Engine.Native.LibcFiles;
 
 namespace VmDebug.Engine.ProcessCore;
 
@@ -64,7 +65,7 @@ internal abstract class SparseFile : IDisposable
 /// untouched pages a kernel core writer skipped) are never read. Opened for sequential scanning: extraction reads
 /// the RAM mapping front to back, so the kernel's readahead pays.
 /// </summary>
-internal sealed partial class PlainSparseFile : SparseFile
+internal sealed class PlainSparseFile : SparseFile
 {
     private const int SeekData = 3, SeekHole = 4;
     private const int Enxio = 6, Einval = 22;
@@ -73,7 +74,7 @@ internal sealed partial class PlainSparseFile : SparseFile
 
     public PlainSparseFile(string path) : base(path)
     {
-        _handle = Interop.ReadOnlyFile.Open(path, "ProcessCore", "core file");
+        _handle = Files.ReadOnlyFile.Open(path, "ProcessCore", "core file");
         Length = RandomAccess.GetLength(_handle);
     }
 
@@ -147,7 +148,4 @@ internal sealed partial class PlainSparseFile : SparseFile
     }
 
     public override void Dispose() => _handle.Dispose();
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial long lseek(int fd, long offset, int whence);
 }

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using static VmDebug.Engine.Native.LibcSockets;
 
 namespace VmDebug.Engine.Qmp;
 
@@ -8,43 +9,13 @@ namespace VmDebug.Engine.Qmp;
 /// API for it. QEMU's socket chardev keeps the descriptors received with a message for the command it carries
 /// (QEMU chardev/char-socket.c tcp_chr_recv; libvirt sends getfd the same way).
 /// </summary>
-internal static partial class FdPassing
+internal static class FdPassing
 {
     private const int SolSocket = 1;
     private const int ScmRights = 1;
     private const int MsgNoSignal = 0x4000;
     private const int EAgain = 11;
     private const int EIntr = 4;
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct IoVec
-    {
-        public nint Base;
-        public nuint Length;
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct MsgHdr
-    {
-        public nint Name;
-        public uint NameLength;
-        public nint Iov;
-        public nuint IovLength;
-        public nint Control;
-        public nuint ControlLength;
-        public int Flags;
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct CmsgHdr
-    {
-        public nuint Length;
-        public int Level;
-        public int Type;
-    }
-
-    [LibraryImport("libc", EntryPoint = "sendmsg", SetLastError = true)]
-    private static unsafe partial nint SendMsg(int socket, MsgHdr* message, int flags);
 
     /// <summary>
     /// Sends <paramref name="payload"/> with <paramref name="fd"/> attached to its first byte; the rest, if the kernel
@@ -95,7 +66,7 @@ internal static partial class FdPassing
             {
                 var iov = new IoVec { Base = (nint)data, Length = (nuint)payload.Length };
                 var msg = new MsgHdr { Iov = (nint)(&iov), IovLength = 1, Control = (nint)control, ControlLength = (nuint)controlSpace };
-                nint result = SendMsg((int)handle.DangerousGetHandle(), &msg, MsgNoSignal);
+                nint result = sendmsg((int)handle.DangerousGetHandle(), &msg, MsgNoSignal);
                 errno = result < 0 ? Marshal.GetLastPInvokeError() : 0;
                 return (int)result;
             }

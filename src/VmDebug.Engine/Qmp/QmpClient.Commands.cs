@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Win32.SafeHandles;
 
@@ -12,7 +11,7 @@ public sealed partial class QmpClient
     {
         var result = await ExecuteObjectAsync("query-version", null, timeout, cancellationToken).ConfigureAwait(false);
         if (result["qemu"] is JsonObject qemu
-            && TryGetInt(qemu, "major", out int major) && TryGetInt(qemu, "minor", out int minor) && TryGetInt(qemu, "micro", out int micro))
+            && QmpMessage.TryGetInt(qemu, "major", out int major) && QmpMessage.TryGetInt(qemu, "minor", out int minor) && QmpMessage.TryGetInt(qemu, "micro", out int micro))
         {
             string package = result["package"] is JsonValue p && p.TryGetValue(out string? text) ? text : "";
             return new QmpVersion(major, minor, micro, package);
@@ -92,7 +91,7 @@ public sealed partial class QmpClient
     {
         var result = await ExecuteObjectAsync("query-dump", null, timeout, cancellationToken).ConfigureAwait(false);
         if (result["status"] is JsonValue s && s.TryGetValue(out string? status)
-            && TryGetLong(result, "completed", out long completed) && TryGetLong(result, "total", out long total))
+            && QmpMessage.TryGetLong(result, "completed", out long completed) && QmpMessage.TryGetLong(result, "total", out long total))
         {
             var state = status switch
             {
@@ -145,7 +144,7 @@ public sealed partial class QmpClient
     }
 
     private QmpProtocolException UnexpectedResult(string command, JsonNode? result)
-        => new("QmpUnexpectedReply",
-            $"{SocketPath} returned an unexpected result for '{command}': {Preview(Encoding.UTF8.GetBytes(result?.ToJsonString() ?? "null"))}",
+        => new(QmpProtocolFailure.UnexpectedReply,
+            $"{SocketPath} returned an unexpected result for '{command}': {QmpMessage.Preview(result)}",
             SocketPath);
 }

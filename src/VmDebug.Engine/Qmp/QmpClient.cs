@@ -1,7 +1,4 @@
-using System.Buffers;
 using System.Diagnostics;
-using System.Net.Sockets;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
@@ -12,34 +9,28 @@ namespace VmDebug.Engine.Qmp;
 /// <summary>
 /// A QMP client on a Unix domain socket. Follows QEMU's own client (python/qemu/qmp/qmp_client.py): greeting,
 /// then <c>qmp_capabilities</c>, and only then a reader loop that routes replies by id and events to a channel.
+/// The transport is <see cref="QmpConnection"/>, the messages <see cref="QmpMessage"/> and its models.
 /// Thread-safe: commands may run concurrently; their writes are serialized.
 /// </summary>
 public sealed partial class QmpClient : IAsyncDisposable, IDisposable
 {
     private const string IdPrefix = "vmdebug-";
 
-    private readonly Socket _socket;
-    private readonly QmpLineReader _reader;
     private readonly QmpClientOptions _options;
     private readonly Dictionary<string, Pending> _pending = new(StringComparer.Ordinal);
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly SemaphoreSlim _fdLock = new(1, 1);
     private readonly Channel<QmpEvent> _events = Channel.CreateUnbounded<QmpEvent>(new UnboundedChannelOptions { SingleWriter = true });
-    private readonly CancellationTokenSource _lifetime = new();
-    private Task _readLoop = Task.CompletedTask;
+    private QmpConnection _connection = null!;
     private long _nextId;
     private long _droppedReplies;
-    private QmpException? _closedReason;
     private byte[] _lastLine = [];
 
     private sealed record Pending(string Command, TaskCompletionSource<JsonObject> Reply);
 
-    private QmpClient(string socketPath, Socket socket, QmpClientOptions options)
+    private QmpClient(string socketPath, QmpClientOptions options)
     {
         SocketPath = socketPath;
-        _socket = socket;
         _options = options;
-        _reader = new QmpLineReader(socket, options.MaxMessageBytes);
     }
 
     public string SocketPath { get; }
@@ -57,9 +48,9 @@ public sealed partial class QmpClient : IAsyncDisposable, IDisposable
     public long DroppedReplyCount => Interlocked.Read(ref _droppedReplies);
 
     /// <summary>False once the connection ended; <see cref="ClosedReason"/> then says why.</summary>
-    public bool IsConnected => Volatile.Read(ref _closedReason) is null;
+    public bool IsConnected => ClosedReason is null;
 
-    public QmpException? ClosedReason => Volatile.Read(ref _closedReason);
+    public QmpException? ClosedReason => _connection.ClosedReason;
 
     /// <summary>Connects, reads and validates the greeting, negotiates capabilities and starts reading.</summary>
     /// <exception cref="QmpConnectException">The socket is missing, refuses, or may not be opened.</exception>
@@ -69,8 +60,8 @@ public sealed partial class QmpClient : IAsyncDisposable, IDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(socketPath);
         options ??= new QmpClientOptions();
-        var socket = await OpenSocketAsync(socketPath, cancellationToken).ConfigureAwait(false);
-        var client = new QmpClient(socketPath, socket, options);
+        var client = new QmpClient(socketPath, options);
+        client._connection = await QmpConnection.OpenAsync(socketPath, options.MaxMessageBytes, client.OnClosed, cancellationToken).ConfigureAwait(false);
         try
         {
             using var handshake = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -80,59 +71,12 @@ public sealed partial class QmpClient : IAsyncDisposable, IDisposable
         }
         catch
         {
-            socket.Dispose();
+            client._connection.Close(client._connection.Disconnected("the handshake failed", null));
             throw;
         }
 
-        client._readLoop = Task.Run(client.ReadLoopAsync, CancellationToken.None);
+        client._connection.StartReading(client.Route);
         return client;
-    }
-
-    private static async Task<Socket> OpenSocketAsync(string socketPath, CancellationToken cancellationToken)
-    {
-        UnixDomainSocketEndPoint endPoint;
-        try
-        {
-            endPoint = new UnixDomainSocketEndPoint(socketPath);
-        }
-        catch (ArgumentOutOfRangeException e)
-        {
-            throw new QmpConnectException("QmpSocketPathTooLong", ErrorKind.InvalidArgument,
-                $"Cannot connect to QMP socket {socketPath}: the path is longer than a Unix socket address allows (107 bytes).", socketPath, e);
-        }
-
-        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try
-        {
-            await socket.ConnectAsync(endPoint, cancellationToken).ConfigureAwait(false);
-            return socket;
-        }
-        catch (SocketException e)
-        {
-            socket.Dispose();
-            throw ConnectFailure(socketPath, e);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
-    }
-
-    private static QmpConnectException ConnectFailure(string socketPath, SocketException e)
-    {
-        if (!File.Exists(socketPath) && !Directory.Exists(socketPath))
-            return new QmpConnectException("QmpSocketNotFound", ErrorKind.ObjectNotFound,
-                $"QMP socket {socketPath} does not exist; is the path right and is QEMU running with -qmp unix:{socketPath},server=on?", socketPath, e);
-        return e.SocketErrorCode switch
-        {
-            SocketError.AccessDenied => new QmpConnectException("QmpSocketAccessDenied", ErrorKind.PermissionDenied,
-                $"Permission denied connecting to QMP socket {socketPath}; run as the socket's owner or root.", socketPath, e),
-            SocketError.ConnectionRefused => new QmpConnectException("QmpConnectionRefused", ErrorKind.ConnectionError,
-                $"Connection refused by {socketPath}: nothing is listening there (QEMU may have exited); {QmpException.NotQmpHint}", socketPath, e),
-            _ => new QmpConnectException("QmpConnectFailed", ErrorKind.ConnectionError,
-                $"Cannot connect to QMP socket {socketPath}: {e.Message}; {QmpException.NotQmpHint}", socketPath, e),
-        };
     }
 
     private async Task<QmpGreeting> ReadGreetingAsync(CancellationToken handshake, CancellationToken caller)
@@ -150,52 +94,26 @@ public sealed partial class QmpClient : IAsyncDisposable, IDisposable
         if (message is null)
             throw NotAGreeting("closed the connection", null);
 
-        if (!TryParseGreeting(message, out var greeting))
-            throw NotAGreeting("sent a JSON message that is not a QMP greeting", null);
-        return greeting;
+        return QmpGreeting.TryParse(message, out var failingMember)
+            ?? throw NotAGreeting($"sent a JSON message that is not a QMP greeting ('{failingMember}' is missing or of the wrong type)", null);
     }
 
     private QmpGreetingException NotAGreeting(string what, Exception? inner)
     {
-        return new QmpGreetingException("QmpGreetingInvalid",
-            $"{SocketPath} {what} and did not send a QMP greeting (received {Preview(_lastLine)}); {QmpException.NotQmpHint}", SocketPath, inner);
-    }
-
-    private static bool TryParseGreeting(JsonObject message, out QmpGreeting greeting)
-    {
-        greeting = null!;
-        if (message["QMP"] is not JsonObject qmp
-            || qmp["version"] is not JsonObject version
-            || version["qemu"] is not JsonObject qemu
-            || qmp["capabilities"] is not JsonArray capabilities)
-            return false;
-
-        if (!TryGetInt(qemu, "major", out int major) || !TryGetInt(qemu, "minor", out int minor) || !TryGetInt(qemu, "micro", out int micro))
-            return false;
-
-        var names = new List<string>(capabilities.Count);
-        foreach (var capability in capabilities)
-        {
-            if (capability is not JsonValue value || !value.TryGetValue(out string? name))
-                return false;
-            names.Add(name);
-        }
-
-        string package = version["package"] is JsonValue p && p.TryGetValue(out string? text) ? text : "";
-        greeting = new QmpGreeting(new QmpVersion(major, minor, micro, package), names);
-        return true;
+        return new QmpGreetingException(QmpGreetingFailure.Invalid,
+            $"{SocketPath} {what} and did not send a QMP greeting (received {QmpMessage.Preview(_lastLine)}); {QmpException.NotQmpHint}", SocketPath, inner);
     }
 
     private async Task NegotiateAsync(CancellationToken handshake, CancellationToken caller)
     {
         OobEnabled = _options.EnableOob && Greeting.Capabilities.Contains("oob");
         var arguments = OobEnabled ? new JsonObject { ["enable"] = new JsonArray("oob") } : null;
-        byte[] request = Serialize("qmp_capabilities", arguments, id: null);
+        byte[] request = QmpMessage.Command("qmp_capabilities", arguments, id: null);
         try
         {
-            await _socket.SendAsync(request, SocketFlags.None, handshake).ConfigureAwait(false);
+            await _connection.SendHandshakeAsync(request, handshake).ConfigureAwait(false);
         }
-        catch (SocketException e)
+        catch (System.Net.Sockets.SocketException e)
         {
             throw new QmpNegotiationException($"Cannot send qmp_capabilities to {SocketPath}: {e.Message}", SocketPath, e);
         }
@@ -213,7 +131,7 @@ public sealed partial class QmpClient : IAsyncDisposable, IDisposable
             }
             catch (JsonException e)
             {
-                throw new QmpNegotiationException($"{SocketPath} answered qmp_capabilities with malformed JSON: {Preview(_lastLine)}", SocketPath, e);
+                throw new QmpNegotiationException($"{SocketPath} answered qmp_capabilities with malformed JSON: {QmpMessage.Preview(_lastLine)}", SocketPath, e);
             }
 
             if (reply is null)
@@ -222,18 +140,15 @@ public sealed partial class QmpClient : IAsyncDisposable, IDisposable
             // Events are not sent before negotiation completes, but keeping one is harmless and loses nothing.
             if (reply.ContainsKey("event"))
             {
-                _events.Writer.TryWrite(ParseEvent(reply));
+                _events.Writer.TryWrite(QmpEvent.Parse(reply));
                 continue;
             }
 
             if (reply["error"] is JsonObject error)
-            {
-                var (errorClass, description) = ParseError(error);
-                throw new QmpNegotiationException($"{SocketPath} rejected qmp_capabilities: {errorClass}: {description}", SocketPath);
-            }
+                throw new QmpNegotiationException($"{SocketPath} rejected qmp_capabilities: {QmpError.Parse(error)}", SocketPath);
 
             if (!reply.ContainsKey("return"))
-                throw new QmpNegotiationException($"{SocketPath} sent an unexpected reply to qmp_capabilities: {Preview(_lastLine)}", SocketPath);
+                throw new QmpNegotiationException($"{SocketPath} sent an unexpected reply to qmp_capabilities: {QmpMessage.Preview(_lastLine)}", SocketPath);
             return;
         }
     }
@@ -242,106 +157,45 @@ public sealed partial class QmpClient : IAsyncDisposable, IDisposable
     private async Task<JsonObject?> ReadHandshakeMessageAsync(CancellationToken handshake, CancellationToken caller, bool greeting)
     {
         string what = greeting ? "greeting" : "reply to qmp_capabilities";
+        var reader = _connection.Reader;
         ReadOnlyMemory<byte>? line;
         try
         {
-            line = await _reader.ReadLineAsync(handshake).ConfigureAwait(false);
+            line = await reader.ReadLineAsync(handshake).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!caller.IsCancellationRequested)
         {
-            _lastLine = _reader.Pending.ToArray();
-            string received = _lastLine.Length == 0 ? "nothing" : Preview(_lastLine);
+            _lastLine = reader.Pending.ToArray();
+            string received = _lastLine.Length == 0 ? "nothing" : QmpMessage.Preview(_lastLine);
             if (!greeting)
                 throw new QmpNegotiationException(
                     $"{SocketPath} did not send a {what} within {_options.HandshakeTimeout.TotalSeconds:0.###} s (received {received}).", SocketPath);
-            throw new QmpGreetingException("QmpGreetingTimeout",
+            throw new QmpGreetingException(QmpGreetingFailure.Timeout,
                 $"{SocketPath} did not send a QMP greeting within {_options.HandshakeTimeout.TotalSeconds:0.###} s (received {received}); " +
                 $"{QmpException.NotQmpHint} QEMU serves one client at a time per QMP socket, so another client (e.g. libvirt) may hold it.",
                 SocketPath);
         }
         catch (QmpLineReader.MessageTooLargeException e)
         {
-            _lastLine = _reader.Pending.ToArray();
+            _lastLine = reader.Pending.ToArray();
             string text = $"{SocketPath} sent more than {_options.MaxMessageBytes} bytes without a line end instead of a QMP {what} " +
-                $"(received {Preview(_lastLine)}); {QmpException.NotQmpHint}";
-            throw greeting ? new QmpGreetingException("QmpGreetingInvalid", text, SocketPath, e) : new QmpNegotiationException(text, SocketPath, e);
+                $"(received {QmpMessage.Preview(_lastLine)}); {QmpException.NotQmpHint}";
+            throw greeting ? new QmpGreetingException(QmpGreetingFailure.Invalid, text, SocketPath, e) : new QmpNegotiationException(text, SocketPath, e);
         }
-        catch (SocketException e)
+        catch (System.Net.Sockets.SocketException e)
         {
             string text = $"Reading the QMP {what} from {SocketPath} failed: {e.Message}; {QmpException.NotQmpHint}";
-            throw greeting ? new QmpGreetingException("QmpGreetingInvalid", text, SocketPath, e) : new QmpNegotiationException(text, SocketPath, e);
+            throw greeting ? new QmpGreetingException(QmpGreetingFailure.Invalid, text, SocketPath, e) : new QmpNegotiationException(text, SocketPath, e);
         }
 
         if (line is null)
         {
-            _lastLine = _reader.Pending.ToArray();
+            _lastLine = reader.Pending.ToArray();
             return null;
         }
 
         _lastLine = line.Value.ToArray();
-        return ParseMessage(line.Value.Span);
-    }
-
-    /// <summary>
-    /// Parses one message into a fully built tree. JsonObject builds its members lazily and throws ArgumentException
-    /// on a duplicate name at first access; walking the tree here makes that a parse error, not a later crash.
-    /// </summary>
-    internal static JsonObject ParseMessage(ReadOnlySpan<byte> line)
-    {
-        JsonNode? node;
-        try
-        {
-            node = JsonNode.Parse(line);
-            Build(node);
-        }
-        catch (ArgumentException e)
-        {
-            throw new JsonException("duplicate member name: " + e.Message, e);
-        }
-
-        return node as JsonObject ?? throw new JsonException("not a JSON object");
-
-        // Depth is bounded by the parser's maximum depth (64).
-        static void Build(JsonNode? node)
-        {
-            if (node is JsonObject obj)
-            {
-                foreach (var member in obj)
-                    Build(member.Value);
-            }
-            else if (node is JsonArray array)
-            {
-                foreach (var item in array)
-                    Build(item);
-            }
-        }
-    }
-
-    /// <summary>Escaped and bounded: the peer may be anything, and its bytes end up in error messages.</summary>
-    internal static string Preview(ReadOnlySpan<byte> bytes)
-    {
-        if (bytes.Length == 0)
-            return "nothing";
-        const int max = 80;
-        var text = new StringBuilder("\"");
-        foreach (byte b in bytes[..Math.Min(bytes.Length, max)])
-        {
-            text.Append(b switch
-            {
-                (byte)'\r' => "\\r",
-                (byte)'\n' => "\\n",
-                (byte)'\t' => "\\t",
-                (byte)'"' => "\\\"",
-                (byte)'\\' => "\\\\",
-                >= 0x20 and < 0x7f => ((char)b).ToString(),
-                _ => $"\\x{b:x2}",
-            });
-        }
-
-        text.Append('"');
-        if (bytes.Length > max)
-            text.Append($"… ({bytes.Length} bytes)");
-        return text.ToString();
+        return QmpMessage.Parse(line.Value.Span);
     }
 
     /// <summary>
@@ -365,12 +219,13 @@ public sealed partial class QmpClient : IAsyncDisposable, IDisposable
         cancellationToken.ThrowIfCancellationRequested();
 
         string id = IdPrefix + Interlocked.Increment(ref _nextId).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        byte[] request = Serialize(command, arguments, id);
+        byte[] request = QmpMessage.Command(command, arguments, id);
         var pending = new Pending(command, new TaskCompletionSource<JsonObject>(TaskCreationOptions.RunContinuationsAsynchronously));
         lock (_pending)
         {
-            if (_closedReason is { } reason)
-                throw Closed(command, reason);
+            // Checked under the lock OnClosed drains: a command is either refused here or failed there.
+            if (_connection.ClosedReason is { } reason)
+                throw _connection.CommandFailure(command, reason);
             _pending.Add(id, pending);
         }
 
@@ -378,7 +233,7 @@ public sealed partial class QmpClient : IAsyncDisposable, IDisposable
         deadline.CancelAfter(wait);
         try
         {
-            await WriteAsync(command, request, fd, deadline.Token).ConfigureAwait(false);
+            await _connection.WriteAsync(command, request, fd, deadline.Token).ConfigureAwait(false);
             var reply = await pending.Reply.Task.WaitAsync(deadline.Token).ConfigureAwait(false);
             return ReturnValue(command, arguments, reply);
         }
@@ -395,146 +250,43 @@ public sealed partial class QmpClient : IAsyncDisposable, IDisposable
 
     private JsonNode? ReturnValue(string command, JsonObject? arguments, JsonObject reply)
     {
-        if (reply["error"] is JsonObject error)
+        if (reply["error"] is JsonObject errorMember)
         {
-            var (errorClass, description) = ParseError(error);
-            throw new QmpCommandException(command, arguments?.ToJsonString(), errorClass, description, SocketPath);
+            var error = QmpError.Parse(errorMember);
+            throw new QmpCommandException(command, arguments?.ToJsonString(), error.Class, error.Description, SocketPath);
         }
 
         if (!reply.TryGetPropertyValue("return", out var value))
-            throw new QmpProtocolException("QmpUnexpectedReply",
-                $"{SocketPath} answered '{command}' with neither 'return' nor 'error': {Preview(Encoding.UTF8.GetBytes(reply.ToJsonString()))}", SocketPath);
+            throw new QmpProtocolException(QmpProtocolFailure.UnexpectedReply,
+                $"{SocketPath} answered '{command}' with neither 'return' nor 'error': {QmpMessage.Preview(reply)}", SocketPath);
 
         // Detach so callers may keep or re-parent the value.
         reply.Remove("return");
         return value;
     }
 
-    private async Task WriteAsync(string command, byte[] request, SafeFileHandle? fd, CancellationToken cancellationToken)
-    {
-        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        // Only the wait is cancellable by the caller: a write abandoned halfway would corrupt the stream for
-        // every later command, so the write itself ends only with the connection.
-        await WriteAndReleaseAsync(command, request, fd).WaitAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    private async Task WriteAndReleaseAsync(string command, byte[] request, SafeFileHandle? fd)
-    {
-        bool fdAdded = false;
-        try
-        {
-            if (fd is null)
-            {
-                await _socket.SendAsync(request, SocketFlags.None, _lifetime.Token).ConfigureAwait(false);
-            }
-            else
-            {
-                fd.DangerousAddRef(ref fdAdded);
-                await FdPassing.SendWithFdAsync(_socket, request, (int)fd.DangerousGetHandle(), _lifetime.Token).ConfigureAwait(false);
-            }
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
-        {
-            Close(Disconnected("writing to the socket failed: " + e.Message, e));
-            throw Closed(command, ClosedReason!);
-        }
-        finally
-        {
-            if (fdAdded)
-                fd!.DangerousRelease();
-            _writeLock.Release();
-        }
-    }
-
-    private static byte[] Serialize(string command, JsonObject? arguments, string? id)
-    {
-        var buffer = new ArrayBufferWriter<byte>(128);
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            writer.WriteString("execute", command);
-            if (arguments is not null)
-            {
-                writer.WritePropertyName("arguments");
-                arguments.WriteTo(writer);
-            }
-
-            if (id is not null)
-                writer.WriteString("id", id);
-            writer.WriteEndObject();
-        }
-
-        var bytes = new byte[buffer.WrittenCount + 1];
-        buffer.WrittenSpan.CopyTo(bytes);
-        bytes[^1] = (byte)'\n';
-        return bytes;
-    }
-
-    private async Task ReadLoopAsync()
-    {
-        QmpException reason;
-        try
-        {
-            while (true)
-            {
-                var line = await _reader.ReadLineAsync(_lifetime.Token).ConfigureAwait(false);
-                if (line is null)
-                {
-                    reason = Disconnected("the server closed the connection", null);
-                    break;
-                }
-
-                if (Route(line.Value) is { } failure)
-                {
-                    reason = failure;
-                    break;
-                }
-            }
-        }
-        catch (OperationCanceledException) when (_lifetime.IsCancellationRequested)
-        {
-            return; // Close() already recorded why.
-        }
-        catch (QmpLineReader.MessageTooLargeException e)
-        {
-            reason = new QmpProtocolException("QmpMessageTooLarge",
-                $"{SocketPath} sent a message larger than the {_options.MaxMessageBytes}-byte limit; the connection was closed.", SocketPath, e);
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
-        {
-            reason = Disconnected("reading from the socket failed: " + e.Message, e);
-        }
-        catch (Exception e)
-        {
-            // Last resort: whatever broke the loop, callers must not wait for replies that will never be read.
-            reason = new QmpProtocolException("QmpReaderFailed", $"Reading QMP messages from {SocketPath} failed: {e.Message}", SocketPath, e);
-        }
-
-        Close(reason);
-    }
-
-    /// <summary>Delivers one message; returns the failure that ends the connection, if it is one.</summary>
+    /// <summary>Delivers one message (on the reader task); returns the failure that ends the connection, if it is one.</summary>
     private QmpException? Route(ReadOnlyMemory<byte> line)
     {
         JsonObject message;
         try
         {
-            message = ParseMessage(line.Span);
+            message = QmpMessage.Parse(line.Span);
         }
         catch (JsonException e)
         {
-            return new QmpProtocolException("QmpMalformedMessage",
-                $"{SocketPath} sent a malformed QMP message: {Preview(line.Span)}", SocketPath, e);
+            return new QmpProtocolException(QmpProtocolFailure.MalformedMessage,
+                $"{SocketPath} sent a malformed QMP message: {QmpMessage.Preview(line.Span)}", SocketPath, e);
         }
 
         if (message.ContainsKey("event"))
         {
-            _events.Writer.TryWrite(ParseEvent(message));
+            _events.Writer.TryWrite(QmpEvent.Parse(message));
             return null;
         }
 
         Pending? pending = null;
-        if (message["id"] is JsonValue idValue && idValue.TryGetValue(out string? id))
+        if (QmpMessage.GetString(message, "id") is { } id)
         {
             lock (_pending)
                 _pending.TryGetValue(id, out pending);
@@ -550,9 +302,8 @@ public sealed partial class QmpClient : IAsyncDisposable, IDisposable
         {
             // QEMU answers input it cannot parse with an id-less error (QMP spec, "Commands Responses");
             // which command it belongs to is unknowable, so like QEMU's client, give up on the connection.
-            var (errorClass, description) = ParseError(error);
-            return new QmpProtocolException("QmpErrorWithoutId",
-                $"{SocketPath} reported an error without an id ({errorClass}: {description}); the server could not parse a request, " +
+            return new QmpProtocolException(QmpProtocolFailure.ErrorWithoutId,
+                $"{SocketPath} reported an error without an id ({QmpError.Parse(error)}); the server could not parse a request, " +
                 "so the connection was closed.", SocketPath);
         }
 
@@ -570,91 +321,24 @@ public sealed partial class QmpClient : IAsyncDisposable, IDisposable
         return null;
     }
 
-    private QmpEvent ParseEvent(JsonObject message)
-    {
-        string name = message["event"] is JsonValue v && v.TryGetValue(out string? text) ? text : "";
-        var timestamp = DateTimeOffset.UtcNow;
-        if (message["timestamp"] is JsonObject ts
-            && TryGetLong(ts, "seconds", out long seconds) && TryGetLong(ts, "microseconds", out long micros)
-            && seconds is >= 0 and < 253402300800 && micros is >= 0 and < 1_000_000)
-        {
-            timestamp = DateTimeOffset.FromUnixTimeSeconds(seconds).AddTicks(micros * 10);
-        }
-
-        var data = message["data"] as JsonObject;
-        if (data is not null)
-            message.Remove("data"); // detached, so listeners may keep or re-parent it
-        return new QmpEvent(name, timestamp, data);
-    }
-
-    private static (string ErrorClass, string Description) ParseError(JsonObject error)
-    {
-        string errorClass = error["class"] is JsonValue c && c.TryGetValue(out string? cls) ? cls : "(no class)";
-        string description = error["desc"] is JsonValue d && d.TryGetValue(out string? desc) ? desc : "(no description)";
-        return (errorClass, description);
-    }
-
-    private static bool TryGetInt(JsonObject obj, string name, out int value)
-    {
-        value = 0;
-        return obj[name] is JsonValue v && v.TryGetValue(out value);
-    }
-
-    private static bool TryGetLong(JsonObject obj, string name, out long value)
-    {
-        value = 0;
-        return obj[name] is JsonValue v && v.TryGetValue(out value);
-    }
-
-    private QmpDisconnectedException Disconnected(string why, Exception? inner)
-        => new($"The QMP connection to {SocketPath} is closed: {why}.", SocketPath, inner);
-
-    /// <summary>A fresh exception per failed command (one shared instance would mix stack traces).</summary>
-    private QmpException Closed(string command, QmpException reason) => reason switch
-    {
-        QmpProtocolException p => new QmpProtocolException(p.ErrorId, $"QMP command '{command}' failed: {p.Message}", SocketPath, p),
-        _ => new QmpDisconnectedException($"QMP command '{command}' failed: {reason.Message}", SocketPath, reason),
-    };
-
-    /// <summary>Ends the connection once: fails every pending command, completes the event channel, closes the socket.</summary>
-    private void Close(QmpException reason)
+    /// <summary>The connection ended (called once, by it): every pending command fails, the event channel completes.</summary>
+    private void OnClosed(QmpException reason)
     {
         List<Pending> failed;
         lock (_pending)
         {
-            if (_closedReason is not null)
-                return;
-            _closedReason = reason;
             failed = [.. _pending.Values];
             _pending.Clear();
         }
 
         foreach (var pending in failed)
-            pending.Reply.TrySetException(Closed(pending.Command, reason));
+            pending.Reply.TrySetException(_connection.CommandFailure(pending.Command, reason));
 
         _events.Writer.TryComplete();
-        _lifetime.Cancel();
-        try
-        {
-            _socket.Shutdown(SocketShutdown.Both);
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
-        {
-            // Already gone: nothing left to shut down.
-        }
-
-        _socket.Dispose();
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        Close(Disconnected("the client was disposed", null));
-        await _readLoop.ConfigureAwait(false);
-    }
+    public ValueTask DisposeAsync() => _connection.CloseAsync(_connection.Disconnected("the client was disposed", null));
 
-    public void Dispose()
-    {
-        Close(Disconnected("the client was disposed", null));
-        // The loop only awaits the socket, which is closed now; it ends promptly without further cleanup.
-    }
+    // The reader only awaits the socket, which is closed now; it ends promptly without further cleanup.
+    public void Dispose() => _connection.Close(_connection.Disconnected("the client was disposed", null));
 }

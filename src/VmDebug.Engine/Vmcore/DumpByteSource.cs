@@ -62,7 +62,7 @@ internal sealed class FileByteSource : DumpByteSource
     public FileByteSource(string path)
         : base(path)
     {
-        _handle = Interop.ReadOnlyFile.Open(path, "Vmcore", "dump file");
+        _handle = Files.ReadOnlyFile.Open(path, "Vmcore", "dump file");
         Length = RandomAccess.GetLength(_handle);
     }
 

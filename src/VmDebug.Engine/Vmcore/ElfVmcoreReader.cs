@@ -2,15 +2,6 @@ using System.Buffers.Binary;
 
 namespace VmDebug.Engine.Vmcore;
 
-/// <summary>One program header of an ELF64 vmcore.</summary>
-public readonly record struct ElfProgramHeader(uint Type, uint Flags, ulong Offset, ulong VirtualAddress, ulong PhysicalAddress,
-    ulong FileSize, ulong MemorySize, ulong Align)
-{
-    public const uint PtLoad = 1;
-    public const uint PtNote = 4;
-    public const int Size = 56;
-}
-
 /// <summary>The ELF64 header fields a vmcore reader and the re-layout repair need.</summary>
 internal sealed record ElfLayout(byte[] Ident, ushort Type, ushort Machine, uint Version, ulong Entry, ulong ProgramHeaderOffset,
     ulong SectionHeaderOffset, uint Flags, ushort HeaderSize, ushort ProgramHeaderEntrySize, ushort SectionHeaderCount,

@@ -31,7 +31,7 @@ public static class ElfVmcoreWriter
         var extended = phnum >= ElfLayout.PnXnum;
         var headerEnd = ElfLayout.EhdrSize + (long)phnum * ElfProgramHeader.Size + (extended ? ElfLayout.ShdrSize : 0);
         var notesOffset = headerEnd;
-        var dataOffset = AlignUp(notesOffset + notes.Length, pageSize);
+        var dataOffset = FileAlignment.AlignUp(notesOffset + notes.Length, pageSize);
 
         var headers = new List<ElfProgramHeader> { new(ElfProgramHeader.PtNote, 0, (ulong)notesOffset, 0, 0, (ulong)notes.Length, (ulong)notes.Length, 0) };
         var loadOffsets = new long[ranges.Count];
@@ -163,6 +163,4 @@ public static class ElfVmcoreWriter
         }
         return buffer;
     }
-
-    internal static long AlignUp(long value, long alignment) => (value + alignment - 1) / alignment * alignment;
 }

@@ -1,14 +1,5 @@
 namespace VmDebug.Engine.Vmcore;
 
-/// <summary>A contiguous run of guest-physical memory present in a source.</summary>
-public readonly record struct PhysicalRange(ulong Start, ulong Length)
-{
-    public ulong End => Start + Length;
-}
-
-/// <summary>An ELF note as found in a dump: name, type and descriptor bytes.</summary>
-public sealed record ElfNote(string Name, uint Type, byte[] Descriptor);
-
 /// <summary>
 /// The one view every vmcore reader produces and every writer consumes: guest-physical pages plus notes.
 /// ELF vmcores, flattened and seekable kdump files and QEMU process cores all become this.
@@ -30,14 +21,4 @@ public interface IGuestMemorySource : IDisposable
     /// Must be safe to call from several threads at once (writers compress in parallel).
     /// </summary>
     bool ReadPage(ulong pfn, Span<byte> page);
-}
-
-/// <summary>
-/// Optional for sources that know, without reading, where memory is zero (holes of a sparse file). Writers ask
-/// before reading so runs of such pages cost neither I/O nor a zero scan.
-/// </summary>
-public interface IKnownZeroPages
-{
-    /// <summary>How many pages from <paramref name="pfn"/> on (at most <paramref name="maxPages"/>) are present and all zero.</summary>
-    int KnownZeroPages(ulong pfn, int maxPages);
 }

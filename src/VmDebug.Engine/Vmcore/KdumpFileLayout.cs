@@ -18,10 +18,10 @@ internal sealed class KdumpFileLayout
         Present = present;
         PresentPages = presentPages;
         BitmapBytes = bitmapBytes;
-        SubHeaderBlocks = (int)(ElfVmcoreWriter.AlignUp(KdumpLayout.SubHeaderSize + notes.Length + vmcoreinfo.Length, pageSize) / pageSize);
+        SubHeaderBlocks = (int)(FileAlignment.AlignUp(KdumpLayout.SubHeaderSize + notes.Length + vmcoreinfo.Length, pageSize) / pageSize);
         BitmapOffset = (1L + SubHeaderBlocks) * pageSize;
         DescriptorsOffset = BitmapOffset + 2L * BitmapBytes;
-        DataOffset = ElfVmcoreWriter.AlignUp(DescriptorsOffset + (presentPages + 1) * KdumpLayout.PageDescSize, pageSize);
+        DataOffset = FileAlignment.AlignUp(DescriptorsOffset + (presentPages + 1) * KdumpLayout.PageDescSize, pageSize);
     }
 
     public int PageSize { get; }
@@ -45,7 +45,7 @@ internal sealed class KdumpFileLayout
     public static KdumpFileLayout Plan(int pageSize, IReadOnlyList<PhysicalRange> ranges, IReadOnlyList<ElfNote> notes, VmcoreInfo? info)
     {
         var maxMapnr = ranges.Count == 0 ? 1 : (ranges[^1].End + (ulong)pageSize - 1) / (ulong)pageSize;
-        var bitmapBytes = ElfVmcoreWriter.AlignUp((long)((maxMapnr + 7) / 8), pageSize);
+        var bitmapBytes = FileAlignment.AlignUp((long)((maxMapnr + 7) / 8), pageSize);
         if (bitmapBytes > PhysicalBounds.MaxKdumpBitmapBytes)
         {
             throw new ArgumentException($"a guest of {maxMapnr} pages needs bitmaps larger than VmDebug writes", nameof(ranges));

@@ -112,7 +112,7 @@ internal sealed class KdumpPageWriter
     private async Task CloseDescriptorGapAsync(long descriptorsEnd, CancellationToken cancellationToken)
     {
         DataOffset = _layout.DataOffset;
-        var target = ElfVmcoreWriter.AlignUp(descriptorsEnd, _layout.PageSize);
+        var target = FileAlignment.AlignUp(descriptorsEnd, _layout.PageSize);
         var shift = _layout.DataOffset - target;
         if (shift <= 0)
         {
@@ -120,7 +120,7 @@ internal sealed class KdumpPageWriter
         }
         await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
         var dataBytes = DataEnd - _layout.DataOffset;
-        var collapsed = dataBytes > 0 && _output is FileStream file && Interop.FileRanges.TryCollapse(file.SafeFileHandle, target, shift);
+        var collapsed = dataBytes > 0 && _output is FileStream file && Files.FileRanges.TryCollapse(file.SafeFileHandle, target, shift);
         if (!collapsed)
         {
             var chunk = new byte[1 << 20];

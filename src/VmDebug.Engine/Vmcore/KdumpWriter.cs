@@ -2,38 +2,6 @@ using VmDebug.Engine.Compression;
 
 namespace VmDebug.Engine.Vmcore;
 
-/// <summary>What to do with all-zero pages in a kdump file.</summary>
-public enum ZeroPagePolicy
-{
-    /// <summary>
-    /// Keep them, all pointing at one stored zero page (QEMU's way). makedumpfile and crash read such pages as
-    /// zeros; excluded ones are read errors for them (makedumpfile --dump-dmesg fails on a kernel whose printk
-    /// descriptor ring sits in a zero page).
-    /// </summary>
-    Share,
-
-    /// <summary>
-    /// Leave them out of the dumpable bitmap: smaller by a descriptor each, but peers cannot read them. (makedumpfile
-    /// -d 1 does not do this: it points them all at one stored zero page, as <see cref="Share"/> does.)
-    /// </summary>
-    Exclude,
-}
-
-public sealed record KdumpWriteOptions
-{
-    public PageCompression Compression { get; init; } = PageCompression.Zlib;
-    public ZeroPagePolicy ZeroPages { get; init; } = ZeroPagePolicy.Share;
-
-    /// <summary>Pages left out whatever their contents (classified by dump level); null keeps every page.</summary>
-    public PfnBitmap? ExcludedPages { get; init; }
-
-    /// <summary>The dump level recorded in the sub-header.</summary>
-    public int DumpLevel { get; init; }
-
-    /// <summary>Batches compressed at once; defaults to the processor count.</summary>
-    public int MaxDegreeOfParallelism { get; init; } = Environment.ProcessorCount;
-}
-
 /// <summary>
 /// Writes a seekable compressed kdump file (header_version 6) that makedumpfile and crash read, in three parts:
 /// the layout is planned first (<see cref="KdumpFileLayout"/>), pages are compressed in parallel and written with

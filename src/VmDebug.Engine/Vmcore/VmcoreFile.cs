@@ -37,7 +37,7 @@ public static class VmcoreFile
         {
             Path = Path.GetFullPath(path),
             Format = reader.Format,
-            FileBytes = Interop.UnixFile.Stat(path)?.Size ?? 0, // stat follows /proc/self/fd links to the file itself
+            FileBytes = Files.UnixFile.Stat(path)?.Size ?? 0, // stat follows /proc/self/fd links to the file itself
             PageSize = reader.PageSize,
             Ranges = reader.Ranges.ToArray(),
             RamBytes = reader.Ranges.Aggregate(0UL, (sum, r) => sum + r.Length),

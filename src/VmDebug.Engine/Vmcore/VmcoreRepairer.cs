@@ -131,7 +131,7 @@ public static class VmcoreRepairer
         var headerBytes = ElfLayout.EhdrSize + (long)layout.ProgramHeaders.Count * ElfProgramHeader.Size + (extended ? ElfLayout.ShdrSize : 0);
         var dataStart = segments.Count == 0 ? headerBytes : (long)segments.Min(p => p.Offset);
         var dataEnd = segments.Count == 0 ? headerBytes : (long)segments.Max(p => p.Offset + p.FileSize);
-        var shift = dataStart >= headerBytes ? 0 : ElfVmcoreWriter.AlignUp(headerBytes - dataStart, 4096);
+        var shift = dataStart >= headerBytes ? 0 : FileAlignment.AlignUp(headerBytes - dataStart, 4096);
         var moved = layout.ProgramHeaders
             .Select(p => p.FileSize > 0 || p.Offset >= (ulong)dataStart ? p with { Offset = p.Offset + (ulong)shift } : p)
             .ToList();

@@ -1,5 +1,7 @@
 using System.Management.Automation;
-using VmDebug.Engine.Configuration;
+using VmDebug.Engine;
+using VmDebug.Engine.CrashConfiguration;
+using VmDebug.Engine.Libvirt;
 
 namespace VmDebug.Commands;
 
@@ -15,18 +17,20 @@ public sealed class EnableQemuCoreDumpCommand : CoreDumpChangeCommand
     [Parameter]
     public SwitchParameter IncludeGuestMemory { get; set; }
 
-    protected override void ProcessRecord() => Run(request => CoreDumpCommands.PlanEnable(request with
+    protected override CoreDumpRequest CreateRequest() => base.CreateRequest() with
     {
         MaxCore = MaxCoreSize,
         IncludeGuestMemory = IncludeGuestMemory.IsPresent ? true : null,
-    }));
+    };
+
+    protected override PlannedChange<QemuCoreDumpSetting> Plan(CoreDumpRequest request) => CoreDumpCommands.PlanEnable(request);
 }
 
 [Cmdlet(VerbsLifecycle.Disable, "QemuCoreDump", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = CoreDumpParameterSets.Host)]
 [OutputType(typeof(QemuCoreDumpSetting))]
 public sealed class DisableQemuCoreDumpCommand : CoreDumpChangeCommand
 {
-    protected override void ProcessRecord() => Run(CoreDumpCommands.PlanDisable);
+    protected override PlannedChange<QemuCoreDumpSetting> Plan(CoreDumpRequest request) => CoreDumpCommands.PlanDisable(request);
 }
 
 internal static class CoreDumpParameterSets
@@ -36,12 +40,12 @@ internal static class CoreDumpParameterSets
     public const string Xml = "XmlPath";
 }
 
-/// <summary>Parameters and flow shared by Enable- and Disable-QemuCoreDump: plan, show the diff for -WhatIf, apply.</summary>
-public abstract class CoreDumpChangeCommand : VmDebugCmdlet
+/// <summary>Parameters shared by Enable- and Disable-QemuCoreDump.</summary>
+public abstract class CoreDumpChangeCommand : PlannedChangeCmdlet<CoreDumpRequest, QemuCoreDumpSetting>
 {
     [Parameter]
     [ValidateNotNullOrEmpty]
-    public string ConfigPath { get; set; } = "/etc/libvirt/qemu.conf";
+    public string ConfigPath { get; set; } = HostPaths.Default.QemuConf;
 
     // No Name alias: files piped from Get-ChildItem carry a Name, and must bind -XmlPath (by PSPath) alone.
     [Parameter(Mandatory = true, ParameterSetName = CoreDumpParameterSets.Domain, ValueFromPipelineByPropertyName = true)]
@@ -56,7 +60,7 @@ public abstract class CoreDumpChangeCommand : VmDebugCmdlet
 
     [Parameter]
     [ValidateNotNullOrEmpty]
-    public string ConnectionUri { get; set; } = "qemu:///system";
+    public string ConnectionUri { get; set; } = LibvirtConnection.DefaultUri;
 
     [Parameter]
     public SwitchParameter RestartDaemon { get; set; }
@@ -65,28 +69,15 @@ public abstract class CoreDumpChangeCommand : VmDebugCmdlet
     [Parameter]
     public SwitchParameter Force { get; set; }
 
-    protected void Run(Func<CoreDumpRequest, CoreDumpChange> planner)
+    protected override CoreDumpRequest CreateRequest() => new()
     {
-        var request = new CoreDumpRequest
-        {
-            ConfigPath = GetUnresolvedProviderPathFromPSPath(ConfigPath),
-            Domain = ParameterSetName == CoreDumpParameterSets.Domain ? Domain : null,
-            XmlPath = ParameterSetName == CoreDumpParameterSets.Xml ? GetUnresolvedProviderPathFromPSPath(XmlPath) : null,
-            ConnectionUri = MyInvocation.BoundParameters.ContainsKey(nameof(ConnectionUri)) ? ConnectionUri : null,
-            RestartDaemon = RestartDaemon,
-            Force = Force,
-        };
-        if (!TryRunEngine(_ => Task.FromResult(planner(request)), out var change, request.ConfigPath)) return;
-        using (change)
-        {
-            foreach (var line in change.Plan.Changes) WriteVerbose(line);
-            if (!ShouldProcess(change.Describe(), $"Change the QEMU core-dump configuration of {change.Target}?\n{change.Describe()}", MyInvocation.MyCommand.Name))
-                return;
-            if (TryRunEngine(ct => Task.FromResult(change.Apply(ct)), out var setting, change.Target))
-            {
-                foreach (var warning in setting.Warnings) WriteWarning(warning);
-                WriteObject(setting);
-            }
-        }
-    }
+        ConfigPath = GetUnresolvedProviderPathFromPSPath(ConfigPath),
+        Domain = ParameterSetName == CoreDumpParameterSets.Domain ? Domain : null,
+        XmlPath = ParameterSetName == CoreDumpParameterSets.Xml ? GetUnresolvedProviderPathFromPSPath(XmlPath) : null,
+        ConnectionUri = MyInvocation.BoundParameters.ContainsKey(nameof(ConnectionUri)) ? ConnectionUri : null,
+        RestartDaemon = RestartDaemon,
+        Force = Force,
+    };
+
+    protected override object? ErrorTarget(CoreDumpRequest request) => request.ConfigPath;
 }

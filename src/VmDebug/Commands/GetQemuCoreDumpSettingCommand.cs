@@ -1,5 +1,6 @@
 using System.Management.Automation;
-using VmDebug.Engine.Configuration;
+using VmDebug.Engine.CrashConfiguration;
+using VmDebug.Engine.Libvirt;
 
 namespace VmDebug.Commands;
 
@@ -9,11 +10,11 @@ public sealed class GetQemuCoreDumpSettingCommand : VmDebugCmdlet
 {
     [Parameter(Position = 0)]
     [ValidateNotNullOrEmpty]
-    public string ConfigPath { get; set; } = "/etc/libvirt/qemu.conf";
+    public string ConfigPath { get; set; } = HostPaths.Default.QemuConf;
 
     [Parameter]
     [ValidateNotNullOrEmpty]
-    public string ConnectionUri { get; set; } = "qemu:///system";
+    public string ConnectionUri { get; set; } = LibvirtConnection.DefaultUri;
 
     protected override void ProcessRecord()
     {

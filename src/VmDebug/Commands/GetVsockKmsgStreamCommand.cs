@@ -39,7 +39,7 @@ public sealed class GetVsockKmsgStreamCommand : VmDebugCmdlet
 
     [Parameter(ParameterSetName = DomainSet)]
     [ValidateNotNullOrEmpty]
-    public string ConnectionUri { get; set; } = "qemu:///system";
+    public string ConnectionUri { get; set; } = Engine.Libvirt.LibvirtConnection.DefaultUri;
 
     /// <summary>Records to read before stopping; 0: no limit.</summary>
     [Parameter]

@@ -46,7 +46,7 @@ public abstract class GuestKernelCmdlet : VmDebugCmdlet
 
     [Parameter(ParameterSetName = DomainSet)]
     [ValidateNotNullOrEmpty]
-    public string ConnectionUri { get; set; } = "qemu:///system";
+    public string ConnectionUri { get; set; } = Engine.Libvirt.LibvirtConnection.DefaultUri;
 
     /// <summary>Pause a running live guest while reading it; it is resumed afterwards. Without it the guest keeps running.</summary>
     [Parameter(ParameterSetName = QmpSet)]

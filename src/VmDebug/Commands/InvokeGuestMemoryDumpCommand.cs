@@ -42,7 +42,7 @@ public sealed class InvokeGuestMemoryDumpCommand : VmDebugCmdlet
     [Parameter(ParameterSetName = DomainPath)]
     [Parameter(ParameterSetName = DomainLiteralPath)]
     [ValidateNotNullOrEmpty]
-    public string ConnectionUri { get; set; } = "qemu:///system";
+    public string ConnectionUri { get; set; } = Engine.Libvirt.LibvirtConnection.DefaultUri;
 
     /// <summary>The file to create, or an existing directory: each dump then gets its own name, &lt;domain-or-pid&gt;-&lt;UTC time&gt;.&lt;ext&gt;.</summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = QmpPath)]

@@ -1,7 +1,7 @@
 using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Language;
-using VmDebug.Engine.Configuration;
+using VmDebug.Engine.Libvirt;
 
 namespace VmDebug.Commands;
 

@@ -1,13 +1,33 @@
 using System.Management.Automation;
-using VmDebug.Engine.Configuration;
-using VmDebug.Engine.DomainXml;
+using VmDebug.Engine;
+using VmDebug.Engine.CrashConfiguration;
+using VmDebug.Engine.Libvirt;
 
 namespace VmDebug.Commands;
 
 [Cmdlet(VerbsCommon.Set, "GuestPanicDevice", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = GuestPanicParameterSets.Xml)]
 [OutputType(typeof(GuestPanicConfiguration))]
-public sealed class SetGuestPanicDeviceCommand : GuestPanicCommandBase
+public sealed class SetGuestPanicDeviceCommand : PlannedChangeCmdlet<GuestPanicRequest, GuestPanicConfiguration>
 {
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = GuestPanicParameterSets.Domain, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("Name")]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(LibvirtDomainCompleter))]
+    public string Domain { get; set; } = "";
+
+    [Parameter(Mandatory = true, ParameterSetName = GuestPanicParameterSets.Xml, ValueFromPipelineByPropertyName = true)]
+    [Alias("PSPath", "Path")]
+    [ValidateNotNullOrEmpty]
+    public string XmlPath { get; set; } = "";
+
+    [Parameter(ParameterSetName = GuestPanicParameterSets.Domain)]
+    [ValidateNotNullOrEmpty]
+    public string ConnectionUri { get; set; } = LibvirtConnection.DefaultUri;
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string ConfigPath { get; set; } = HostPaths.Default.QemuConf;
+
     // By property name too, so Get-GuestPanicDevice output (PanicModel, OnCrash, VmcoreInfo) pipes back in.
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [Alias("PanicModel")]
@@ -26,9 +46,8 @@ public sealed class SetGuestPanicDeviceCommand : GuestPanicCommandBase
     [Parameter]
     public SwitchParameter BypassCache { get; set; }
 
-    protected override void ProcessRecord()
-    {
-        var request = CreateRequest() with
+    protected override GuestPanicRequest CreateRequest() =>
+        GuestPanicCommandBase.CreateRequest(this, ParameterSetName, Domain, XmlPath, ConnectionUri, ConfigPath) with
         {
             // A Set changes only what it was given.
             Model = MyInvocation.BoundParameters.ContainsKey(nameof(Model)) ? Model : null,
@@ -37,20 +56,12 @@ public sealed class SetGuestPanicDeviceCommand : GuestPanicCommandBase
             AutoDumpPath = MyInvocation.BoundParameters.ContainsKey(nameof(AutoDumpPath)) ? GetUnresolvedProviderPathFromPSPath(AutoDumpPath) : null,
             BypassCache = MyInvocation.BoundParameters.ContainsKey(nameof(BypassCache)) ? BypassCache.IsPresent : null,
         };
-        var target = request.Domain ?? request.XmlPath!;
-        if (!TryRunEngine(_ => Task.FromResult(GuestPanicCommands.Plan(request)), out var change, target)) return;
-        using (change)
-        {
-            foreach (var line in change.Preview.Changes) WriteVerbose(line);
-            if (!ShouldProcess(change.Describe(), $"Change the panic configuration of {change.Target}?\n{change.Describe()}", MyInvocation.MyCommand.Name))
-                return;
-            if (TryRunEngine(ct => Task.FromResult(change.Apply(ct)), out var configuration, target))
-            {
-                foreach (var warning in configuration.Warnings) WriteWarning(warning);
-                WriteObject(configuration);
-            }
-        }
-    }
+
+    protected override PlannedChange<GuestPanicConfiguration> Plan(GuestPanicRequest request) => GuestPanicCommands.Plan(request);
+
+    protected override object? ErrorTarget(GuestPanicRequest request) => request.Domain ?? request.XmlPath;
+
+    protected override object? ApplyErrorTarget(GuestPanicRequest request, PlannedChange<GuestPanicConfiguration> change) => ErrorTarget(request);
 }
 
 [Cmdlet(VerbsCommon.Get, "GuestPanicDevice", DefaultParameterSetName = GuestPanicParameterSets.Xml)]
@@ -75,7 +86,8 @@ internal static class GuestPanicParameterSets
 }
 
 /// <summary>
-/// The domain source (libvirt or an XML file) and qemu.conf, shared by Set- and Get-GuestPanicDevice.
+/// The domain source (libvirt or an XML file) and qemu.conf of Get-GuestPanicDevice; Set-GuestPanicDevice declares
+/// the same parameters on its planned-change base and builds its request through <see cref="CreateRequest(PSCmdlet, string, string, string, string, string)"/>.
 /// XmlPath is the default parameter set for the pipeline's sake: when piped objects carry both a domain name and a
 /// path (files from Get-ChildItem, results of -XmlPath), PowerShell picks the default set, so the file wins; objects
 /// with only a name, and plain strings, still bind -Domain.
@@ -95,17 +107,20 @@ public abstract class GuestPanicCommandBase : VmDebugCmdlet
 
     [Parameter(ParameterSetName = GuestPanicParameterSets.Domain)]
     [ValidateNotNullOrEmpty]
-    public string ConnectionUri { get; set; } = "qemu:///system";
+    public string ConnectionUri { get; set; } = LibvirtConnection.DefaultUri;
 
     [Parameter]
     [ValidateNotNullOrEmpty]
-    public string ConfigPath { get; set; } = "/etc/libvirt/qemu.conf";
+    public string ConfigPath { get; set; } = HostPaths.Default.QemuConf;
 
-    protected GuestPanicRequest CreateRequest() => new()
+    protected GuestPanicRequest CreateRequest() => CreateRequest(this, ParameterSetName, Domain, XmlPath, ConnectionUri, ConfigPath);
+
+    /// <summary>The domain source and qemu.conf of Set- and Get-GuestPanicDevice, whose bases differ (Set plans a change).</summary>
+    internal static GuestPanicRequest CreateRequest(PSCmdlet cmdlet, string parameterSet, string domain, string xmlPath, string connectionUri, string configPath) => new()
     {
-        Domain = ParameterSetName == GuestPanicParameterSets.Domain ? Domain : null,
-        XmlPath = ParameterSetName == GuestPanicParameterSets.Xml ? GetUnresolvedProviderPathFromPSPath(XmlPath) : null,
-        ConnectionUri = ConnectionUri,
-        ConfigPath = GetUnresolvedProviderPathFromPSPath(ConfigPath),
+        Domain = parameterSet == GuestPanicParameterSets.Domain ? domain : null,
+        XmlPath = parameterSet == GuestPanicParameterSets.Xml ? cmdlet.GetUnresolvedProviderPathFromPSPath(xmlPath) : null,
+        ConnectionUri = connectionUri,
+        ConfigPath = cmdlet.GetUnresolvedProviderPathFromPSPath(configPath),
     };
 }

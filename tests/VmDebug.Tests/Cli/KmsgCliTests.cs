@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using VmDebug.Engine.Guest;
+using VmDebug.Engine.Native;
 using VmDebug.Tests.Support;
 
 namespace VmDebug.Tests.Cli;
@@ -178,7 +179,7 @@ public sealed class KmsgCliTests : IDisposable
         }
         finally
         {
-            Engine.Kmsg.VsockNative.Close(holder);
+            Engine.Native.VsockNative.Close(holder);
         }
     }
 

@@ -126,7 +126,7 @@ public sealed partial class InterruptionTests
             {
                 var target = new FileInfo(fd).LinkTarget;
                 return target is not null && target.StartsWith(directory + "/#", StringComparison.Ordinal) && target.EndsWith(" (deleted)", StringComparison.Ordinal)
-                    && (!written || VmDebug.Engine.Interop.UnixFile.Stat(fd)?.Size > 0);
+                    && (!written || VmDebug.Engine.Files.UnixFile.Stat(fd)?.Size > 0);
             });
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

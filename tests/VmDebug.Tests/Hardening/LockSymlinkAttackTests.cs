@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using VmDebug.Engine.Interop;
+using VmDebug.Engine.Files;
 using VmDebug.Tests.Support;
 
 namespace VmDebug.Tests.Hardening;

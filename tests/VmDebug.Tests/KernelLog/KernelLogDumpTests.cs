@@ -163,7 +163,7 @@ public sealed partial class KernelLogDumpTests(Kernel61Fixture fixture)
         {
             commands.Append(CultureInfo.InvariantCulture, $"sym {address:x}\n");
         }
-        var stdout = await PeerTools.CrashCommandsAsync(vmlinux, dump, commands.ToString(), skipOnSilentExit: true);
+        var stdout = await PeerTools.CrashCommandsAsync(vmlinux, dump, commands.ToString());
         foreach (var (address, name, offset) in expected)
         {
             // crash prints "ffffffff96fcd049 (T) panic+280 kernel/panic.c: 357": the offset in decimal, none at offset 0.

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using VmDebug.Engine.Kmsg;
+using VmDebug.Engine.Native;
 
 namespace VmDebug.Tests.Kmsg;
 

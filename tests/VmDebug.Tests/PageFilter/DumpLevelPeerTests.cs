@@ -138,12 +138,12 @@ public sealed class DumpLevelPeerTests(DumpLevelGuestsFixture guests) : IClassFi
     public async Task Level31DumpsInEveryCodecOpenInCrashAndMakedumpfile(string series)
     {
         var ct = TestContext.Current.CancellationToken;
-        var crash = TestEnvironment.RequireTool("crash", "crash");
+        TestEnvironment.RequireTool("crash", "crash");
         var (image, elf) = guests.Dump(series);
         using var source = VmcoreFile.Open(elf);
         // crash 8.0.2 (Debian 12) exits silently on 6.12's vmlinux, before opening any dump, QEMU's own unfiltered ELF
         // included. Then the filtered files are held to that ELF instead: same pages read back, and makedumpfile's log.
-        var crashReadsKernel = series != "6.12" || await CrashRunsAsync(crash, image.Vmlinux!, elf);
+        var crashReadsKernel = series != "6.12" || await CrashRunsAsync(image.Vmlinux!, elf);
         foreach (var compression in new[] { PageCompression.Zlib, PageCompression.Lzo, PageCompression.Snappy, PageCompression.Zstd })
         {
             var path = Path.Combine(guests.Directory, $"d31-{series}.{compression}.kdump");
@@ -162,7 +162,7 @@ public sealed class DumpLevelPeerTests(DumpLevelGuestsFixture guests) : IClassFi
                 File.Delete(path);
                 continue;
             }
-            var result = await RunCrashAsync(crash, image.Vmlinux!, path);
+            var result = await RunCrashAsync(image.Vmlinux!, path);
             var text = result.Stdout;
             Assert.True(result.ExitCode == 0, $"crash on {compression} -d 31 ({series}): {result.Stdout}{result.Stderr}");
             Assert.Contains("Kernel panic - not syncing", text);
@@ -181,21 +181,12 @@ public sealed class DumpLevelPeerTests(DumpLevelGuestsFixture guests) : IClassFi
     }
 
     /// <summary>crash with log, bt, ps and kmem -i; 5-8 s alone, far longer when the machine is shared.</summary>
-    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunCrashAsync(string crash, string vmlinux, string path)
-    {
-        var result = await TestEnvironment.RunAsync(crash, ["-s", vmlinux, path], stdin: "log\nbt\nps\nkmem -i\nquit\n", timeout: TimeSpan.FromMinutes(8));
-        if (result.ExitCode != 0 && result.Stdout.Length == 0 && result.Stderr.Length == 0)
-        {
-            // The silent exit PeerTools.CrashLogAsync retries too (seen under a fully loaded machine on files crash then reads).
-            TestContext.Current.SendDiagnosticMessage($"crash exited {result.ExitCode} silently on {path}; retrying once");
-            result = await TestEnvironment.RunAsync(crash, ["-s", vmlinux, path], stdin: "log\nbt\nps\nkmem -i\nquit\n", timeout: TimeSpan.FromMinutes(8));
-        }
-        return result;
-    }
+    private static Task<(int ExitCode, string Stdout, string Stderr)> RunCrashAsync(string vmlinux, string path)
+        => PeerTools.RunCrashAsync(vmlinux, path, "log\nbt\nps\nkmem -i\n", TimeSpan.FromMinutes(8));
 
-    private static async Task<bool> CrashRunsAsync(string crash, string vmlinux, string elf)
+    private static async Task<bool> CrashRunsAsync(string vmlinux, string elf)
     {
-        var result = await TestEnvironment.RunAsync(crash, ["-s", vmlinux, elf], stdin: "log\nquit\n", timeout: TimeSpan.FromMinutes(3));
+        var result = await PeerTools.RunCrashAsync(vmlinux, elf, "log\n", TimeSpan.FromMinutes(3));
         var runs = result.ExitCode == 0 && result.Stdout.Contains("Kernel panic - not syncing");
         // 8.0.2 predates 6.12: it either exits silently or says the vmlinux and the dump "do not match" (both seen).
         var refused = result.ExitCode != 0

@@ -83,7 +83,7 @@ public sealed class WriterRoundTripTests : IDisposable
             var header = DiskDumpHeader.Read(bytes);
             var descriptors = (1L + header.SubHeaderBlocks + header.BitmapBlocks) * header.BlockSize;
             var first = PageDescriptor.Read(bytes.AsSpan((int)descriptors));
-            Assert.Equal(ElfVmcoreWriter.AlignUp(descriptors + kept.Count * KdumpLayout.PageDescSize, header.BlockSize), first.Offset);
+            Assert.Equal(FileAlignment.AlignUp(descriptors + kept.Count * KdumpLayout.PageDescSize, header.BlockSize), first.Offset);
         }
         var collapsedBytes = await File.ReadAllBytesAsync(onDisk, ct);
         var copiedBytes = await File.ReadAllBytesAsync(copied, ct);

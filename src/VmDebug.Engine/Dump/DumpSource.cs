@@ -1,0 +1,9 @@
+namespace VmDebug;
+
+public enum DumpSource
+{
+    Qmp,
+    Libvirt,
+    QemuProcessCore,
+    VmcoreFile,
+}
