@@ -56,7 +56,7 @@ public static class PstoreCliCommand
             }
             catch (Exception e)
             {
-                return CliOutput.WriteError(e, asJson);
+                return CliOutput.WriteError(e, asJson, signalled.Token);
             }
         });
         return command;

@@ -71,6 +71,3 @@ public sealed partial class GuestBootFacts
     [GeneratedRegex(@"nr_cpu_ids:(\d{1,5})\b")]
     private static partial Regex CpuIds();
 }
-
-/// <summary>One range of an e820 map: first and last byte, and its type as the kernel prints it ("usable", "reserved", …).</summary>
-public sealed record E820Range(ulong First, ulong Last, string Type);

@@ -1,72 +1,41 @@
 using System.Xml.Linq;
-using VmDebug.Engine.DomainXml;
+using VmDebug.Engine.CrashConfiguration;
+using VmDebug.Engine.Libvirt;
 
 namespace VmDebug.Engine.Pstore;
-
-/// <summary>Set-GuestPstore's inputs once the domain XML is in hand. Exactly one of DomainXml (libvirt) and XmlPath (a file).</summary>
-public sealed record PstoreConfigurationOptions
-{
-    public string? DomainXml { get; init; }
-    public string? XmlPath { get; init; }
-
-    /// <summary>Bytes of the region (ramoops.mem_size, memmap=SIZE).</summary>
-    public required ulong Size { get; init; }
-
-    /// <summary>Null: picked from the guest's usable RAM.</summary>
-    public ulong? Address { get; init; }
-
-    /// <summary>Null: an eighth of the region (power of two, at least 4 KiB): several dmesg zones, each big enough for a panic.</summary>
-    public ulong? RecordSize { get; init; }
-
-    public int Ecc { get; init; }
-
-    /// <summary>The running guest's e820 map (its log's BIOS-e820 records); null or empty: modelled from the memory size.</summary>
-    public IReadOnlyList<E820Range>? E820 { get; init; }
-
-    public bool DomainIsRunning { get; init; }
-
-    /// <summary>What gathering the inputs found (an e820 map that could not be read, say), reported first.</summary>
-    public IReadOnlyList<string> SourceWarnings { get; init; } = [];
-}
 
 /// <summary>
 /// Plans the edit of a direct-kernel-boot domain's &lt;os&gt;&lt;cmdline&gt;: memmap=SIZE$ADDR reserves the region
 /// (an x86 boot parameter), ramoops.* places the zones. Words of an earlier Set-GuestPstore (ramoops.*, and the
 /// memmap= at its old address) are replaced, everything else on the line is kept.
 /// </summary>
-public static class PstoreDomainEditor
+internal static class PstoreDomainEditor
 {
-    public static PstoreConfigurationPlan Plan(PstoreConfigurationOptions options)
+    public static PstoreConfigurationChange Plan(PstoreConfigurationRequest request, LibvirtHost? libvirt, string target)
     {
-        if ((options.DomainXml is null) == (options.XmlPath is null))
-        {
-            throw new VmDebugException("DomainSourceAmbiguous", ErrorKind.InvalidArgument, "Give either a libvirt domain or a domain XML file, not both or neither.");
-        }
-        var original = options.DomainXml ?? ReadFile(options.XmlPath!);
-        var doc = DomainXmlDocument.Parse(original, options.XmlPath);
+        var edit = DomainXmlEdit.Load(request.DomainXml, request.XmlPath, request.DomainIsRunning);
+        var doc = edit.Document;
         var name = doc.Root.Element("name")?.Value;
-        var target = options.XmlPath ?? $"domain '{name}'";
-        var size = options.Size;
+        var size = request.Size;
         if (size < 16 * 1024 || size > PstoreLayout.MaxMemSize || size % 4096 != 0)
         {
             throw new PstoreException(PstoreException.LayoutInvalid, ErrorKind.InvalidArgument, target,
                 $"the region size 0x{size:x} must be whole 4 KiB pages, at least 16 KiB (three 4 KiB zones and a record) and at most 0x{PstoreLayout.MaxMemSize:x}.");
         }
-        var record = options.RecordSize ?? Math.Max(4096, 1UL << (63 - System.Numerics.BitOperations.LeadingZeroCount(size / 8)));
-        var layoutCheck = new PstoreLayout { MemAddress = options.Address ?? 0, MemSize = size, RecordSize = record, EccSize = options.Ecc == 1 ? 16 : options.Ecc };
+        var record = request.RecordSize ?? Math.Max(4096, 1UL << (63 - System.Numerics.BitOperations.LeadingZeroCount(size / 8)));
+        var layoutCheck = new PstoreLayout { MemAddress = request.Address ?? 0, MemSize = size, RecordSize = record, EccSize = request.Ecc == 1 ? 16 : request.Ecc };
         layoutCheck.Zones(target); // the kernel must be able to carve it
 
         var os = doc.Root.Element("os");
         var type = os?.Element("type");
-        var (address, source, reason) = PstoreAddressChooser.Choose(size, options.Address, options.E820,
+        var (address, source, reason) = PstoreAddressChooser.Choose(size, request.Address, request.E820,
             (ulong?)GuestPanicEditor.MemoryBytes(doc.Root.Element("memory")), (string?)type?.Attribute("machine"), target);
         var parameters = $"memmap={MemParse(size)}$0x{address:x} ramoops.mem_address=0x{address:x} ramoops.mem_size=0x{size:x} ramoops.record_size=0x{record:x}"
-            + (options.Ecc != 0 ? $" ramoops.ecc={options.Ecc}" : "");
+            + (request.Ecc != 0 ? $" ramoops.ecc={request.Ecc}" : "");
 
-        var warnings = new List<string>(options.SourceWarnings);
+        var warnings = new List<string>(request.SourceWarnings);
         var direct = os?.Element("kernel") is not null;
         string? commandLine = null;
-        var updated = original;
         if (direct)
         {
             var cmdline = os!.Element("cmdline");
@@ -76,16 +45,16 @@ public static class PstoreDomainEditor
             {
                 if (cmdline is null)
                 {
-                    var after = (XElement?)os.Element("initrd") ?? os.Element("kernel")!;
+                    var after = os.Element("initrd") ?? os.Element("kernel")!;
                     after.AddAfterSelf(new XElement("cmdline", commandLine));
                 }
                 else
                 {
                     cmdline.Value = commandLine;
                 }
-                updated = doc.ToString();
+                edit.Record(true, $"<cmdline>: {parameters}");
             }
-            if (options.DomainIsRunning && updated != original)
+            if (edit.TakesEffectAtNextBoot)
             {
                 warnings.Add("The domain is running: its persistent definition changed, and the kernel reads the new command line at its next boot.");
             }
@@ -96,25 +65,24 @@ public static class PstoreDomainEditor
                 + "inside the guest (GRUB_CMDLINE_LINUX in /etc/default/grub, with $ written \\$, then update-grub) and reboot it.");
         }
         warnings.AddRange(PauseWarnings(doc.Root));
-        var label = options.XmlPath ?? target;
         var configuration = new VmDebug.PstoreConfiguration
         {
             Domain = name,
-            XmlPath = options.XmlPath,
+            XmlPath = request.XmlPath,
             DirectKernelBoot = direct,
             Address = address,
             Size = size,
             RecordSize = record,
-            Ecc = options.Ecc,
+            Ecc = request.Ecc,
             KernelParameters = parameters,
             CommandLine = commandLine,
             AddressSource = source,
             AddressReason = reason,
-            Changed = updated != original,
-            Diff = updated != original ? UnifiedDiff.Create(original, updated, label, label) : "",
+            Changed = edit.Changed,
+            Diff = edit.Changed ? edit.Diff : "",
             Warnings = warnings,
         };
-        return new PstoreConfigurationPlan(options.XmlPath, original, updated, configuration);
+        return new PstoreConfigurationChange(edit, configuration, libvirt, target);
     }
 
     /// <summary>
@@ -161,13 +129,4 @@ public static class PstoreDomainEditor
     /// <summary>A size as memparse reads it: whole MiB as M, whole KiB as K, else hex.</summary>
     private static string MemParse(ulong size) =>
         size % (1 << 20) == 0 ? $"{size >> 20}M" : size % 1024 == 0 ? $"{size >> 10}K" : $"0x{size:x}";
-
-    private static string ReadFile(string path)
-    {
-        if (!File.Exists(path))
-        {
-            throw new VmDebugException("DomainXmlNotFound", ErrorKind.ObjectNotFound, $"The domain XML file {path} does not exist.", path);
-        }
-        return File.ReadAllText(path);
-    }
 }

@@ -107,7 +107,7 @@ public sealed record PstoreLayout
     }
 
     /// <summary>The zones the kernel carves out of the region, in address order; throws when they cannot fit.</summary>
-    public IReadOnlyList<PstoreZoneSpec> Zones(string source)
+    internal IReadOnlyList<PstoreZoneSpec> Zones(string source)
     {
         Invalid(MemSize == 0 || MemSize > MaxMemSize, $"mem_size 0x{MemSize:x} is outside 1 byte … 0x{MaxMemSize:x}");
         Invalid(MemAddress > ulong.MaxValue - MemSize, $"mem_address 0x{MemAddress:x} + mem_size overflows");
@@ -181,6 +181,3 @@ public sealed record PstoreLayout
 
     private static ulong RoundDown(ulong value) => value == 0 ? 0 : 1UL << (63 - System.Numerics.BitOperations.LeadingZeroCount(value));
 }
-
-/// <summary>One zone of the region: what it holds, its place, and the value its signature is XORed with (null: a kernel version code).</summary>
-public sealed record PstoreZoneSpec(PstoreKind Kind, int Index, ulong Address, ulong Size, uint? SignatureXor);

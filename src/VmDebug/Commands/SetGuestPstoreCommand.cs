@@ -1,4 +1,6 @@
 using System.Management.Automation;
+using VmDebug.Engine;
+using VmDebug.Engine.Libvirt;
 using VmDebug.Engine.Pstore;
 
 namespace VmDebug.Commands;
@@ -11,7 +13,7 @@ namespace VmDebug.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Set, "GuestPstore", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = XmlSet)]
 [OutputType(typeof(PstoreConfiguration))]
-public sealed class SetGuestPstoreCommand : VmDebugCmdlet
+public sealed class SetGuestPstoreCommand : PlannedChangeCmdlet<PstoreConfigurationRequest, PstoreConfiguration>
 {
     private const string DomainSet = "Domain";
     private const string XmlSet = "XmlPath";
@@ -29,7 +31,7 @@ public sealed class SetGuestPstoreCommand : VmDebugCmdlet
 
     [Parameter(ParameterSetName = DomainSet)]
     [ValidateNotNullOrEmpty]
-    public string ConnectionUri { get; set; } = "qemu:///system";
+    public string ConnectionUri { get; set; } = LibvirtConnection.DefaultUri;
 
     /// <summary>Bytes of the region (ramoops.mem_size); whole 4 KiB pages.</summary>
     [Parameter]
@@ -50,39 +52,18 @@ public sealed class SetGuestPstoreCommand : VmDebugCmdlet
     [ValidateRange(0, 255)]
     public int Ecc { get; set; }
 
-    protected override void ProcessRecord()
+    protected override PstoreConfigurationRequest CreateRequest() => new()
     {
-        var request = new PstoreConfigurationRequest
-        {
-            Domain = ParameterSetName == DomainSet ? Domain : null,
-            ConnectionUri = ConnectionUri,
-            XmlPath = ParameterSetName == XmlSet ? GetUnresolvedProviderPathFromPSPath(XmlPath) : null,
-            Size = Size,
-            Address = Address,
-            RecordSize = RecordSize,
-            Ecc = Ecc,
-        };
-        var target = request.Domain ?? request.XmlPath;
-        if (!TryRunEngine(ct => PstoreConfigurator.PlanAsync(request, ct), out var change, target))
-        {
-            return;
-        }
-        using (change)
-        {
-            WriteVerbose($"Address: {change.Plan.Configuration.AddressReason}");
-            var description = change.Describe();
-            if (change.Plan.HasChanges && !ShouldProcess(description, $"Change the kernel command line of {change.Target}?\n{description}", MyInvocation.MyCommand.Name))
-            {
-                return;
-            }
-            if (TryRunEngine(ct => Task.FromResult(change.Apply(ct)), out var configuration, target))
-            {
-                foreach (var warning in configuration.Warnings)
-                {
-                    WriteWarning(warning);
-                }
-                WriteObject(configuration);
-            }
-        }
-    }
+        Domain = ParameterSetName == DomainSet ? Domain : null,
+        ConnectionUri = ConnectionUri,
+        XmlPath = ParameterSetName == XmlSet ? GetUnresolvedProviderPathFromPSPath(XmlPath) : null,
+        Size = Size,
+        Address = Address,
+        RecordSize = RecordSize,
+        Ecc = Ecc,
+    };
+
+    protected override PlannedChange<PstoreConfiguration> Plan(PstoreConfigurationRequest request) => PstoreConfigurator.Plan(request, StopToken);
+
+    protected override object? ErrorTarget(PstoreConfigurationRequest request) => request.Domain ?? request.XmlPath;
 }

@@ -2,7 +2,6 @@ using VmDebug.Engine;
 using VmDebug.Engine.GuestKernel;
 using VmDebug.Engine.Libvirt;
 using VmDebug.Engine.Pstore;
-using VmDebug.Tests.HostConfig;
 using VmDebug.Tests.Libvirt;
 using VmDebug.Tests.Support;
 using VmDebug.Tests.Vmcore;
@@ -31,8 +30,8 @@ public sealed class SetGuestPstoreTests(LibvirtDaemonFixture daemon) : IDisposab
         var original = TestDomains.PanickingGuest("vmdebug-pstore-offline", TestEnvironment.Guest, panicAfterSeconds: 2, memoryMiB: 512);
         await File.WriteAllTextAsync(xmlPath, original, Ct);
 
-        using var change = await PstoreConfigurator.PlanAsync(new PstoreConfigurationRequest { XmlPath = xmlPath, Size = MiB }, Ct);
-        var planned = change.Plan.Configuration;
+        using var change = PstoreConfigurator.Plan(new PstoreConfigurationRequest { XmlPath = xmlPath, Size = MiB }, Ct);
+        var planned = change.Preview;
         Assert.Equal(original, await File.ReadAllTextAsync(xmlPath, Ct)); // planning (-WhatIf) writes nothing
         Assert.True(planned.Changed);
         Assert.Equal(PstoreAddressSource.MemoryLayout, planned.AddressSource);
@@ -51,14 +50,14 @@ public sealed class SetGuestPstoreTests(LibvirtDaemonFixture daemon) : IDisposab
         Assert.True(code == 0, stdout + stderr);
 
         // Again, other size: the old words are replaced, not piled up.
-        using var again = await PstoreConfigurator.PlanAsync(new PstoreConfigurationRequest { XmlPath = xmlPath, Size = 2 * MiB, Address = planned.Address }, Ct);
-        Assert.Equal(1, again.Plan.Configuration.CommandLine!.Split(' ').Count(w => w.StartsWith("memmap=", StringComparison.Ordinal)));
-        Assert.Contains("ramoops.mem_size=0x200000", again.Plan.Configuration.CommandLine, StringComparison.Ordinal);
-        using var same = await PstoreConfigurator.PlanAsync(new PstoreConfigurationRequest { XmlPath = xmlPath, Size = MiB, Address = planned.Address }, Ct);
-        Assert.False(same.Plan.HasChanges);
+        using var again = PstoreConfigurator.Plan(new PstoreConfigurationRequest { XmlPath = xmlPath, Size = 2 * MiB, Address = planned.Address }, Ct);
+        Assert.Equal(1, again.Preview.CommandLine!.Split(' ').Count(w => w.StartsWith("memmap=", StringComparison.Ordinal)));
+        Assert.Contains("ramoops.mem_size=0x200000", again.Preview.CommandLine, StringComparison.Ordinal);
+        using var same = PstoreConfigurator.Plan(new PstoreConfigurationRequest { XmlPath = xmlPath, Size = MiB, Address = planned.Address }, Ct);
+        Assert.False(same.HasChanges);
 
-        var outside = await Assert.ThrowsAsync<PstoreException>(() =>
-            PstoreConfigurator.PlanAsync(new PstoreConfigurationRequest { XmlPath = xmlPath, Size = MiB, Address = 600 * MiB }, Ct));
+        var outside = Assert.Throws<PstoreException>(() =>
+            PstoreConfigurator.Plan(new PstoreConfigurationRequest { XmlPath = xmlPath, Size = MiB, Address = 600 * MiB }, Ct));
         Assert.Equal(PstoreException.AddressUnusable, outside.ErrorId);
     }
 
@@ -67,9 +66,9 @@ public sealed class SetGuestPstoreTests(LibvirtDaemonFixture daemon) : IDisposab
     {
         var xmlPath = Path.Combine(_dir, "firmware.xml");
         await File.WriteAllTextAsync(xmlPath, TestDomains.Minimal("vmdebug-pstore-bios", Guid.NewGuid(), memoryMiB: 1024), Ct);
-        using var change = await PstoreConfigurator.PlanAsync(new PstoreConfigurationRequest { XmlPath = xmlPath, Size = MiB }, Ct);
-        var configuration = change.Plan.Configuration;
-        Assert.False(change.Plan.HasChanges);
+        using var change = PstoreConfigurator.Plan(new PstoreConfigurationRequest { XmlPath = xmlPath, Size = MiB }, Ct);
+        var configuration = change.Preview;
+        Assert.False(change.HasChanges);
         Assert.False(configuration.DirectKernelBoot);
         Assert.Null(configuration.CommandLine);
         Assert.StartsWith($"memmap=1M$0x{configuration.Address:x} ramoops.mem_address=", configuration.KernelParameters, StringComparison.Ordinal);
@@ -85,9 +84,9 @@ public sealed class SetGuestPstoreTests(LibvirtDaemonFixture daemon) : IDisposab
         // The panic device would stop the guest before pstore writes (Set-GuestPstore warns so): this domain has none.
         var xml = TestDomains.PanickingGuest(name, TestEnvironment.Guest, panicAfterSeconds: 2, memoryMiB: 512).Replace("<panic model='isa'/>", "", StringComparison.Ordinal);
         await File.WriteAllTextAsync(xmlPath, xml, Ct);
-        using (var change = await PstoreConfigurator.PlanAsync(new PstoreConfigurationRequest { XmlPath = xmlPath, Size = MiB, Ecc = 16 }, Ct))
+        using (var change = PstoreConfigurator.Plan(new PstoreConfigurationRequest { XmlPath = xmlPath, Size = MiB, Ecc = 16 }, Ct))
         {
-            Assert.DoesNotContain(change.Plan.Configuration.Warnings, w => w.Contains("panic device", StringComparison.Ordinal));
+            Assert.DoesNotContain(change.Preview.Warnings, w => w.Contains("panic device", StringComparison.Ordinal));
             change.Apply(Ct);
         }
         using var connection = daemon.Connect();
@@ -104,9 +103,9 @@ public sealed class SetGuestPstoreTests(LibvirtDaemonFixture daemon) : IDisposab
             Assert.DoesNotContain(result.Warnings, w => w.Contains("ECC", StringComparison.Ordinal));
 
             // The running domain's own e820 map now places the region.
-            using var live = await PstoreConfigurator.PlanAsync(new PstoreConfigurationRequest { Domain = name, ConnectionUri = daemon.Uri, Size = MiB }, Ct);
-            Assert.Equal(PstoreAddressSource.E820, live.Plan.Configuration.AddressSource);
-            Assert.Contains("e820", live.Plan.Configuration.AddressReason, StringComparison.Ordinal);
+            using var live = PstoreConfigurator.Plan(new PstoreConfigurationRequest { Domain = name, ConnectionUri = daemon.Uri, Size = MiB }, Ct);
+            Assert.Equal(PstoreAddressSource.E820, live.Preview.AddressSource);
+            Assert.Contains("e820", live.Preview.AddressReason, StringComparison.Ordinal);
         }
         finally
         {
