@@ -64,6 +64,10 @@ public sealed class PstoreLiveTests : IDisposable
         }
         var fromDump = await PstoreReader.ReadAsync(new PstoreRequest { Target = new GuestKernelTarget { Path = dump } }, Ct);
         Assert.Equal(record.Text, Assert.Single(fromDump.Records).Text);
+        var (code, stdout, stderr) = await VmDebug.Tests.Support.Cli.RunAsync("pstore", "--input", dump, "--json");
+        Assert.True(code == 0, stderr);
+        var json = JsonNode.Parse(Assert.Single(stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)))!;
+        Assert.Equal(("Dmesg", "Panic", record.Text), (json["kind"]!.GetValue<string>(), json["reason"]!.GetValue<string>(), json["text"]!.GetValue<string>()));
 
         // The same dump with the record's zone header corrupted (size beyond the zone): a warning and no record, no crash.
         CorruptFirstZoneHeader(dump);
