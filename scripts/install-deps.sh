@@ -14,6 +14,7 @@ packages=(
     kexec-tools python3-drgn            # more independent readers (vmcore-dmesg, drgn)
     debuginfod                          # a local debuginfod serving -dbg packages by build id
     trace-cmd                           # joins and reports virtio-trace data
+    linux-source-6.1 gcc libc6-dev make patch  # the static guest-side trace-agent (scripts/build-trace-agent.sh)
     zstd lz4 xz-utils liblzma5          # compressed process cores (systemd-coredump) and their tests
 )
 missing=()

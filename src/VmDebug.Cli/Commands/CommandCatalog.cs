@@ -20,5 +20,6 @@ public static class CommandCatalog
         QmpCliCommand.Create(),
         WaitPanicCliCommand.Create(),
         PstoreCliCommand.Create(),
+        TraceCliCommand.Create(),
     ];
 }
