@@ -40,6 +40,12 @@ public sealed record GuestLaunchOptions
     /// <summary>False leaves out -device vmcoreinfo, so dumps carry no VMCOREINFO note (it is still in guest RAM).</summary>
     public bool VmcoreInfoDevice { get; init; } = true;
 
+    /// <summary>QEMU's -action panic= (pause keeps a panicked guest for dumping; none lets it finish its panic, pstore included).</summary>
+    public string PanicAction { get; init; } = "pause";
+
+    /// <summary>Let a guest reset stay in the same QEMU (a warm reboot keeps RAM); false passes -no-reboot, so QEMU exits.</summary>
+    public bool AllowReboot { get; init; }
+
     /// <summary>More guest kernel command-line words (e.g. log_buf_len=, printk.devkmsg=on).</summary>
     public IReadOnlyList<string> KernelArguments { get; init; } = [];
 

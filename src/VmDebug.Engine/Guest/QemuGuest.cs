@@ -51,15 +51,19 @@ public sealed class QemuGuest : IAsyncDisposable
         }
         args.AddRange(
         [
-            "-display", "none", "-nic", "none", "-no-reboot",
+            "-display", "none", "-nic", "none",
             "-m", $"{options.MemoryMiB}M",
             "-kernel", image.Kernel, "-initrd", image.Initrd,
             "-serial", $"file:{Path.Combine(workDirectory, "console.log")}",
             // Default panic action is poweroff: QEMU would exit before anyone could dump it.
-            "-action", "panic=pause",
+            "-action", $"panic={options.PanicAction}",
             "-device", "pvpanic-pci",
             "-qmp", $"unix:{Path.Combine(workDirectory, "qmp.sock")},server=on,wait=off",
         ]);
+        if (!options.AllowReboot)
+        {
+            args.Add("-no-reboot");
+        }
         if (options.VmcoreInfoDevice)
         {
             args.AddRange(["-device", "vmcoreinfo"]);
