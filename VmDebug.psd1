@@ -13,6 +13,7 @@
     TypesToProcess       = @('VmDebug.Types.ps1xml')
     FormatsToProcess     = @('VmDebug.Format.ps1xml')
     CmdletsToExport      = @(
+        'Add-VirtioTraceChannel'
         'Convert-Vmcore'
         'Disable-QemuCoreDump'
         'Enable-QemuCoreDump'
@@ -25,6 +26,7 @@
         'Get-VsockKmsgStream'
         'Invoke-GuestMemoryDump'
         'Invoke-QmpCommand'
+        'Receive-VirtioTrace'
         'Send-GuestNmi'
         'Set-GuestPanicDevice'
         'Wait-GuestPanic'

@@ -62,7 +62,9 @@ public sealed class DebuginfodTestServer : IAsyncDisposable
         foreach (var arg in new[]
                  {
                      "-p", port.ToString(), "-d", Path.Combine(root, "index.sqlite"), "-t", "0", "-g", "0", "-c", "1",
-                     "-L", "--disable-source-scan", scan == DebuginfodScan.DebianPackages ? "-U" : "-F", Path.GetFullPath(scanDirectory),
+                     // No prefetch: on a request debuginfod would otherwise unpack 64 more files of the archive too.
+                     "-L", "--disable-source-scan", "--fdcache-prefetch=0",
+                     scan == DebuginfodScan.DebianPackages ? "-U" : "-F", Path.GetFullPath(scanDirectory),
                  })
             start.ArgumentList.Add(arg);
         start.Environment["TMPDIR"] = root; // its fdcache of unpacked files goes away with the folder
@@ -77,9 +79,10 @@ public sealed class DebuginfodTestServer : IAsyncDisposable
         process.Exited += (_, _) => { lock (log) log.Dispose(); };
         process.EnableRaisingEvents = true;
         var server = new DebuginfodTestServer(process, root, port);
+        var files = Directory.EnumerateFiles(scanDirectory, "*", new EnumerationOptions { RecurseSubdirectories = true }).Count();
         try
         {
-            await server.WaitForFirstScanAsync(scanTimeout);
+            await server.WaitForFirstScanAsync(files, scanTimeout);
         }
         catch
         {
@@ -90,8 +93,8 @@ public sealed class DebuginfodTestServer : IAsyncDisposable
         return server;
     }
 
-    /// <summary>Polls /metrics until the traversal ran and no file is queued or being scanned.</summary>
-    private async Task WaitForFirstScanAsync(TimeSpan timeout)
+    /// <summary>Polls /metrics until every file of the folder is scanned and none is queued or being scanned.</summary>
+    private async Task WaitForFirstScanAsync(int files, TimeSpan timeout)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         var deadline = Stopwatch.StartNew();
@@ -105,6 +108,7 @@ public sealed class DebuginfodTestServer : IAsyncDisposable
             {
                 var metrics = await http.GetStringAsync(new Uri(Url, "metrics"));
                 if (Metric(metrics, "thread_work_total{role=\"traverse\"}") >= 1
+                    && ScannedFiles(metrics) >= files
                     && Metric(metrics, "thread_work_pending{role=\"scan\"}") == 0
                     && Metric(metrics, "thread_busy{role=\"scan\"}") == 0)
                     return;
@@ -126,6 +130,11 @@ public sealed class DebuginfodTestServer : IAsyncDisposable
         }
         return name.StartsWith("thread_busy", StringComparison.Ordinal) ? 0 : null; // an idle role may be absent
     }
+
+    /// <summary>scanned_files_total summed over its sources ("file", ".deb archive"…).</summary>
+    private static long ScannedFiles(string metrics) => metrics.Split('\n')
+        .Where(line => line.StartsWith("scanned_files_total{", StringComparison.Ordinal))
+        .Sum(line => long.TryParse(line.AsSpan(line.LastIndexOf(' ') + 1), out var value) ? value : 0);
 
     public string LogTail()
     {

@@ -38,5 +38,11 @@ Describe 'Get-GuestCrashInfo' -Skip:([bool]$skip) {
         $text = Get-GuestCrashInfo -Path $dump.Path | Format-List | Out-String -Width 80
         $text | Should -Match 'PhysBase\s+: 0x[0-9a-f]+'
         $text | Should -Match 'PanicMessage\s+: sysrq triggered crash'
+        # Each vCPU as "N: 0xRIP symbol", never the element type's name; every line within 80 columns.
+        $cpu = (Get-GuestCrashInfo -Path $dump.Path).Vcpus[0]
+        $text | Should -Not -Match 'GuestVcpuState'
+        $line = ('{0}: 0x{1:x16}' -f $cpu.Cpu, $cpu.Rip) + $(if ($cpu.RipSymbol) { " $($cpu.RipSymbol)" })
+        $text | Should -Match ('Vcpus\s+: ' + [regex]::Escape($line))
+        $text -split "`n" | Where-Object Length -GT 80 | Should -BeNullOrEmpty
     }
 }

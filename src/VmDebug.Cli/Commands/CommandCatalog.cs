@@ -19,6 +19,7 @@ public static class CommandCatalog
         MemUsageCliCommand.Create(),
         QmpCliCommand.Create(),
         WaitPanicCliCommand.Create(),
+        TraceCliCommand.Create(),
         WatchCliCommand.Create(),
         CrashesCliCommand.Create(),
         NmiCliCommand.Create(),

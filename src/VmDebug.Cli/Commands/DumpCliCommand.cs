@@ -66,6 +66,7 @@ public static class DumpCliCommand
                     Format = dumpFormat,
                     Force = parse.GetValue(force),
                     GuestMemoryLayout = parse.GetValue(layout),
+                    DumpLevel = parse.GetValue(level),
                 }, progress, cancellationToken);
             }
             var request = new DumpRequest

@@ -73,7 +73,8 @@ public sealed class DebuginfodClient : IDisposable
 
     /// <summary>
     /// The path of <c>CACHE/ID/vmlinux</c>, fetched from the first server that has it unless already there.
-    /// Concurrent calls for one build id share one download.
+    /// Concurrent calls for one build id share one download, which runs under the first caller's token: when that
+    /// caller cancels, the others see the cancellation too and the next call starts afresh.
     /// </summary>
     public async Task<string> FetchDebugInfoAsync(string buildId, string cacheDirectory, CancellationToken cancellationToken)
     {

@@ -7,6 +7,9 @@ public sealed record GuestLaunchOptions
     public int MemoryMiB { get; init; } = 512;
     public GuestMemoryBackend MemoryBackend { get; init; } = GuestMemoryBackend.Anonymous;
 
+    /// <summary>With <see cref="GuestMemoryBackend.HugeTlbFs"/>: a directory on a mounted hugetlbfs with room for the RAM.</summary>
+    public string? MemoryPath { get; init; }
+
     /// <summary>Panic this many seconds after the markers are written; null: never panic.</summary>
     public int? PanicAfterSeconds { get; init; }
 

@@ -8,4 +8,6 @@ public enum GuestMemoryBackend
     Memfd,
     /// <summary>A memory-backend-file object (share=off) on a file in the work directory: a private file mapping in cores.</summary>
     File,
+    /// <summary>RAM on hugetlbfs through -mem-path (<see cref="GuestLaunchOptions.MemoryPath"/>): a private hugetlb mapping in cores.</summary>
+    HugeTlbFs,
 }

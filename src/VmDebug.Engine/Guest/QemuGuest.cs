@@ -82,6 +82,10 @@ public sealed class QemuGuest : IAsyncDisposable
             args.AddRange(["-object", $"memory-backend-file,id=ram0,size={options.MemoryMiB}M,mem-path={Path.Combine(workDirectory, "guest-ram")},share=off"]);
             machine += ",memory-backend=ram0";
         }
+        else if (options.MemoryBackend == GuestMemoryBackend.HugeTlbFs)
+        {
+            args.AddRange(["-mem-path", options.MemoryPath ?? throw new ArgumentException("HugeTlbFs RAM needs a MemoryPath on hugetlbfs.", nameof(options))]);
+        }
 
         args.AddRange(["-machine", machine]);
         args.AddRange(options.QemuArguments);

@@ -86,6 +86,10 @@ public static partial class GuestCrashAnalyzer
             RipSymbol = r.Rip >= KernelHalf ? symbols?.Lookup(r.Rip)?.ToString() : null,
         }).ToList();
         var crashing = cpu is { } c && c < vcpus.Count ? vcpus[c] : null;
+        if (symbols is not null && UnresolvedNote(vcpus, trace) is { } unresolved)
+        {
+            warnings.Add(unresolved);
+        }
         var buildId = info.BuildId;
         return new VmDebug.GuestCrashInfo
         {
@@ -114,6 +118,17 @@ public static partial class GuestCrashAnalyzer
     }
 
     private const ulong KernelHalf = 0xffff800000000000;
+
+    /// <summary>What kallsyms of the kernel image cannot name: addresses in modules (their symbols live in each module's own tables).</summary>
+    private static string? UnresolvedNote(List<VmDebug.GuestVcpuState> vcpus, List<VmDebug.GuestCallFrame> trace)
+    {
+        var parts = vcpus.Where(v => v.Rip >= KernelHalf && v.RipSymbol is null)
+            .Select(v => $"vCPU {v.Cpu} RIP 0x{v.Rip:x}")
+            .Concat(trace.Where(f => f.Module is not null).Select(f => f.Module!).Distinct().Select(m => $"call-trace frames in [{m}] (no addresses)"))
+            .ToList();
+        return parts.Count == 0 ? null
+            : $"Not resolved, as only the kernel image's kallsyms are read (module symbols are not): {string.Join("; ", parts)}.";
+    }
 
     private static VmDebug.GuestCallFrame Frame(Match frame, KernelSymbols? symbols)
     {

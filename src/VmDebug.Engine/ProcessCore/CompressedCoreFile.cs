@@ -9,15 +9,19 @@ namespace VmDebug.Engine.ProcessCore;
 /// A process core compressed as a whole (systemd-coredump's .zst/.lz4/.xz), read without ever decompressing it to
 /// disk. The first pass, at open, streams it once: it keeps the headers, the notes and QEMU's small mappings (heap,
 /// stacks, video RAM, ROMs: their non-zero pages, within a budget), and in the big mappings only the pages that can
-/// hold the guest's VMCOREINFO note or its utsname. Everything else, guest RAM above all, is read in a second
-/// sequential pass when the vmcore is written; a small window of recent blocks absorbs the writers' slightly
-/// out-of-order parallel reads, and a read further back restarts the stream (counted in <see cref="Passes"/>).
+/// hold the guest's VMCOREINFO note or its utsname. Given a <see cref="StreamedRamWriter"/>, it also hands over the
+/// non-zero pages of the biggest such mapping (guest RAM, most likely: QEMU's command line, which says for sure, is
+/// on the stack at the very end of the core), so an ELF vmcore is written in that same pass. Otherwise guest RAM is
+/// read in a second sequential pass when the vmcore is written; a small window of recent blocks absorbs the
+/// writers' slightly out-of-order parallel reads, and a read further back restarts the stream (counted in
+/// <see cref="Passes"/>). Decompression runs a few blocks ahead on its own thread in both passes.
 /// </summary>
 internal sealed class CompressedCoreFile : SparseFile
 {
     private const int Page = 4096;
     private const int BlockBytes = 1 << 20;
     private const int RingBlocks = 16;
+    private const int ReadAheadBlocks = 4;
     private const int MaxProgramHeaders = 65535;
     private const long SmallMappingBytes = 64L << 20;
     private const long MaxCapturedBytes = 256L << 20;
@@ -42,7 +46,7 @@ internal sealed class CompressedCoreFile : SparseFile
     private readonly byte[]?[] _ring = new byte[RingBlocks][];
     private readonly long[] _ringBlock = new long[RingBlocks];
     private readonly int[] _ringLength = new int[RingBlocks];
-    private Stream? _stream;
+    private DecompressedBlocks? _blocks;
     private long _nextBlock;
 
     private CompressedCoreFile(string path, CoreFileCompression format) : base(path)
@@ -80,19 +84,27 @@ internal sealed class CompressedCoreFile : SparseFile
     /// </summary>
     public bool HeadersOnly { get; private set; }
 
+    /// <summary>The file range of the mapping whose pages went to the <see cref="StreamedRamWriter"/>, if any did.</summary>
+    public FileExtent? StreamedRam { get; private set; }
+
     public static CompressedCoreFile Open(string path, CoreFileCompression format, CancellationToken cancellationToken) =>
-        Open(path, format, headersOnly: false, cancellationToken);
+        Open(path, format, headersOnly: false, null, cancellationToken);
+
+    /// <summary>Opens the core and hands the biggest RAM candidate's non-zero pages to <paramref name="ramWriter"/> on the way.</summary>
+    public static CompressedCoreFile Open(string path, CoreFileCompression format, StreamedRamWriter ramWriter, CancellationToken cancellationToken) =>
+        Open(path, format, headersOnly: false, ramWriter, cancellationToken);
 
     /// <summary>Decompresses only the ELF headers and the notes that follow them (the start of the file).</summary>
     public static CompressedCoreFile OpenHeaders(string path, CoreFileCompression format, CancellationToken cancellationToken) =>
-        Open(path, format, headersOnly: true, cancellationToken);
+        Open(path, format, headersOnly: true, null, cancellationToken);
 
-    private static CompressedCoreFile Open(string path, CoreFileCompression format, bool headersOnly, CancellationToken cancellationToken)
+    private static CompressedCoreFile Open(string path, CoreFileCompression format, bool headersOnly, StreamedRamWriter? ramWriter,
+        CancellationToken cancellationToken)
     {
         var core = new CompressedCoreFile(path, format) { HeadersOnly = headersOnly };
         try
         {
-            core.FirstPass(cancellationToken);
+            core.FirstPass(ramWriter, cancellationToken);
             return core;
         }
         catch
@@ -131,12 +143,31 @@ internal sealed class CompressedCoreFile : SparseFile
 
     private readonly record struct Region(long Start, long End, Policy Policy, bool IsNote);
 
-    private void FirstPass(CancellationToken cancellationToken)
+    private void FirstPass(StreamedRamWriter? ramWriter, CancellationToken cancellationToken)
     {
-        using var stream = Decompress(Path, _format);
+        var stream = Decompress(Path, _format);
         Passes = 1;
+        // Listing reads only the first block or two: no thread for that.
+        using var blocks = HeadersOnly ? null : new DecompressedBlocks(stream, BlockBytes, ReadAheadBlocks, cancellationToken);
+        using var headerStream = HeadersOnly ? stream : null;
         var block = GC.AllocateUninitializedArray<byte>(BlockBytes);
-        var filled = Fill(stream, block, 64);
+        int filled;
+        bool Next()
+        {
+            if (blocks is null)
+            {
+                filled = DecompressedBlocks.Fill(stream, block);
+                return filled > 0;
+            }
+            blocks.Return(block);
+            if (!blocks.TryNext(out block, out filled))
+            {
+                block = [];
+                return false;
+            }
+            return true;
+        }
+        Next();
         if (filled < 64 || !block.AsSpan().StartsWith("\u007fELF"u8) || block[4] != 2 || block[5] != 1)
         {
             throw new ProcessCoreException(ProcessCoreException.NotACore, ErrorKind.InvalidData, Path,
@@ -151,12 +182,16 @@ internal sealed class CompressedCoreFile : SparseFile
                 $"program headers ({phnum} of {phentsize} bytes at {phoff}) are not where a Linux process core puts them.");
         }
         var headersEnd = (int)phoff + phnum * 56;
-        filled += Fill(stream, block.AsSpan(filled, headersEnd - filled), headersEnd - filled);
         if (filled < headersEnd)
         {
             throw new ProcessCoreException(ProcessCoreException.Truncated, ErrorKind.InvalidData, Path, "the core ends inside its program headers.");
         }
         var regions = Regions(block.AsSpan((int)phoff, phnum * 56), phnum);
+        var streamed = ramWriter is null ? -1 : BiggestScanRegion(regions);
+        if (streamed >= 0)
+        {
+            StreamedRam = new FileExtent(regions[streamed].Start, regions[streamed].End);
+        }
         // Notes beyond the first 64 MiB are not a Linux core's.
         var stopAt = HeadersOnly ? Math.Min(regions.Where(r => r.IsNote).Select(r => r.End).DefaultIfEmpty(headersEnd).Max(), SmallMappingBytes) : long.MaxValue;
         var budget = MaxCapturedBytes;
@@ -166,14 +201,18 @@ internal sealed class CompressedCoreFile : SparseFile
         long offset = 0;
         var completeStart = 0L;
         var overBudget = false;
-        while (true)
+        var runStart = -1; // start in the block of non-zero pages still to hand to the RAM writer
+        void FlushRun(int end)
+        {
+            if (runStart >= 0)
+            {
+                ramWriter!(offset + runStart - regions[streamed].Start, block.AsSpan(runStart, end - runStart));
+                runStart = -1;
+            }
+        }
+        while (filled > 0)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            filled += Fill(stream, block.AsSpan(filled), BlockBytes - filled);
-            if (filled == 0)
-            {
-                break;
-            }
             for (var at = 0; at < filled; at += Page)
             {
                 var page = block.AsSpan(at, Math.Min(Page, filled - at));
@@ -185,6 +224,7 @@ internal sealed class CompressedCoreFile : SparseFile
                 // Offsets outside every region (the ELF header, padding) are kept like small mappings.
                 var policy = region < regions.Count && regions[region].Start <= pageOffset ? regions[region].Policy : Policy.Keep;
                 var keep = false;
+                var toWriter = false;
                 switch (policy)
                 {
                     case Policy.Keep when !overBudget:
@@ -197,12 +237,14 @@ internal sealed class CompressedCoreFile : SparseFile
                         }
                         break;
                     case Policy.Scan:
+                        var nonZero = page.ContainsAnyExcept((byte)0);
+                        toWriter = nonZero && region == streamed;
                         if (pendingPages > 0)
                         {
                             pendingPages--;
                             keep = true;
                         }
-                        else if (candidates < MaxCandidatePages && page.ContainsAnyExcept((byte)0))
+                        else if (candidates < MaxCandidatePages && nonZero)
                         {
                             if (IsVmcoreInfoNote(page))
                             {
@@ -220,6 +262,14 @@ internal sealed class CompressedCoreFile : SparseFile
                         }
                         break;
                 }
+                if (toWriter)
+                {
+                    runStart = runStart < 0 ? at : runStart;
+                }
+                else
+                {
+                    FlushRun(at);
+                }
                 if (keep)
                 {
                     var number = pageOffset / Page;
@@ -227,12 +277,12 @@ internal sealed class CompressedCoreFile : SparseFile
                     _pageOrder.Add(number);
                 }
             }
+            FlushRun(filled);
             offset += filled;
-            if (filled < BlockBytes || offset >= stopAt)
+            if (filled < BlockBytes || offset >= stopAt || !Next())
             {
                 break;
             }
-            filled = 0;
         }
         _length = offset;
         if (!overBudget)
@@ -262,6 +312,19 @@ internal sealed class CompressedCoreFile : SparseFile
         _complete.AddRange(complete);
     }
 
+    private static int BiggestScanRegion(List<Region> regions)
+    {
+        var biggest = -1;
+        for (var i = 0; i < regions.Count; i++)
+        {
+            if (regions[i].Policy == Policy.Scan && (biggest < 0 || regions[i].End - regions[i].Start > regions[biggest].End - regions[biggest].Start))
+            {
+                biggest = i;
+            }
+        }
+        return biggest;
+    }
+
     private static bool IsVmcoreInfoNote(ReadOnlySpan<byte> page) =>
         page.Length >= 24 && page.StartsWith(VmcoreInfoNoteHead) && BinaryPrimitives.ReadUInt32LittleEndian(page[8..]) == 0
         && page[12..].StartsWith(VmcoreInfoNoteName);
@@ -289,21 +352,6 @@ internal sealed class CompressedCoreFile : SparseFile
         }
         regions.Sort((a, b) => a.Start.CompareTo(b.Start));
         return regions;
-    }
-
-    private static int Fill(Stream stream, Span<byte> buffer, int wanted)
-    {
-        var total = 0;
-        while (total < wanted)
-        {
-            var n = stream.Read(buffer[total..wanted]);
-            if (n == 0)
-            {
-                break;
-            }
-            total += n;
-        }
-        return total;
     }
 
     private bool IsComplete(long offset)
@@ -368,15 +416,26 @@ internal sealed class CompressedCoreFile : SparseFile
                 var slot = (int)(block % RingBlocks);
                 if (_ringBlock[slot] != block)
                 {
-                    if (_stream is null || block < _nextBlock)
+                    if (_blocks is null || block < _nextBlock)
                     {
                         Restart();
                     }
                     while (_nextBlock <= block)
                     {
                         var target = (int)(_nextBlock % RingBlocks);
-                        var data = _ring[target] ??= GC.AllocateUninitializedArray<byte>(BlockBytes);
-                        _ringLength[target] = Fill(_stream!, data, BlockBytes);
+                        if (_blocks!.TryNext(out var data, out var length))
+                        {
+                            if (_ring[target] is { } old)
+                            {
+                                _blocks.Return(old);
+                            }
+                            _ring[target] = data;
+                            _ringLength[target] = length;
+                        }
+                        else
+                        {
+                            _ringLength[target] = 0;
+                        }
                         _ringBlock[target] = _nextBlock++;
                     }
                 }
@@ -395,8 +454,9 @@ internal sealed class CompressedCoreFile : SparseFile
 
     private void Restart()
     {
-        _stream?.Dispose();
-        _stream = Decompress(Path, _format);
+        _blocks?.Dispose();
+        _blocks = null;
+        _blocks = new DecompressedBlocks(Decompress(Path, _format), BlockBytes, ReadAheadBlocks, CancellationToken.None);
         Passes++;
         _nextBlock = 0;
         Array.Fill(_ringBlock, -1);
@@ -466,8 +526,8 @@ internal sealed class CompressedCoreFile : SparseFile
     {
         lock (_gate)
         {
-            _stream?.Dispose();
-            _stream = null;
+            _blocks?.Dispose();
+            _blocks = null;
         }
     }
 

@@ -21,6 +21,9 @@ public sealed record ProcessCoreDumpRequest
     public DumpFormat Format { get; init; } = DumpFormat.Elf;
     public bool Force { get; init; }
 
+    /// <summary>makedumpfile's dump level (0-31) for a kdump format, pages classified from the guest's struct pages; null: every page.</summary>
+    public int? DumpLevel { get; init; }
+
     /// <summary>Overrides the layout derived from QEMU's command line: "q35", "pc", explicit ranges, optionally ",ram=0xADDR".</summary>
     public string? GuestMemoryLayout { get; init; }
 }

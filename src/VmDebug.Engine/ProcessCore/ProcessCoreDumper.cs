@@ -22,14 +22,40 @@ public static class ProcessCoreDumper
                 "A Windows crash dump cannot be made from a QEMU process core; use Elf or a Kdump format.", request.CoreFile);
         }
         var compression = DumpFormats.PageCompressionOf(request.Format);
+        if (request.DumpLevel is { } requestedLevel)
+        {
+            PageFilter.PageClassifier.ValidateLevel(requestedLevel);
+            if (requestedLevel > 0 && compression is null)
+            {
+                throw new VmDebugException("DumpLevelNeedsKdump", ErrorKind.InvalidArgument,
+                    $"Dump level {requestedLevel} leaves pages out, which only kdump files can record; ELF keeps every page. Choose a Kdump* format or level 0.",
+                    requestedLevel);
+            }
+        }
         var corePath = System.IO.Path.GetFullPath(request.CoreFile);
         var activity = $"Extracting guest memory from {corePath}";
         progress.Report(new OperationProgress(activity, "Reading the process core"));
 
-        using var core = ProcessCoreFile.Open(corePath, cancellationToken);
+        // An ELF vmcore from a compressed core is written while the core is decompressed, in one pass
+        // (ProcessCoreElfWriter); so the output is made ready first, named from the PID in the core's first block.
+        var streamFormat = compression is null ? SparseFile.CompressionOf(corePath) : null;
+        using var plainCore = streamFormat is null ? ProcessCoreFile.Open(corePath, cancellationToken) : null;
+        int? pid;
+        if (plainCore is null)
+        {
+            using var headers = ProcessCoreFile.Open(CompressedCoreFile.OpenHeaders(corePath, streamFormat!.Value, cancellationToken));
+            pid = headers.Pid;
+        }
+        else
+        {
+            pid = plainCore.Pid;
+        }
         var destination = request.Destination ?? new DumpDestination(request.Path);
-        var path = destination.PathFor(core.Pid?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? System.IO.Path.GetFileName(corePath), request.Format);
+        var path = destination.PathFor(pid?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? System.IO.Path.GetFileName(corePath), request.Format);
         using var output = DumpOutputFile.Prepare(path, request.Force);
+        var stream = output.CreateTemporary("vmcore");
+        using var streamedCore = plainCore is null ? OpenStreaming(corePath, streamFormat!.Value, stream, activity, progress, cancellationToken) : null;
+        var core = plainCore ?? streamedCore!;
         core.RequireComplete();
         var analysis = QemuCoreAnalysis.Analyze(core, request.GuestMemoryLayout);
         if (!analysis.IncludesGuestRam)
@@ -83,10 +109,27 @@ public static class ProcessCoreDumper
         {
             warnings.Add(stale);
         }
-        var stream = output.CreateTemporary("vmcore");
-        if (compression is null)
+        VmDebug.GuestMemoryUsage? pages = null;
+        if (compression is null && ProcessCoreElfWriter.Fits(memory))
         {
+            if (core.File is not CompressedCoreFile { StreamedRam: { } streamed } || streamed != new FileExtent(ram.FileOffset, ram.FileOffset + (long)ram.FileSize))
+            {
+                // A plain core, or the compressed core's biggest mapping was not guest RAM: copy RAM now (a second pass).
+                stream.SetLength(0);
+                ProcessCoreElfWriter.CopyRam(memory, stream.SafeFileHandle,
+                    (done, total) => progress.Report(new OperationProgress(activity, "Writing guest RAM", total == 0 ? 100 : (int)(done * 100 / total))), cancellationToken);
+            }
+            ProcessCoreElfWriter.Finish(memory, stream);
+        }
+        else if (compression is null)
+        {
+            stream.SetLength(0);
             await ElfVmcoreWriter.WriteAsync(memory, stream, progress, cancellationToken).ConfigureAwait(false);
+        }
+        else if (request.DumpLevel is { } level)
+        {
+            pages = await PageFilter.DumpLevelWriter.WriteAsync(memory, stream, compression.Value, level, corePath, progress, cancellationToken)
+                .ConfigureAwait(false);
         }
         else
         {
@@ -96,6 +139,7 @@ public static class ProcessCoreDumper
             await KdumpWriter.WriteAsync(memory, stream, options, progress, cancellationToken)
                 .ConfigureAwait(false);
         }
+        await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
         var size = stream.Length;
         output.Commit(stream);
         progress.Report(new OperationProgress(activity, "Done", 100, Completed: true));
@@ -111,7 +155,25 @@ public static class ProcessCoreDumper
             KernelRelease = vmcoreinfo?.Info.OsRelease,
             PhysBase = vmcoreinfo?.Info.PhysBase,
             Repairs = [],
+            Pages = pages,
             Warnings = warnings,
         };
+    }
+
+    private static ProcessCoreFile OpenStreaming(string corePath, CoreFileCompression format, FileStream output, string activity,
+        IProgress<OperationProgress> progress, CancellationToken cancellationToken)
+    {
+        const long ReportEvery = 64L << 20;
+        var reported = 0L;
+        var handle = output.SafeFileHandle;
+        return ProcessCoreFile.Open(CompressedCoreFile.Open(corePath, format, (segmentOffset, data) =>
+        {
+            ProcessCoreElfWriter.WriteRam(handle, segmentOffset, data);
+            if (segmentOffset - reported >= ReportEvery)
+            {
+                reported = segmentOffset;
+                progress.Report(new OperationProgress(activity, $"Decompressing and writing guest RAM ({Units.FormatBytes(segmentOffset)} in)"));
+            }
+        }, cancellationToken));
     }
 }

@@ -45,6 +45,10 @@ internal sealed class ProcessCoreGuestMemory : IGuestMemorySource, IKnownZeroPag
 
     internal CoreSegment RamSegment => _ram;
 
+    internal IReadOnlyList<GuestRamRange> Layout => _layout;
+
+    internal IReadOnlyList<DeviceMemoryBlock> Devices => _devices;
+
     internal void SetNotes(IEnumerable<ElfNote> notes) => _notes = notes.ToList();
 
     public bool ReadPage(ulong pfn, Span<byte> page)

@@ -57,6 +57,14 @@ internal abstract class SparseFile : IDisposable
         }
     }
 
+    /// <summary>The compression of a whole-file compressed core, or null for a plain (ELF) file.</summary>
+    public static VmDebug.CoreFileCompression? CompressionOf(string path)
+    {
+        using var plain = new PlainSparseFile(path);
+        Span<byte> head = stackalloc byte[8];
+        return CompressedCoreFile.FormatOf(head[..plain.Read(0, head)]);
+    }
+
     public abstract void Dispose();
 }
 

@@ -66,6 +66,8 @@ public sealed class InvokeGuestMemoryDumpCommand : VmDebugCmdlet
     [Parameter(ParameterSetName = QmpLiteralPath)]
     [Parameter(ParameterSetName = DomainPath)]
     [Parameter(ParameterSetName = DomainLiteralPath)]
+    [Parameter(ParameterSetName = CoreFilePath)]
+    [Parameter(ParameterSetName = CoreFileLiteralPath)]
     [ValidateRange(0, 31)]
     public int DumpLevel { get; set; }
 
@@ -141,6 +143,7 @@ public sealed class InvokeGuestMemoryDumpCommand : VmDebugCmdlet
             Format = Format,
             Force = Force,
             GuestMemoryLayout = string.IsNullOrEmpty(GuestMemoryLayout) ? null : GuestMemoryLayout,
+            DumpLevel = MyInvocation.BoundParameters.ContainsKey(nameof(DumpLevel)) ? DumpLevel : null,
         };
         if (!ShouldProcess(request.CoreFile, $"Extract guest memory ({Format}) from the QEMU process core to '{path}'"))
         {

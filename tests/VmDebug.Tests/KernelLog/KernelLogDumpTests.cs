@@ -101,6 +101,9 @@ public sealed partial class KernelLogDumpTests(Kernel61Fixture fixture)
         Assert.Contains(crash.CallTrace, f => f.Symbol == "panic");
         Assert.Contains(crash.CallTrace, f => f.Symbol == "sysrq_handle_crash");
         Assert.NotNull(crash.Uptime);
+        // A kernel-half RIP without a symbol is a module's (pvpanic's, after the panic): the result says it is unresolved.
+        Assert.All(crash.Vcpus.Where(v => v.Rip >= 0xffff800000000000 && v.RipSymbol is null),
+            v => Assert.Contains(crash.Warnings, w => w.Contains($"vCPU {v.Cpu} RIP 0x{v.Rip:x}", StringComparison.Ordinal)));
 
         await AssertSymbolsEqualVmlinuxAsync(fixture.Image.Vmlinux!, crash);
     }

@@ -20,9 +20,8 @@ public sealed class ProcessCoreExtractionTests
 
     /// <summary>
     /// Each axis at least once: both machine types, 512 MiB and a size with RAM above 4 GiB on each (3 GiB q35, 4 GiB pc),
-    /// anonymous, memfd and file-backed RAM. Not here: RAM on hugetlbfs (libvirt's &lt;hugepages/&gt;), which needs huge
-    /// pages reserved (vm.nr_hugepages, 0 on these machines and machine-wide, so the tests must not change it). The big guests are compared with QEMU's kdump-zlib dump (same pages, 50x smaller than
-    /// its ELF, which QEMU writes without holes).
+    /// anonymous, memfd and file-backed RAM; RAM on hugetlbfs is the test below. The big guests are compared with QEMU's
+    /// kdump-zlib dump (same pages, 50x smaller than its ELF, which QEMU writes without holes).
     /// </summary>
     public static TheoryData<string, int, GuestMemoryBackend, DumpFormat> Matrix => new()
     {
@@ -35,7 +34,22 @@ public sealed class ProcessCoreExtractionTests
 
     [Theory]
     [MemberData(nameof(Matrix))]
-    public async Task ExtractedGuestRamEqualsTheQmpDumpOfTheSamePausedGuest(string machine, int memoryMiB, GuestMemoryBackend backend, DumpFormat referenceFormat)
+    public Task ExtractedGuestRamEqualsTheQmpDumpOfTheSamePausedGuest(string machine, int memoryMiB, GuestMemoryBackend backend, DumpFormat referenceFormat) =>
+        ExtractAndCompareAsync(machine, memoryMiB, backend, referenceFormat, memoryPath: null);
+
+    /// <summary>
+    /// QEMU's -mem-path on a hugetlbfs mount (libvirt's &lt;hugepages/&gt;): RAM is a private hugetlb mapping, which the
+    /// kernel's default coredump_filter (0x33, bit 5) dumps. The mount is private to the test, its pages reserved for it.
+    /// </summary>
+    [Fact]
+    public async Task HugeTlbFsRamEqualsTheQmpDumpOfTheSamePausedGuest()
+    {
+        const int MemoryMiB = 256;
+        using var hugePages = await HugePageMount.CreateAsync(MemoryMiB);
+        await ExtractAndCompareAsync("q35", MemoryMiB, GuestMemoryBackend.HugeTlbFs, DumpFormat.Elf, hugePages.Path);
+    }
+
+    private static async Task ExtractAndCompareAsync(string machine, int memoryMiB, GuestMemoryBackend backend, DumpFormat referenceFormat, string? memoryPath)
     {
         var ct = TestContext.Current.CancellationToken;
         ProcessCoreCapture.RequirePlainCorePattern();
@@ -43,7 +57,7 @@ public sealed class ProcessCoreExtractionTests
         using var scratch = new TempDirectory();
         await using var guest = await QemuGuest.StartAsync(image, new GuestLaunchOptions
         {
-            MachineType = machine, MemoryMiB = memoryMiB, MemoryBackend = backend, Markers = 3, ProcessCoreDumps = true,
+            MachineType = machine, MemoryMiB = memoryMiB, MemoryBackend = backend, MemoryPath = memoryPath, Markers = 3, ProcessCoreDumps = true,
         }, cancellationToken: ct);
         await ProcessCoreCapture.WaitForGuestAsync(guest, ct);
         await ProcessCoreCapture.PauseAsync(guest, ct);

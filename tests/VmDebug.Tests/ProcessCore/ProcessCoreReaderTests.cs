@@ -1,5 +1,7 @@
 using VmDebug.Engine.Guest;
+using VmDebug.Engine;
 using VmDebug.Engine.ProcessCore;
+using VmDebug.Engine.Vmcore;
 using VmDebug.Tests.Support;
 
 namespace VmDebug.Tests.ProcessCore;
@@ -51,7 +53,35 @@ public sealed class ProcessCoreReaderTests
             var log = await PeerTools.CrashLogAsync(image.Vmlinux!, path);
             Assert.Contains("vmdebug marker 1", log);
             Assert.Contains("Kernel panic - not syncing: sysrq triggered crash", log);
-            File.Delete(path);
+            if (format != DumpFormat.Elf)
+            {
+                File.Delete(path);
+            }
         }
+
+        // -DumpLevel through the same page filter as live dumps: the pages makedumpfile -d 31 keeps of the extracted ELF.
+        var elf = scratch.File($"vmcore.{DumpFormat.Elf}");
+        var theirs = scratch.File("makedumpfile-d31.kdump");
+        var run = await TestEnvironment.RunAsync(TestEnvironment.RequireTool("makedumpfile", "makedumpfile"),
+            ["-l", "-d", "31", "--message-level", "0", elf, theirs]);
+        Assert.True(run.ExitCode == 0, $"makedumpfile -l -d 31: {run.Stdout}{run.Stderr}");
+        var filtered = await ProcessCoreDumper.DumpAsync(new ProcessCoreDumpRequest
+        {
+            CoreFile = core, Path = scratch.File("vmcore-d31.kdump"), Format = DumpFormat.KdumpLzo, DumpLevel = 31,
+        }, ProcessCoreCapture.NoProgress, ct);
+        Assert.Equal(31, filtered.DumpLevel);
+        Assert.True(filtered.Pages!.Free > 0, "no free page was classified");
+        using (var mine = Assert.IsType<KdumpReader>(VmcoreFile.Open(filtered.Path)))
+        using (var peer = Assert.IsType<KdumpReader>(VmcoreFile.Open(theirs)))
+        {
+            Assert.Equal(peer.MaxMapnr, mine.MaxMapnr);
+            var differ = Enumerable.Range(0, (int)mine.MaxMapnr).Count(pfn => mine.IsDumped((ulong)pfn) != peer.IsDumped((ulong)pfn));
+            Assert.True(differ == 0, $"{differ} of {mine.MaxMapnr} pages are kept by one of VmDebug and makedumpfile -d 31 only");
+        }
+        Assert.Contains("Kernel panic - not syncing: sysrq triggered crash", await PeerTools.MakedumpfileDmesgAsync(filtered.Path));
+        await Assert.ThrowsAsync<VmDebugException>(() => ProcessCoreDumper.DumpAsync(new ProcessCoreDumpRequest
+        {
+            CoreFile = core, Path = scratch.File("refused.elf"), Format = DumpFormat.Elf, DumpLevel = 31,
+        }, ProcessCoreCapture.NoProgress, ct));
     }
 }
