@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using VmDebug.Engine.Dump;
 using VmDebug.Engine.Guest;
 using VmDebug.Engine.ProcessCore;
 using VmDebug.Engine.Vmcore;
@@ -43,7 +42,11 @@ public sealed class ProcessCoreExtractionTests
         using var scratch = new TempDirectory();
         await using var guest = await QemuGuest.StartAsync(image, new GuestLaunchOptions
         {
-            MachineType = machine, MemoryMiB = memoryMiB, MemoryBackend = backend, Markers = 3, ProcessCoreDumps = true,
+            MachineType = machine,
+            MemoryMiB = memoryMiB,
+            MemoryBackend = backend,
+            Markers = 3,
+            ProcessCoreDumps = true,
         }, cancellationToken: ct);
         await ProcessCoreCapture.WaitForGuestAsync(guest, ct);
         await ProcessCoreCapture.PauseAsync(guest, ct);
