@@ -23,9 +23,16 @@ foreach (var p in pages.Take(2000))
 {
     // Cross-check: each codec reads the other's blocks (both write raw snappy, as kdump pages need).
     var n = NativeSnappy.Compress(p, output);
-    if (Snappier.Snappy.Decompress(output.AsSpan(0, n), page) != PageSize || !page.AsSpan().SequenceEqual(p)) throw new InvalidOperationException("Snappier cannot read libsnappy's page");
+    if (Snappier.Snappy.Decompress(output.AsSpan(0, n), page) != PageSize || !page.AsSpan().SequenceEqual(p))
+    {
+        throw new InvalidOperationException("Snappier cannot read libsnappy's page");
+    }
+
     n = Snappier.Snappy.Compress(p, output);
-    if (NativeSnappy.Decompress(output.AsSpan(0, n), page) != PageSize || !page.AsSpan().SequenceEqual(p)) throw new InvalidOperationException("libsnappy cannot read Snappier's page");
+    if (NativeSnappy.Decompress(output.AsSpan(0, n), page) != PageSize || !page.AsSpan().SequenceEqual(p))
+    {
+        throw new InvalidOperationException("libsnappy cannot read Snappier's page");
+    }
 }
 
 var times = new Dictionary<string, List<double>> { ["native"] = [], ["snappier"] = [] };
@@ -37,17 +44,26 @@ for (var round = 0; round <= rounds; round++)
         long bytes = 0;
         var clock = Stopwatch.StartNew();
         foreach (var p in pages)
+        {
             bytes += name == "native" ? NativeSnappy.Compress(p, output) : Snappier.Snappy.Compress(p, output);
+        }
+
         clock.Stop();
         sizes[name] = bytes;
-        if (round > 0) times[name].Add(clock.Elapsed.TotalSeconds); // round 0 warms up the JIT and caches
+        if (round > 0)
+        {
+            times[name].Add(clock.Elapsed.TotalSeconds); // round 0 warms up the JIT and caches
+        }
     }
 }
 
 double Median(List<double> values) { values.Sort(); return values[values.Count / 2]; }
 var mib = pages.Count * (double)PageSize / 1048576.0;
 foreach (var (name, list) in times)
+{
     Console.WriteLine($"{name,-9} median {Median(list):F3} s ({mib / Median(list):F0} MiB/s), {sizes[name] / 1e6:F1} MB compressed");
+}
+
 Console.WriteLine($"time ratio snappier/native: {Median(times["snappier"]) / Median(times["native"]):F2}");
 return 0;
 
@@ -58,7 +74,10 @@ static List<byte[]> ReadNonZeroPages(string path)
     var buffer = new byte[PageSize];
     while (file.ReadAtLeast(buffer, PageSize, throwOnEndOfStream: false) == PageSize)
     {
-        if (buffer.AsSpan().IndexOfAnyExcept((byte)0) >= 0) result.Add((byte[])buffer.Clone());
+        if (buffer.AsSpan().IndexOfAnyExcept((byte)0) >= 0)
+        {
+            result.Add((byte[])buffer.Clone());
+        }
     }
 
     return result;
@@ -77,7 +96,7 @@ internal static partial class NativeSnappy
 
     public static unsafe int Compress(ReadOnlySpan<byte> source, Span<byte> destination)
     {
-        nuint length = (nuint)destination.Length;
+        var length = (nuint)destination.Length;
         fixed (byte* src = source)
         fixed (byte* dst = destination)
         {
@@ -87,7 +106,7 @@ internal static partial class NativeSnappy
 
     public static unsafe int Decompress(ReadOnlySpan<byte> source, Span<byte> destination)
     {
-        nuint length = (nuint)destination.Length;
+        var length = (nuint)destination.Length;
         fixed (byte* src = source)
         fixed (byte* dst = destination)
         {

@@ -87,8 +87,11 @@ public static class CliOutput
         {
             var error = new JsonObject
             {
-                ["id"] = failure.ErrorId, ["kind"] = failure.Kind.ToString(), ["message"] = failure.Message,
-                ["target"] = failure.Target?.ToString(), ["remedy"] = remedy,
+                ["id"] = failure.ErrorId,
+                ["kind"] = failure.Kind.ToString(),
+                ["message"] = failure.Message,
+                ["target"] = failure.Target?.ToString(),
+                ["remedy"] = remedy,
             };
             Console.Error.WriteLine(new JsonObject { ["error"] = error }.ToJsonString(Json));
         }

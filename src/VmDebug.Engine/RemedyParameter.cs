@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace VmDebug.Engine;
 
 /// <summary>A parameter (cmdlet) or option (CLI) a remedy names; each front end spells it its own way.</summary>

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace VmDebug.Engine;
 
 /// <summary>One front-end name inside a remedy: a command, or a parameter with an optional value.</summary>

@@ -10,7 +10,11 @@ public static class UnifiedDiff
     /// <summary>Empty string when the texts are equal.</summary>
     public static string Create(string oldText, string newText, string oldLabel, string newLabel)
     {
-        if (oldText == newText) return "";
+        if (oldText == newText)
+        {
+            return "";
+        }
+
         var a = SplitLines(oldText);
         var b = SplitLines(newText);
         var ops = Diff(a, b);
@@ -18,31 +22,42 @@ public static class UnifiedDiff
         sb.Append("--- ").Append(oldLabel).Append('\n');
         sb.Append("+++ ").Append(newLabel).Append('\n');
 
-        int i = 0;
+        var i = 0;
         while (i < ops.Count)
         {
             if (ops[i].Kind == ' ') { i++; continue; }
-            int start = Math.Max(0, i - Context);
-            int end = i;
+            var start = Math.Max(0, i - Context);
+            var end = i;
             // Extend the hunk while the next change is within 2*Context equal lines.
             while (true)
             {
-                while (end < ops.Count && ops[end].Kind != ' ') end++;
-                int equal = 0;
-                while (end + equal < ops.Count && ops[end + equal].Kind == ' ') equal++;
+                while (end < ops.Count && ops[end].Kind != ' ')
+                {
+                    end++;
+                }
+
+                var equal = 0;
+                while (end + equal < ops.Count && ops[end + equal].Kind == ' ')
+                {
+                    equal++;
+                }
+
                 if (end + equal < ops.Count && equal <= 2 * Context) { end += equal; continue; }
                 end = Math.Min(ops.Count, end + Context);
                 break;
             }
             int oldStart = ops[start].OldIndex, newStart = ops[start].NewIndex;
-            int oldCount = ops.Skip(start).Take(end - start).Count(o => o.Kind != '+');
-            int newCount = ops.Skip(start).Take(end - start).Count(o => o.Kind != '-');
+            var oldCount = ops.Skip(start).Take(end - start).Count(o => o.Kind != '+');
+            var newCount = ops.Skip(start).Take(end - start).Count(o => o.Kind != '-');
             sb.Append("@@ -").Append(Range(oldStart, oldCount)).Append(" +").Append(Range(newStart, newCount)).Append(" @@\n");
-            for (int k = start; k < end; k++)
+            for (var k = start; k < end; k++)
             {
                 var line = ops[k].Kind == '+' ? b[ops[k].NewIndex] : a[ops[k].OldIndex];
                 sb.Append(ops[k].Kind).Append(line.TrimEnd('\n', '\r')).Append('\n');
-                if (!line.EndsWith('\n')) sb.Append("\\ No newline at end of file\n");
+                if (!line.EndsWith('\n'))
+                {
+                    sb.Append("\\ No newline at end of file\n");
+                }
             }
             i = end;
         }
@@ -54,11 +69,11 @@ public static class UnifiedDiff
     private static List<string> SplitLines(string text)
     {
         var lines = new List<string>();
-        int pos = 0;
+        var pos = 0;
         while (pos < text.Length)
         {
-            int eol = text.IndexOf('\n', pos);
-            int next = eol < 0 ? text.Length : eol + 1;
+            var eol = text.IndexOf('\n', pos);
+            var next = eol < 0 ? text.Length : eol + 1;
             lines.Add(text[pos..next]);
             pos = next;
         }
@@ -76,17 +91,20 @@ public static class UnifiedDiff
         int n = a.Count, m = b.Count, max = n + m;
         var v = new int[2 * max + 2];
         var trace = new List<int[]>();
-        int offset = max;
-        for (int d = 0; d <= max; d++)
+        var offset = max;
+        for (var d = 0; d <= max; d++)
         {
             trace.Add((int[])v.Clone());
-            for (int k = -d; k <= d; k += 2)
+            for (var k = -d; k <= d; k += 2)
             {
-                int x = k == -d || (k != d && v[offset + k - 1] < v[offset + k + 1]) ? v[offset + k + 1] : v[offset + k - 1] + 1;
-                int y = x - k;
+                var x = k == -d || (k != d && v[offset + k - 1] < v[offset + k + 1]) ? v[offset + k + 1] : v[offset + k - 1] + 1;
+                var y = x - k;
                 while (x < n && y < m && a[x] == b[y]) { x++; y++; }
                 v[offset + k] = x;
-                if (x >= n && y >= m) return Backtrack(trace, a, b, offset, d);
+                if (x >= n && y >= m)
+                {
+                    return Backtrack(trace, a, b, offset, d);
+                }
             }
         }
         throw new InvalidOperationException("Myers diff did not converge.");
@@ -96,11 +114,11 @@ public static class UnifiedDiff
     {
         var ops = new List<Op>();
         int x = a.Count, y = b.Count;
-        for (int d = dFinal; d > 0; d--)
+        for (var d = dFinal; d > 0; d--)
         {
             var v = trace[d];
-            int k = x - y;
-            int prevK = k == -d || (k != d && v[offset + k - 1] < v[offset + k + 1]) ? k + 1 : k - 1;
+            var k = x - y;
+            var prevK = k == -d || (k != d && v[offset + k - 1] < v[offset + k + 1]) ? k + 1 : k - 1;
             int prevX = v[offset + prevK], prevY = prevX - prevK;
             while (x > prevX && y > prevY) { x--; y--; ops.Add(new Op(' ', x, y)); }
             if (x == prevX) { y--; ops.Add(new Op('+', x, y)); }

@@ -49,13 +49,19 @@ public sealed class DeserializedResultConverter : PSTypeConverter
 
         // Enum and DateTimeOffset properties travel as Serialized<Name> (see VmDebug.Types.ps1xml).
         foreach (var (name, value) in values.Where(v => v.Key.StartsWith(SerializedPrefix, StringComparison.Ordinal)).ToList())
+        {
             values.TryAdd(name[SerializedPrefix.Length..], value);
+        }
 
         // Constructor types (KmsgRecord, VmcoreRepair): the constructor whose parameters the properties fill best.
         var constructor = type.GetConstructors()
             .Where(c => c.GetParameters().All(p => p.HasDefaultValue || values.ContainsKey(p.Name!)))
             .MaxBy(c => c.GetParameters().Length);
-        if (constructor is null) return null;
+        if (constructor is null)
+        {
+            return null;
+        }
+
         var arguments = constructor.GetParameters()
             .Select(p => values.TryGetValue(p.Name!, out var v) ? Convert(v, p.ParameterType, depth) : p.DefaultValue)
             .ToArray();
@@ -65,7 +71,11 @@ public sealed class DeserializedResultConverter : PSTypeConverter
         var taken = constructor.GetParameters().Select(p => p.Name!).ToHashSet(StringComparer.OrdinalIgnoreCase);
         foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance))
         {
-            if (property.SetMethod is null || taken.Contains(property.Name) || !values.TryGetValue(property.Name, out var value)) continue;
+            if (property.SetMethod is null || taken.Contains(property.Name) || !values.TryGetValue(property.Name, out var value))
+            {
+                continue;
+            }
+
             property.SetValue(result, Convert(value, property.PropertyType, depth));
         }
 
@@ -87,37 +97,74 @@ public sealed class DeserializedResultConverter : PSTypeConverter
 
     private static object? ConvertOrThrow(object? value, Type target, int depth)
     {
-        if (depth > MaxDepth) throw new NotSupportedException("nested too deeply");
-        if (value is PSObject wrapped)
+        if (depth > MaxDepth)
         {
-            if (target.IsInstanceOfType(wrapped.BaseObject)) return wrapped.BaseObject;
-            if (IsResultType(target) && wrapped.TypeNames.Contains(DeserializedPrefix + target.FullName)) return Rehydrate(wrapped, target, depth);
-            if (wrapped.BaseObject is not PSCustomObject) value = wrapped.BaseObject;
+            throw new NotSupportedException("nested too deeply");
         }
 
-        if (value is null) return target.IsValueType && Nullable.GetUnderlyingType(target) is null ? Activator.CreateInstance(target) : null;
-        if (target.IsInstanceOfType(value)) return value;
+        if (value is PSObject wrapped)
+        {
+            if (target.IsInstanceOfType(wrapped.BaseObject))
+            {
+                return wrapped.BaseObject;
+            }
+
+            if (IsResultType(target) && wrapped.TypeNames.Contains(DeserializedPrefix + target.FullName))
+            {
+                return Rehydrate(wrapped, target, depth);
+            }
+
+            if (wrapped.BaseObject is not PSCustomObject)
+            {
+                value = wrapped.BaseObject;
+            }
+        }
+
+        if (value is null)
+        {
+            return target.IsValueType && Nullable.GetUnderlyingType(target) is null ? Activator.CreateInstance(target) : null;
+        }
+
+        if (target.IsInstanceOfType(value))
+        {
+            return value;
+        }
+
         var underlying = Nullable.GetUnderlyingType(target);
-        if (underlying is not null) return ConvertOrThrow(value, underlying, depth);
+        if (underlying is not null)
+        {
+            return ConvertOrThrow(value, underlying, depth);
+        }
 
         if (target.IsEnum)
         {
             return value is string name ? Enum.Parse(target, name, ignoreCase: true) : Enum.ToObject(target, value);
         }
 
-        if (target == typeof(DateTimeOffset)) return ToDateTimeOffset(value);
+        if (target == typeof(DateTimeOffset))
+        {
+            return ToDateTimeOffset(value);
+        }
 
         if (target == typeof(OrderedDictionary) && value is IDictionary ordered)
         {
             var copy = new OrderedDictionary();
-            foreach (DictionaryEntry entry in ordered) copy[entry.Key] = entry.Value is PSObject p ? p.BaseObject : entry.Value;
+            foreach (DictionaryEntry entry in ordered)
+            {
+                copy[entry.Key] = entry.Value is PSObject p ? p.BaseObject : entry.Value;
+            }
+
             return copy;
         }
 
         if (DictionaryValueType(target) is { } valueType && value is IDictionary dictionary)
         {
             var copy = (IDictionary)Activator.CreateInstance(typeof(Dictionary<,>).MakeGenericType(typeof(string), valueType))!;
-            foreach (DictionaryEntry entry in dictionary) copy[entry.Key.ToString()!] = ConvertOrThrow(entry.Value, valueType, depth);
+            foreach (DictionaryEntry entry in dictionary)
+            {
+                copy[entry.Key.ToString()!] = ConvertOrThrow(entry.Value, valueType, depth);
+            }
+
             return copy;
         }
 
@@ -125,11 +172,19 @@ public sealed class DeserializedResultConverter : PSTypeConverter
         {
             var converted = items.Cast<object?>().Select(i => ConvertOrThrow(i, elementType, depth)).ToList();
             var array = Array.CreateInstance(elementType, converted.Count);
-            for (var i = 0; i < converted.Count; i++) array.SetValue(converted[i], i);
+            for (var i = 0; i < converted.Count; i++)
+            {
+                array.SetValue(converted[i], i);
+            }
+
             return array;
         }
 
-        if (IsResultType(target) && value is PSObject bag) return Rehydrate(bag, target, depth);
+        if (IsResultType(target) && value is PSObject bag)
+        {
+            return Rehydrate(bag, target, depth);
+        }
+
         return LanguagePrimitives.ConvertTo(value, target, CultureInfo.InvariantCulture);
     }
 
@@ -142,15 +197,27 @@ public sealed class DeserializedResultConverter : PSTypeConverter
             return utc.ToOffset((TimeSpan)(offset is PSObject o ? o.BaseObject : offset));
         }
 
-        if (value is DateTime time) return new DateTimeOffset(time);
+        if (value is DateTime time)
+        {
+            return new DateTimeOffset(time);
+        }
+
         return DateTimeOffset.Parse(value.ToString()!, CultureInfo.InvariantCulture);
     }
 
     // T of T[], IReadOnlyList<T>, IReadOnlyCollection<T>, IEnumerable<T>, IList<T>.
     private static Type? ListElementType(Type type)
     {
-        if (type.IsArray) return type.GetElementType();
-        if (!type.IsGenericType) return null;
+        if (type.IsArray)
+        {
+            return type.GetElementType();
+        }
+
+        if (!type.IsGenericType)
+        {
+            return null;
+        }
+
         var definition = type.GetGenericTypeDefinition();
         return definition == typeof(IReadOnlyList<>) || definition == typeof(IReadOnlyCollection<>) || definition == typeof(IEnumerable<>)
                || definition == typeof(IList<>) ? type.GetGenericArguments()[0] : null;
@@ -159,7 +226,11 @@ public sealed class DeserializedResultConverter : PSTypeConverter
     // V of IReadOnlyDictionary<string, V> and IDictionary<string, V>.
     private static Type? DictionaryValueType(Type type)
     {
-        if (!type.IsGenericType) return null;
+        if (!type.IsGenericType)
+        {
+            return null;
+        }
+
         var definition = type.GetGenericTypeDefinition();
         var arguments = type.GetGenericArguments();
         return (definition == typeof(IReadOnlyDictionary<,>) || definition == typeof(IDictionary<,>)) && arguments[0] == typeof(string)

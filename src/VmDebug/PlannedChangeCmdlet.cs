@@ -1,4 +1,3 @@
-using System.Management.Automation;
 using VmDebug.Engine;
 
 namespace VmDebug.Commands;
@@ -29,15 +28,31 @@ public abstract class PlannedChangeCmdlet<TRequest, TResult> : VmDebugCmdlet
     protected override void ProcessRecord()
     {
         var request = CreateRequest();
-        if (!TryRunEngine(_ => Task.FromResult(Plan(request)), out var change, ErrorTarget(request))) return;
+        if (!TryRunEngine(_ => Task.FromResult(Plan(request)), out var change, ErrorTarget(request)))
+        {
+            return;
+        }
+
         using (change)
         {
-            foreach (var line in change.Changes) WriteVerbose(line);
+            foreach (var line in change.Changes)
+            {
+                WriteVerbose(line);
+            }
+
             var diff = change.Describe();
-            if (!ShouldProcess(diff, $"{change.Description} of {change.Target}?\n{diff}", MyInvocation.MyCommand.Name)) return;
+            if (!ShouldProcess(diff, $"{change.Description} of {change.Target}?\n{diff}", MyInvocation.MyCommand.Name))
+            {
+                return;
+            }
+
             if (TryRunEngine(ct => Task.FromResult(change.Apply(ct)), out var result, ApplyErrorTarget(request, change)))
             {
-                foreach (var warning in change.WarningsOf(result)) WriteWarning(warning);
+                foreach (var warning in change.WarningsOf(result))
+                {
+                    WriteWarning(warning);
+                }
+
                 WriteObject(result);
             }
         }

@@ -40,9 +40,14 @@ public abstract class VmDebugCmdlet : PSCmdlet, IDisposable
             {
                 var full = GetUnresolvedProviderPathFromPSPath(path);
                 if (File.Exists(full) || Directory.Exists(full))
+                {
                     resolved.Add(full);
+                }
                 else
+                {
                     WritePathNotFound(path, $"Cannot find path '{full}' because it does not exist.");
+                }
+
                 continue;
             }
 
@@ -50,12 +55,18 @@ public abstract class VmDebugCmdlet : PSCmdlet, IDisposable
             {
                 var matches = GetResolvedProviderPathFromPSPath(path, out var provider);
                 if (provider.Name != "FileSystem")
+                {
                     WriteError(new ErrorRecord(new ArgumentException($"'{path}' is a {provider.Name} path; give a file-system path."),
                         "PathNotFileSystem", ErrorCategory.InvalidArgument, path));
+                }
                 else if (matches.Count == 0)
+                {
                     WritePathNotFound(path, $"No file matches '{path}'.");
+                }
                 else
+                {
                     resolved.AddRange(matches);
+                }
             }
             catch (SessionStateException e) // a missing item, drive or provider
             {

@@ -42,8 +42,7 @@ internal static class FuzzKinds
             new("flattened-record", flattened, (d, m) => Finish(d, m, () => MutateFlattenedRecord(d, m)), FuzzTargets.VmcoreAsync),
             new("process-core-note", cores, (d, m) => Finish(d, m, () =>
             {
-                if (m.Random.Next(3) == 0) MutateProgramHeader(d, m); else MutateNote(d, m);
-            }), FuzzTargets.ProcessCoreAsync),
+                if (m.Random.Next(3) == 0) { MutateProgramHeader(d, m); } else { MutateNote(d, m); } }), FuzzTargets.ProcessCoreAsync),
             new("qemu-conf", Seeds("conf", _ => true), (d, m) => m.MutateTextBytes(Encoding.UTF8.GetString(d)), FuzzTargets.QemuConfAsync),
             new("domain-xml", Seeds("xml", _ => true), (d, m) => m.MutateTextBytes(Encoding.UTF8.GetString(d)), FuzzTargets.DomainXmlAsync),
             new("kmsg-framing", Seeds("kmsg", _ => true), MutateKmsg, FuzzTargets.KmsgAsync),

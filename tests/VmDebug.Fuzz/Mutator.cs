@@ -39,9 +39,36 @@ internal sealed partial class Mutator(Random random)
         switch (width)
         {
             case 1: span[0] = (byte)value; break;
-            case 2: if (bigEndian) BinaryPrimitives.WriteUInt16BigEndian(span, (ushort)value); else BinaryPrimitives.WriteUInt16LittleEndian(span, (ushort)value); break;
-            case 4: if (bigEndian) BinaryPrimitives.WriteUInt32BigEndian(span, (uint)value); else BinaryPrimitives.WriteUInt32LittleEndian(span, (uint)value); break;
-            default: if (bigEndian) BinaryPrimitives.WriteUInt64BigEndian(span, value); else BinaryPrimitives.WriteUInt64LittleEndian(span, value); break;
+            case 2:
+                if (bigEndian)
+                {
+                    BinaryPrimitives.WriteUInt16BigEndian(span, (ushort)value);
+                }
+                else
+                {
+                    BinaryPrimitives.WriteUInt16LittleEndian(span, (ushort)value);
+                }
+                break;
+            case 4:
+                if (bigEndian)
+                {
+                    BinaryPrimitives.WriteUInt32BigEndian(span, (uint)value);
+                }
+                else
+                {
+                    BinaryPrimitives.WriteUInt32LittleEndian(span, (uint)value);
+                }
+                break;
+            default:
+                if (bigEndian)
+                {
+                    BinaryPrimitives.WriteUInt64BigEndian(span, value);
+                }
+                else
+                {
+                    BinaryPrimitives.WriteUInt64LittleEndian(span, value);
+                }
+                break;
         }
     }
 

@@ -65,11 +65,17 @@ public sealed partial class LibvirtTestDaemon : IAsyncDisposable
     public static async Task<LibvirtTestDaemon> StartAsync(string libvirtd, string virtlogd)
     {
         if (!Environment.IsPrivilegedProcess)
+        {
             throw new InvalidOperationException("The libvirt test daemon needs root (a mount namespace and a privileged libvirtd).");
+        }
 
         var daemon = new LibvirtTestDaemon { RootDirectory = Directory.CreateTempSubdirectory("vmdebug-libvirtd-").FullName };
         string[] dirs = ["etc", "run", "lib", "log"];
-        foreach (var d in dirs) Directory.CreateDirectory(Path.Combine(daemon.RootDirectory, d));
+        foreach (var d in dirs)
+        {
+            Directory.CreateDirectory(Path.Combine(daemon.RootDirectory, d));
+        }
+
         var cache = Path.Combine(Path.GetTempPath(), "vmdebug-libvirt-cache");
         Directory.CreateDirectory(cache);
 
@@ -154,7 +160,11 @@ public sealed partial class LibvirtTestDaemon : IAsyncDisposable
                 {
                     using (domain)
                     {
-                        if (domain.IsActive) domain.Destroy();
+                        if (domain.IsActive)
+                        {
+                            domain.Destroy();
+                        }
+
                         domain.Undefine();
                     }
                 }
@@ -167,16 +177,25 @@ public sealed partial class LibvirtTestDaemon : IAsyncDisposable
         foreach (var pidFile in Directory.Exists(Path.Combine(RootDirectory, "run", "qemu"))
                      ? Directory.GetFiles(Path.Combine(RootDirectory, "run", "qemu"), "*.pid") : [])
         {
-            if (int.TryParse(File.ReadAllText(pidFile).Trim(), out var pid)) Kill(pid, SigKill);
+            if (int.TryParse(File.ReadAllText(pidFile).Trim(), out var pid))
+            {
+                Kill(pid, SigKill);
+            }
         }
         await StopAsync(_libvirtd);
         _libvirtd = null;
         // A daemon a test restarted is no child of ours: stop it by the PID that serves the socket.
-        if (serving is { } restarted && restarted != original && LibvirtDaemonIsRunning(restarted)) await StopByPidAsync(restarted);
+        if (serving is { } restarted && restarted != original && LibvirtDaemonIsRunning(restarted))
+        {
+            await StopByPidAsync(restarted);
+        }
+
         await StopAsync(_virtlogd);
         _virtlogd = null;
         if (RootDirectory.Length > 0 && Directory.Exists(RootDirectory))
+        {
             Directory.Delete(RootDirectory, recursive: true);
+        }
     }
 
     /// <summary>Daemon stderr and log tails, for failure messages.</summary>
@@ -184,7 +203,10 @@ public sealed partial class LibvirtTestDaemon : IAsyncDisposable
     {
         var log = Path.Combine(RootDirectory, "log", "libvirtd.log");
         var tail = File.Exists(log) ? string.Join('\n', File.ReadLines(log).TakeLast(20)) : "(no libvirtd.log)";
-        lock (_daemonOutput) return $"daemon output:\n{_daemonOutput}\nlibvirtd.log tail:\n{tail}";
+        lock (_daemonOutput)
+        {
+            return $"daemon output:\n{_daemonOutput}\nlibvirtd.log tail:\n{tail}";
+        }
     }
 
     private Process StartDaemon(string file, string[] args)
@@ -195,7 +217,11 @@ public sealed partial class LibvirtTestDaemon : IAsyncDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (var a in args) info.ArgumentList.Add(a);
+        foreach (var a in args)
+        {
+            info.ArgumentList.Add(a);
+        }
+
         var process = Process.Start(info)!;
         process.OutputDataReceived += (_, e) => Append(e.Data);
         process.ErrorDataReceived += (_, e) => Append(e.Data);
@@ -206,10 +232,17 @@ public sealed partial class LibvirtTestDaemon : IAsyncDisposable
 
     private void Append(string? line)
     {
-        if (line is null) return;
+        if (line is null)
+        {
+            return;
+        }
+
         lock (_daemonOutput)
         {
-            if (_daemonOutput.Length < 64 * 1024) _daemonOutput.AppendLine(line);
+            if (_daemonOutput.Length < 64 * 1024)
+            {
+                _daemonOutput.AppendLine(line);
+            }
         }
     }
 
@@ -219,19 +252,33 @@ public sealed partial class LibvirtTestDaemon : IAsyncDisposable
         while (!File.Exists(path))
         {
             if (owner.HasExited)
+            {
                 throw new InvalidOperationException($"{name} exited with code {owner.ExitCode} before creating {path}.\n{DaemonDiagnostics()}");
+            }
+
             if (clock.Elapsed > StartTimeout)
+            {
                 throw new TimeoutException($"{name} did not create {path} within {StartTimeout.TotalSeconds} s.\n{DaemonDiagnostics()}");
+            }
+
             await Task.Delay(50);
         }
     }
 
     private static async Task StopAsync(Process? process)
     {
-        if (process is null) return;
+        if (process is null)
+        {
+            return;
+        }
+
         using (process)
         {
-            if (process.HasExited) return;
+            if (process.HasExited)
+            {
+                return;
+            }
+
             Kill(process.Id, SigTerm);
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
             try
@@ -256,8 +303,15 @@ public sealed partial class LibvirtTestDaemon : IAsyncDisposable
     {
         Kill(pid, SigTerm);
         var clock = Stopwatch.StartNew();
-        while (LibvirtDaemonIsRunning(pid) && clock.Elapsed < TimeSpan.FromSeconds(10)) await Task.Delay(50);
-        if (LibvirtDaemonIsRunning(pid)) Kill(pid, SigKill);
+        while (LibvirtDaemonIsRunning(pid) && clock.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            await Task.Delay(50);
+        }
+
+        if (LibvirtDaemonIsRunning(pid))
+        {
+            Kill(pid, SigKill);
+        }
     }
 
 

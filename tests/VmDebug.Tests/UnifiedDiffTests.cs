@@ -14,14 +14,18 @@ public class UnifiedDiffTests
         using var host = new TestHost();
         var lines = Gen.ListOf(Gen.Elements("a", "b", "c", "d", "", "x = 1", "# c")).Select(l => l.ToArray());
         var pair = lines.SelectMany(a => lines.Select(b => (Old: a, New: b)));
-        int n = 0;
+        var n = 0;
         Check.One(Config.QuickThrowOnFailure.WithMaxTest(40), Prop.ForAll(pair.ToArbitrary(), p =>
         {
             var oldText = string.Concat(p.Old.Select(l => l + "\n"));
             var newText = string.Concat(p.New.Select(l => l + "\n"));
             var diff = UnifiedDiff.Create(oldText, newText, "old", "new");
             Assert.Equal(oldText == newText, diff.Length == 0);
-            if (diff.Length == 0) return;
+            if (diff.Length == 0)
+            {
+                return;
+            }
+
             var i = n++;
             var oldFile = host.Write($"o{i}", oldText);
             var diffFile = host.Write($"d{i}", diff);

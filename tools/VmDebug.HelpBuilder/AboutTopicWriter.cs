@@ -21,31 +21,52 @@ internal static class AboutTopicWriter
         text.Append("TOPIC\n    ").Append(name).Append('\n');
         foreach (var section in sections.Where(s => s != title && s.Level > 0))
         {
-            if (section.Level == 2 && section.Title == name) continue;
+            if (section.Level == 2 && section.Title == name)
+            {
+                continue;
+            }
+
             var indent = section.Level == 1 ? 4 : 6;
             text.Append('\n');
-            if (section.Level == 1) text.Append(section.Title.ToUpperInvariant()).Append('\n');
-            else text.Append("  ").Append(section.Title).Append('\n');
+            if (section.Level == 1)
+            {
+                text.Append(section.Title.ToUpperInvariant()).Append('\n');
+            }
+            else
+            {
+                text.Append("  ").Append(section.Title).Append('\n');
+            }
+
             foreach (var block in section.Blocks)
             {
                 if (block.IsCode)
                 {
                     text.Append('\n');
                     foreach (var line in block.Text.Split('\n'))
+                    {
                         text.Append(line.Length == 0 ? "" : new string(' ', indent + 4) + line).Append('\n');
+                    }
+
                     text.Append('\n');
                 }
                 else
                 {
                     var paragraph = block.Text.StartsWith("- ", StringComparison.Ordinal) ? block.Text[2..] : block.Text;
                     Wrap(text, paragraph, indent);
-                    if (!block.Text.StartsWith("- ", StringComparison.Ordinal)) text.Append('\n');
+                    if (!block.Text.StartsWith("- ", StringComparison.Ordinal))
+                    {
+                        text.Append('\n');
+                    }
                 }
             }
         }
 
         var rendered = string.Join('\n', text.ToString().Split('\n').Select(l => l.TrimEnd()));
-        while (rendered.Contains("\n\n\n", StringComparison.Ordinal)) rendered = rendered.Replace("\n\n\n", "\n\n", StringComparison.Ordinal);
+        while (rendered.Contains("\n\n\n", StringComparison.Ordinal))
+        {
+            rendered = rendered.Replace("\n\n\n", "\n\n", StringComparison.Ordinal);
+        }
+
         return (name, rendered.TrimEnd() + "\n");
     }
 
@@ -60,10 +81,17 @@ internal static class AboutTopicWriter
                 line.Clear();
             }
 
-            if (line.Length > 0) line.Append(' ');
+            if (line.Length > 0)
+            {
+                line.Append(' ');
+            }
+
             line.Append(word);
         }
 
-        if (line.Length > 0) text.Append(' ', indent).Append(line).Append('\n');
+        if (line.Length > 0)
+        {
+            text.Append(' ', indent).Append(line).Append('\n');
+        }
     }
 }

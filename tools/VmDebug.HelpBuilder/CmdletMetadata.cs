@@ -36,8 +36,15 @@ internal sealed record CmdletMetadata(
         var sets = parameters.SelectMany(p => p.Sets.Keys).Where(s => s != AllParameterSets).Distinct().ToList();
         var defaultSet = Named<string>(cmdlet, "DefaultParameterSetName");
         // A default set no parameter names is still a set PowerShell binds (with the parameters of all sets).
-        if (defaultSet is not null && !sets.Contains(defaultSet)) sets.Add(defaultSet);
-        if (sets.Count == 0) sets.Add(AllParameterSets);
+        if (defaultSet is not null && !sets.Contains(defaultSet))
+        {
+            sets.Add(defaultSet);
+        }
+
+        if (sets.Count == 0)
+        {
+            sets.Add(AllParameterSets);
+        }
         // Get-Help lists the default set first, as PowerShell's own syntax does.
         sets = sets.OrderBy(s => s == defaultSet ? 0 : 1).ThenBy(s => s, StringComparer.Ordinal).ToList();
         var outputs = Find(type.GetCustomAttributesData(), "OutputTypeAttribute")

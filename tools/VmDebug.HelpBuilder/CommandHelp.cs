@@ -58,9 +58,16 @@ internal sealed class CommandHelp
                         section.Blocks.Where(b => b != code).Select(b => b.Text).ToList()));
                     break;
                 case "PARAMETERS":
-                    if (section.Title == "CommonParameters") break;
+                    if (section.Title == "CommonParameters")
+                    {
+                        break;
+                    }
+
                     if (!section.Title.StartsWith('-'))
+                    {
                         throw new HelpMarkdownException(path, section.Line, $"parameter heading '### {section.Title}' must be '### -Name'");
+                    }
+
                     help.Parameters[section.Title[1..]] = (section.Paragraphs.ToList(), DefaultValue(path, section));
                     break;
                 case "INPUTS":
@@ -83,14 +90,20 @@ internal sealed class CommandHelp
         foreach (var block in section.Blocks.Where(b => b.IsCode))
         {
             if (block.Language != "yaml")
+            {
                 throw new HelpMarkdownException(path, block.Line, "a parameter section holds prose and at most a yaml block with 'Default value:'");
+            }
+
             foreach (var line in block.Text.Split('\n').Where(l => l.Trim().Length > 0))
             {
                 var colon = line.IndexOf(':');
                 var key = colon < 0 ? line.Trim() : line[..colon].Trim();
                 if (key != "Default value")
+                {
                     throw new HelpMarkdownException(path, block.Line,
                         $"remove '{key}' from the yaml block: it is generated from the compiled cmdlet (only 'Default value:' is written by hand)");
+                }
+
                 value = line[(colon + 1)..].Trim();
             }
         }
@@ -103,7 +116,10 @@ internal sealed class CommandHelp
     {
         var p = paragraph.TrimStart('-', ' ');
         if (p.StartsWith('[') && p.IndexOf("](", StringComparison.Ordinal) is var mid and > 0 && p.EndsWith(')'))
+        {
             return (p[1..mid], p[(mid + 2)..^1]);
+        }
+
         return (p, "");
     }
 }

@@ -101,7 +101,11 @@ internal static class MamlWriter
     // A switch takes no value; an enum or ValidateSet parameter lists its values, which Get-Help shows as {A | B}.
     private static IEnumerable<XElement> ValueElements(ParameterMetadata parameter)
     {
-        if (parameter.IsSwitch) yield break;
+        if (parameter.IsSwitch)
+        {
+            yield break;
+        }
+
         if (parameter.AllowedValues.Count > 0)
         {
             yield return new XElement(Command + "parameterValueGroup", parameter.AllowedValues.Select(v =>

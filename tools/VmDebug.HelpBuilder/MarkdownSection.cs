@@ -17,7 +17,11 @@ internal sealed record MarkdownSection(int Level, string Title, int Line, List<M
         if (lines.Length > 0 && lines[0].Trim() == "---")
         {
             i = Array.FindIndex(lines, 1, l => l.Trim() == "---");
-            if (i < 0) throw new HelpMarkdownException(path, 1, "front matter opened with --- is never closed");
+            if (i < 0)
+            {
+                throw new HelpMarkdownException(path, 1, "front matter opened with --- is never closed");
+            }
+
             i++;
         }
 
@@ -25,7 +29,11 @@ internal sealed record MarkdownSection(int Level, string Title, int Line, List<M
         var paragraphLine = 0;
         void EndParagraph()
         {
-            if (paragraph.Count > 0) sections[^1].Blocks.Add(new MarkdownBlock(string.Join(' ', paragraph), false, "", paragraphLine));
+            if (paragraph.Count > 0)
+            {
+                sections[^1].Blocks.Add(new MarkdownBlock(string.Join(' ', paragraph), false, "", paragraphLine));
+            }
+
             paragraph.Clear();
         }
 
@@ -38,7 +46,11 @@ internal sealed record MarkdownSection(int Level, string Title, int Line, List<M
                 EndParagraph();
                 var start = i + 1;
                 var end = Array.FindIndex(lines, start, l => l.Trim() == "```");
-                if (end < 0) throw new HelpMarkdownException(path, i + 1, "code block opened with ``` is never closed");
+                if (end < 0)
+                {
+                    throw new HelpMarkdownException(path, i + 1, "code block opened with ``` is never closed");
+                }
+
                 sections[^1].Blocks.Add(new MarkdownBlock(string.Join('\n', lines[start..end]), true, trimmed[3..].Trim(), i + 1));
                 i = end;
             }
@@ -55,8 +67,16 @@ internal sealed record MarkdownSection(int Level, string Title, int Line, List<M
             else
             {
                 // A list item is a paragraph of its own.
-                if (trimmed.StartsWith("- ", StringComparison.Ordinal)) EndParagraph();
-                if (paragraph.Count == 0) paragraphLine = i + 1;
+                if (trimmed.StartsWith("- ", StringComparison.Ordinal))
+                {
+                    EndParagraph();
+                }
+
+                if (paragraph.Count == 0)
+                {
+                    paragraphLine = i + 1;
+                }
+
                 paragraph.Add(trimmed);
             }
         }

@@ -15,7 +15,11 @@ internal sealed record ParameterMetadata(
     {
         var attributes = property.GetCustomAttributesData();
         var parameterAttributes = CmdletMetadata.Find(attributes, "ParameterAttribute").ToList();
-        if (parameterAttributes.Count == 0) return null;
+        if (parameterAttributes.Count == 0)
+        {
+            return null;
+        }
+
         var sets = new Dictionary<string, ParameterSetEntry>(StringComparer.Ordinal);
         foreach (var a in parameterAttributes)
         {

@@ -34,7 +34,9 @@ try
         .Select(f => CommandHelp.Parse(f, File.ReadAllText(f)))
         .ToDictionary(h => h.Name, StringComparer.OrdinalIgnoreCase);
     foreach (var help in helps.Values.Where(h => !cmdlets.Any(c => c.Name.Equals(h.Name, StringComparison.OrdinalIgnoreCase))))
+    {
         throw new HelpMarkdownException(help.Path, 1, $"{help.Name} is not a cmdlet of {Path.GetFileName(assemblyPath)}");
+    }
 
     var commands = new List<(CmdletMetadata, CommandHelp)>();
     foreach (var cmdlet in cmdlets)
@@ -46,9 +48,15 @@ try
         }
 
         foreach (var parameter in cmdlet.Parameters.Where(p => !help.Parameters.ContainsKey(p.Name)))
+        {
             Console.WriteLine($"vmdebug-helpbuilder: note: {cmdlet.Name} -{parameter.Name} has no prose in its markdown");
+        }
+
         foreach (var stale in help.Parameters.Keys.Where(k => !cmdlet.Parameters.Any(p => p.Name.Equals(k, StringComparison.OrdinalIgnoreCase))))
+        {
             throw new HelpMarkdownException(help.Path, 1, $"{cmdlet.Name} has no parameter -{stale}");
+        }
+
         commands.Add((cmdlet, help));
     }
 
@@ -81,7 +89,11 @@ catch (HelpMarkdownException e)
 // Unchanged help keeps its timestamp, so incremental builds copy nothing.
 static void WriteIfChanged(string path, string text)
 {
-    if (File.Exists(path) && File.ReadAllText(path) == text) return;
+    if (File.Exists(path) && File.ReadAllText(path) == text)
+    {
+        return;
+    }
+
     var temporary = path + ".tmp";
     File.WriteAllText(temporary, text);
     File.Move(temporary, path, overwrite: true);

@@ -87,9 +87,18 @@ internal static class TypesWriter
         var pending = new Queue<Type>(roots);
         while (pending.TryDequeue(out var type))
         {
-            if (type.Namespace != "VmDebug" || !seen.Add(type)) continue;
+            if (type.Namespace != "VmDebug" || !seen.Add(type))
+            {
+                continue;
+            }
+
             foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance))
-                foreach (var inner in Expand(property.PropertyType)) pending.Enqueue(inner);
+            {
+                foreach (var inner in Expand(property.PropertyType))
+                {
+                    pending.Enqueue(inner);
+                }
+            }
         }
 
         return seen;
@@ -99,9 +108,23 @@ internal static class TypesWriter
     private static IEnumerable<Type> Expand(Type type)
     {
         yield return type;
-        if (type.IsArray) foreach (var t in Expand(type.GetElementType()!)) yield return t;
+        if (type.IsArray)
+        {
+            foreach (var t in Expand(type.GetElementType()!))
+            {
+                yield return t;
+            }
+        }
+
         if (type.IsGenericType)
+        {
             foreach (var argument in type.GetGenericArguments())
-                foreach (var t in Expand(argument)) yield return t;
+            {
+                foreach (var t in Expand(argument))
+                {
+                    yield return t;
+                }
+            }
+        }
     }
 }

@@ -53,10 +53,17 @@ public static class CoreDumpCliCommand
             command.Options.Add(maxCore);
             command.Options.Add(guestMemory);
         }
-        foreach (var option in new Option[] { domain, connect, xml, restart, force, whatIf, json }) command.Options.Add(option);
+        foreach (var option in new Option[] { domain, connect, xml, restart, force, whatIf, json })
+        {
+            command.Options.Add(option);
+        }
+
         command.Validators.Add(result =>
         {
-            if (result.GetValue(domain) is not null && result.GetValue(xml) is not null) result.AddError("Give at most one of --domain and --xml.");
+            if (result.GetValue(domain) is not null && result.GetValue(xml) is not null)
+            {
+                result.AddError("Give at most one of --domain and --xml.");
+            }
         });
         command.SetPlannedChangeAction(json, whatIf, parse =>
         {

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using VmDebug.Engine;
 using VmDebug.Engine.Dump;
 using VmDebug.Engine.ProcessCore;
 

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Text;
-using VmDebug.Engine.GuestKernel;
 using VmDebug.Engine.KernelLog;
 
 namespace VmDebug.Cli.Commands;

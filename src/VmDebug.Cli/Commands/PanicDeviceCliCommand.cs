@@ -22,7 +22,10 @@ public static class PanicDeviceCliCommand
     private static void RequireOneSource(Command command, Option<string?> domain, Option<string?> xml) =>
         command.Validators.Add(result =>
         {
-            if ((result.GetValue(domain) is null) == (result.GetValue(xml) is null)) result.AddError("Give exactly one of --domain and --xml.");
+            if ((result.GetValue(domain) is null) == (result.GetValue(xml) is null))
+            {
+                result.AddError("Give exactly one of --domain and --xml.");
+            }
         });
 
     private static GuestPanicRequest Request(ParseResult parse, (Option<string?> Domain, Option<string?> Xml, Option<string?> Connect, Option<string> Config) source) => new()

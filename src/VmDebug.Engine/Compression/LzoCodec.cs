@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using VmDebug.Engine.Native;
 
 namespace VmDebug.Engine.Compression;
@@ -11,9 +10,9 @@ internal sealed class LzoCodec : PageCodec
     // sizeof(lzo_callback_t) on LP64: three function pointers, a pointer and two lzo_xint.
     private const int CallbackStructBytes = 6 * 8;
 
-    private static readonly Lazy<LzoCodec> s_instance = new(Create);
+    private static readonly Lazy<LzoCodec> Instance = new(Create);
 
-    [ThreadStatic] private static byte[]? t_workMemory;
+    [ThreadStatic] private static byte[]? _workMemory;
 
     private LzoCodec()
     {
@@ -22,7 +21,7 @@ internal sealed class LzoCodec : PageCodec
     public static LzoCodec Load()
     {
         NativeCodecLibrary.Lzo.EnsureLoadable();
-        return s_instance.Value;
+        return Instance.Value;
     }
 
     private static LzoCodec Create()
@@ -48,8 +47,8 @@ internal sealed class LzoCodec : PageCodec
         {
             throw new ArgumentException("destination is smaller than MaxCompressedLength", nameof(destination));
         }
-        var work = t_workMemory ??= new byte[WorkMemoryBytes];
-        nuint length = (nuint)destination.Length;
+        var work = _workMemory ??= new byte[WorkMemoryBytes];
+        var length = (nuint)destination.Length;
         int rc;
         fixed (byte* src = source)
         fixed (byte* dst = destination)
@@ -66,7 +65,7 @@ internal sealed class LzoCodec : PageCodec
 
     public override unsafe int Decompress(ReadOnlySpan<byte> source, Span<byte> destination)
     {
-        nuint length = (nuint)destination.Length;
+        var length = (nuint)destination.Length;
         int rc;
         fixed (byte* src = source)
         fixed (byte* dst = destination)

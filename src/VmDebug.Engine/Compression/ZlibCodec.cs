@@ -10,9 +10,9 @@ namespace VmDebug.Engine.Compression;
 /// </summary>
 internal sealed class ZlibCodec : PageCodec
 {
-    private static readonly ZlibCodec s_instance = new();
+    private static readonly ZlibCodec Instance = new();
 
-    [ThreadStatic] private static DeflateState? t_state;
+    [ThreadStatic] private static DeflateState? _state;
 
     private ZlibCodec()
     {
@@ -21,7 +21,7 @@ internal sealed class ZlibCodec : PageCodec
     public static ZlibCodec Load()
     {
         NativeCodecLibrary.Zlib.EnsureLoadable();
-        return s_instance;
+        return Instance;
     }
 
     public override PageCompression Kind => PageCompression.Zlib;
@@ -30,7 +30,7 @@ internal sealed class ZlibCodec : PageCodec
 
     public override unsafe int Compress(ReadOnlySpan<byte> source, Span<byte> destination)
     {
-        var state = t_state ??= new DeflateState();
+        var state = _state ??= new DeflateState();
         var stream = state.Stream;
         var rc = ZlibNative.deflateReset(stream);
         if (rc != 0)
@@ -57,7 +57,7 @@ internal sealed class ZlibCodec : PageCodec
 
     public override unsafe int Decompress(ReadOnlySpan<byte> source, Span<byte> destination)
     {
-        nuint length = (nuint)destination.Length;
+        var length = (nuint)destination.Length;
         int rc;
         fixed (byte* src = source)
         fixed (byte* dst = destination)

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using VmDebug.Engine.Native;
 
 namespace VmDebug.Engine.Compression;
@@ -7,7 +6,7 @@ namespace VmDebug.Engine.Compression;
 internal sealed class ZstdCodec : PageCodec
 {
     private const int Level = 1;
-    private static readonly ZstdCodec s_instance = new();
+    private static readonly ZstdCodec Instance = new();
 
     private ZstdCodec()
     {
@@ -16,7 +15,7 @@ internal sealed class ZstdCodec : PageCodec
     public static ZstdCodec Load()
     {
         NativeCodecLibrary.Zstd.EnsureLoadable();
-        return s_instance;
+        return Instance;
     }
 
     public override PageCompression Kind => PageCompression.Zstd;

@@ -1,7 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
-using VmDebug;
-
 namespace VmDebug.Engine.CrashConfiguration;
 
 /// <summary>A job libvirt reports on a domain (migration, block copy, dump); supplied by the libvirt layer.</summary>

@@ -22,8 +22,10 @@ public static class AtomicFileReplacer
             ?? throw new VmDebugException("ConfigFileNotFound", ErrorKind.ObjectNotFound, $"The file {target} does not exist.", target);
 
         if (expectedCurrent is not null && !File.ReadAllBytes(target).AsSpan().SequenceEqual(expectedCurrent))
+        {
             throw new VmDebugException("ConfigFileChangedConcurrently", ErrorKind.ResourceBusy,
                 $"{target} changed after it was read; nothing was written. Run the command again.", target);
+        }
 
         cancellationToken.ThrowIfCancellationRequested();
         var temp = Path.Combine(directory, $".{Path.GetFileName(target)}.vmdebug-{Environment.ProcessId}-{Guid.NewGuid():N}.tmp");
@@ -44,7 +46,10 @@ public static class AtomicFileReplacer
         }
         finally
         {
-            if (File.Exists(temp)) File.Delete(temp);
+            if (File.Exists(temp))
+            {
+                File.Delete(temp);
+            }
         }
     }
 
@@ -52,13 +57,25 @@ public static class AtomicFileReplacer
     private static string MakeBackup(string target, DateTime now)
     {
         var stamp = now.ToString("yyyyMMdd'T'HHmmss", CultureInfo.InvariantCulture);
-        for (int n = 0; ; n++)
+        for (var n = 0; ; n++)
         {
             var backup = $"{target}.vmdebug-{stamp}{(n == 0 ? "" : "-" + n.ToString(CultureInfo.InvariantCulture))}.bak";
-            if (File.Exists(backup) || Directory.Exists(backup)) continue;
-            if (HostNative.TryLink(target, backup, out var errno)) return backup;
+            if (File.Exists(backup) || Directory.Exists(backup))
+            {
+                continue;
+            }
+
+            if (HostNative.TryLink(target, backup, out var errno))
+            {
+                return backup;
+            }
+
             const int EExist = 17;
-            if (errno == EExist) continue;
+            if (errno == EExist)
+            {
+                continue;
+            }
+
             File.Copy(target, backup);
             var o = HostNative.TryGetOwnership(target);
             if (o is { } own)

@@ -11,7 +11,11 @@ public static class ByteSize
     /// </summary>
     public static long Parse(string text, string what = "size")
     {
-        if (TryParse(text, out var bytes)) return bytes;
+        if (TryParse(text, out var bytes))
+        {
+            return bytes;
+        }
+
         throw new VmDebugException("SizeInvalid", ErrorKind.InvalidArgument,
             $"'{text}' is not a valid {what}: use a number of bytes or a number with a unit such as 512MiB, 4G or 8GB.", text);
     }
@@ -20,11 +24,19 @@ public static class ByteSize
     {
         bytes = 0;
         var s = text.Trim();
-        int i = 0;
-        while (i < s.Length && char.IsAsciiDigit(s[i])) i++;
-        if (i == 0 || !ulong.TryParse(s.AsSpan(0, i), NumberStyles.None, CultureInfo.InvariantCulture, out var number)) return false;
+        var i = 0;
+        while (i < s.Length && char.IsAsciiDigit(s[i]))
+        {
+            i++;
+        }
+
+        if (i == 0 || !ulong.TryParse(s.AsSpan(0, i), NumberStyles.None, CultureInfo.InvariantCulture, out var number))
+        {
+            return false;
+        }
+
         var unit = s[i..].Trim().ToUpperInvariant();
-        (ulong scale, bool ok) = unit switch
+        (var scale, var ok) = unit switch
         {
             "" or "B" or "BYTES" => (1UL, true),
             "K" or "KIB" => (1UL << 10, true),
@@ -39,11 +51,19 @@ public static class ByteSize
             "PB" => (1000_000_000_000_000UL, true),
             _ => (0UL, false),
         };
-        if (!ok) return false;
+        if (!ok)
+        {
+            return false;
+        }
+
         try
         {
             var result = checked(number * scale);
-            if (result > long.MaxValue) return false;
+            if (result > long.MaxValue)
+            {
+                return false;
+            }
+
             bytes = (long)result;
             return true;
         }
@@ -59,17 +79,39 @@ public static class ByteSize
         bytes = 0;
         var s = text.Trim();
         if (s.Equals("infinity", StringComparison.OrdinalIgnoreCase)) { bytes = long.MaxValue; return true; }
-        int i = 0;
-        while (i < s.Length && (char.IsAsciiDigit(s[i]) || s[i] == '.')) i++;
-        if (i == 0 || !decimal.TryParse(s.AsSpan(0, i), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number)) return false;
-        int shift = s[i..].Trim() switch
+        var i = 0;
+        while (i < s.Length && (char.IsAsciiDigit(s[i]) || s[i] == '.'))
         {
-            "" or "B" => 0, "K" => 10, "M" => 20, "G" => 30, "T" => 40, "P" => 50, "E" => 60,
+            i++;
+        }
+
+        if (i == 0 || !decimal.TryParse(s.AsSpan(0, i), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number))
+        {
+            return false;
+        }
+
+        var shift = s[i..].Trim() switch
+        {
+            "" or "B" => 0,
+            "K" => 10,
+            "M" => 20,
+            "G" => 30,
+            "T" => 40,
+            "P" => 50,
+            "E" => 60,
             _ => -1,
         };
-        if (shift < 0) return false;
+        if (shift < 0)
+        {
+            return false;
+        }
+
         var value = number * (decimal)Math.Pow(2, shift);
-        if (value > long.MaxValue) return false;
+        if (value > long.MaxValue)
+        {
+            return false;
+        }
+
         bytes = (long)value;
         return true;
     }

@@ -1,5 +1,3 @@
-using VmDebug;
-
 namespace VmDebug.Engine.CrashConfiguration;
 
 /// <summary>How the kernel disposes of process cores: kernel.core_pattern and, when it pipes to it, systemd-coredump.</summary>
@@ -35,27 +33,46 @@ public static class CoreDestination
         ];
         var files = new List<string>();
         var main = dirs.Select(d => Path.Combine(d, "coredump.conf")).FirstOrDefault(File.Exists);
-        if (main is not null) files.Add(main);
+        if (main is not null)
+        {
+            files.Add(main);
+        }
+
         var dropIns = new SortedDictionary<string, string>(StringComparer.Ordinal);
         foreach (var dir in dirs.AsEnumerable().Reverse())
         {
             var d = Path.Combine(dir, "coredump.conf.d");
-            if (!Directory.Exists(d)) continue;
-            foreach (var f in Directory.EnumerateFiles(d, "*.conf")) dropIns[Path.GetFileName(f)] = f;
+            if (!Directory.Exists(d))
+            {
+                continue;
+            }
+
+            foreach (var f in Directory.EnumerateFiles(d, "*.conf"))
+            {
+                dropIns[Path.GetFileName(f)] = f;
+            }
         }
         files.AddRange(dropIns.Values);
 
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var file in files)
         {
-            string section = "";
+            var section = "";
             foreach (var raw in File.ReadLines(file))
             {
                 var line = raw.Trim();
-                if (line.Length == 0 || line[0] is '#' or ';') continue;
+                if (line.Length == 0 || line[0] is '#' or ';')
+                {
+                    continue;
+                }
+
                 if (line[0] == '[') { section = line.Trim('[', ']'); continue; }
-                int eq = line.IndexOf('=');
-                if (section != "Coredump" || eq <= 0) continue;
+                var eq = line.IndexOf('=');
+                if (section != "Coredump" || eq <= 0)
+                {
+                    continue;
+                }
+
                 values[line[..eq].Trim()] = line[(eq + 1)..].Trim();
             }
         }
@@ -83,23 +100,39 @@ public static class CoreDestination
         }
         if (corePattern.StartsWith('|'))
         {
-            if (limits is null) yield break;
+            if (limits is null)
+            {
+                yield break;
+            }
+
             if (limits.Storage == "none")
+            {
                 yield return "systemd-coredump has Storage=none: QEMU cores are logged but not kept.";
+            }
             // Guest RAM plus host-side mappings: libvirt's own advice is guest size + 1 GiB.
             long? needed = includeGuestMemory && largestGuestRamBytes is { } ram ? ram + (1L << 30) : null;
             if (needed is { } n)
             {
                 if (limits.ProcessSizeMax < n)
+                {
                     yield return $"systemd-coredump ProcessSizeMax={Units.FormatBytes(limits.ProcessSizeMax)} is below the largest guest's RAM plus 1 GiB ({Units.FormatBytes(n)}): its cores will be discarded.";
+                }
+
                 if (limits.Storage == "external" && limits.ExternalSizeMax < n)
+                {
                     yield return $"systemd-coredump ExternalSizeMax={Units.FormatBytes(limits.ExternalSizeMax)} is below the largest guest's RAM plus 1 GiB ({Units.FormatBytes(n)}): its cores will not be stored.";
+                }
+
                 if (limits.MaxUse is { } maxUse && maxUse < n)
+                {
                     yield return $"systemd-coredump MaxUse={Units.FormatBytes(maxUse)} is below one guest-sized core ({Units.FormatBytes(n)}).";
+                }
             }
             yield break;
         }
         if (!corePattern.StartsWith('/'))
+        {
             yield return $"kernel.core_pattern '{corePattern}' is a relative path: QEMU started by libvirt runs in '/', so its cores land in '/' (if QEMU's user may write there).";
+        }
     }
 }

@@ -38,7 +38,10 @@ public sealed class CoreDumpChange : PlannedChange<QemuCoreDumpSetting>
         var applied = Plan.Apply(cancellationToken, _libvirt is null ? null : _libvirt.Define);
         var notes = _notes.ToList();
         if (Plan.Restart is { Forced: true, BlockingJobs.Count: > 0 } restart)
+        {
             notes.Add($"{restart.Daemon.Name} was restarted despite active jobs ({string.Join(", ", restart.BlockingJobs.Select(j => $"{j.Operation} on domain '{j.Domain}'"))}); they may have been aborted.");
+        }
+
         return CoreDumpPlan.Copy(applied, applied.Changes, applied.Diff, applied.BackupPath, notes);
     }
 
@@ -46,6 +49,9 @@ public sealed class CoreDumpChange : PlannedChange<QemuCoreDumpSetting>
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing) _libvirt?.Dispose();
+        if (disposing)
+        {
+            _libvirt?.Dispose();
+        }
     }
 }

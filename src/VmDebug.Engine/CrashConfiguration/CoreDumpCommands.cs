@@ -46,15 +46,18 @@ public static class CoreDumpCommands
         try
         {
             var uri = request.ConnectionUri ?? LibvirtConnection.DefaultUri;
-            bool daemonDown = false;
+            var daemonDown = false;
             if (request.RestartDaemon && options.DaemonSocketPath is null)
             {
                 var socket = LibvirtHost.SocketOf(uri)
                     ?? throw new VmDebugException("LibvirtDaemonNotLocal", ErrorKind.InvalidArgument,
                         $"{uri} does not reach the system libvirt daemon of this host, the only one whose restart applies qemu.conf.", uri);
                 if (request.Domain is not null)
+                {
                     throw new VmDebugException("LibvirtDaemonNotRunning", ErrorKind.ResourceUnavailable,
                         $"The libvirt daemon of {uri} is not running (no socket {socket}), so domain '{request.Domain}' cannot be changed.", uri);
+                }
+
                 daemonDown = true;
                 notes.Add($"The libvirt daemon of {uri} is not running (no socket {socket}): there is nothing to restart, and it reads the new settings when it starts.");
             }
@@ -67,13 +70,22 @@ public static class CoreDumpCommands
                     var (xml, running) = libvirt.PersistentDomain(name);
                     options = options with { DomainXml = xml, DomainIsRunning = running };
                 }
-                if (request.RestartDaemon) options = options with { ActiveJobs = libvirt.ActiveJobs() };
+                if (request.RestartDaemon)
+                {
+                    options = options with { ActiveJobs = libvirt.ActiveJobs() };
+                }
             }
             var plan = planner(options);
             if (plan.Domain?.TakesEffectAtNextBoot == true)
+            {
                 notes.Add($"Domain '{request.Domain}' is running: its persistent definition changes, and dumpCore takes effect at its next boot.");
+            }
+
             if (request.RestartDaemon && plan.Restart is null && !daemonDown)
+            {
                 notes.Add("No libvirt daemon was found to restart: the new settings apply when it next starts.");
+            }
+
             var target = options.ConfigPath! + (request.Domain is { } d ? $", domain '{d}'" : request.XmlPath is { } x ? $", {x}" : "");
             return new CoreDumpChange(plan, libvirt, target, notes);
         }

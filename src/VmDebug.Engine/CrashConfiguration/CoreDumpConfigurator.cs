@@ -1,5 +1,3 @@
-using VmDebug;
-
 namespace VmDebug.Engine.CrashConfiguration;
 
 /// <summary>Engine entry points of Get-, Enable- and Disable-QemuCoreDump.</summary>
@@ -24,7 +22,11 @@ internal static class CoreDumpConfigurator
                 ? LibvirtConfValue.FromString("unlimited")
                 : LibvirtConfValue.FromInteger(ByteSize.Parse(maxCore, "core size"))),
         };
-        if (options.IncludeGuestMemory is { } include) edits.Add(("dump_guest_core", LibvirtConfValue.FromInteger(include ? 1 : 0)));
+        if (options.IncludeGuestMemory is { } include)
+        {
+            edits.Add(("dump_guest_core", LibvirtConfValue.FromInteger(include ? 1 : 0)));
+        }
+
         AddAutoDumpEdits(options, edits);
         return Plan(options, edits, DumpCoreEdit.On);
     }
@@ -49,11 +51,17 @@ internal static class CoreDumpConfigurator
         if (options.AutoDumpPath is { } dir)
         {
             if (!Path.IsPathFullyQualified(dir))
+            {
                 throw new VmDebugException("AutoDumpPathNotAbsolute", ErrorKind.InvalidArgument,
                     $"The auto-dump path '{dir}' must be absolute: libvirt writes it from its own working directory.", dir);
+            }
+
             edits.Add(("auto_dump_path", LibvirtConfValue.FromString(dir)));
         }
-        if (options.AutoDumpBypassCache is { } bypass) edits.Add(("auto_dump_bypass_cache", LibvirtConfValue.FromInteger(bypass ? 1 : 0)));
+        if (options.AutoDumpBypassCache is { } bypass)
+        {
+            edits.Add(("auto_dump_bypass_cache", LibvirtConfValue.FromInteger(bypass ? 1 : 0)));
+        }
     }
 
     /// <param name="dumpCore">&lt;memory dumpCore&gt; for the domain, if one was given: "on", or null to remove it.</param>
@@ -67,7 +75,9 @@ internal static class CoreDumpConfigurator
             var before = updated;
             updated = value is null ? updated.Without(key) : updated.With(key, value);
             if (!ReferenceEquals(before, updated))
+            {
                 changes.Add(value is null ? $"Remove {key} (libvirt default applies)" : $"Set {key} = {LibvirtConfText.ToUtf8(value.Text)}");
+            }
         }
         var diff = UnifiedDiff.Create(LibvirtConfText.ToUtf8(original.Text), LibvirtConfText.ToUtf8(updated.Text), original.Path, original.Path);
         DomainXmlEdit? domain = null;
@@ -82,7 +92,10 @@ internal static class CoreDumpConfigurator
         var predicted = Describe(updated, options, daemon, pendingChange: !ReferenceEquals(original, updated), changes, diff);
         DaemonRestartPlan? restart = null;
         if (options.RestartDaemon && daemon is not null)
+        {
             restart = DaemonRestartPlan.Create(daemon, options.ActiveJobs, options.Force, options.Paths);
+        }
+
         return new CoreDumpPlan(original, updated, options, predicted, changes, restart, domain);
     }
 
@@ -96,42 +109,58 @@ internal static class CoreDumpConfigurator
     {
         var warnings = new List<string>();
         foreach (var dup in doc.Entries.GroupBy(e => e.Name).Where(g => g.Count() > 1 && Watched.Contains(g.Key)))
+        {
             warnings.Add($"{dup.Key} is set on lines {string.Join(", ", dup.Select(e => e.Line))}; libvirt uses the first.");
+        }
 
-        string maxCore = "0";
+        var maxCore = "0";
         long? maxCoreBytes = 0;
         if (doc.Find("max_core") is { } mc)
         {
             if (mc.Value.Kind == LibvirtConfValueKind.String && mc.Value.String == "unlimited") { maxCore = "unlimited"; maxCoreBytes = null; }
             else if (mc.Value.Kind == LibvirtConfValueKind.Integer && mc.Value.Integer >= 0) { maxCore = mc.Value.Text; maxCoreBytes = mc.Value.Integer; }
-            else warnings.Add($"max_core = {mc.Value.Text} on line {mc.Line} is rejected by libvirt: it must be \"unlimited\" or a byte count.");
+            else
+            {
+                warnings.Add($"max_core = {mc.Value.Text} on line {mc.Line} is rejected by libvirt: it must be \"unlimited\" or a byte count.");
+            }
         }
-        bool includeGuestMemory = Flag(doc, "dump_guest_core", warnings);
-        bool bypassCache = Flag(doc, "auto_dump_bypass_cache", warnings);
+        var includeGuestMemory = Flag(doc, "dump_guest_core", warnings);
+        var bypassCache = Flag(doc, "auto_dump_bypass_cache", warnings);
         var autoDumpPath = doc.GetString("auto_dump_path") ?? DefaultAutoDumpPath;
         // Stock files show the build's user/group as commented defaults; upstream's built-in default is root.
         var user = doc.GetString("user") ?? doc.GetCommentedDefaultString("user") ?? "root";
         var group = doc.GetString("group") ?? doc.GetCommentedDefaultString("group") ?? "root";
 
         if (maxCoreBytes == 0)
+        {
             warnings.Add("max_core is 0 (libvirt's default): QEMU processes write no core dumps.");
+        }
         else if (!includeGuestMemory)
+        {
             warnings.Add("dump_guest_core is off: QEMU cores leave guest RAM out unless a domain sets <memory dumpCore='on'>.");
+        }
+
         if (includeGuestMemory && maxCoreBytes is > 0 && options.LargestGuestRamBytes is { } ram && maxCoreBytes < ram + (1L << 30))
+        {
             warnings.Add($"max_core ({Units.FormatBytes(maxCoreBytes.Value)}) is below the largest guest's RAM plus 1 GiB ({Units.FormatBytes(ram + (1L << 30))}): its cores would be cut short.");
+        }
 
         var corePattern = CoreDestination.ReadCorePattern(options.Paths);
-        bool systemd = CoreDestination.IsSystemdCoredump(corePattern);
+        var systemd = CoreDestination.IsSystemdCoredump(corePattern);
         var limits = systemd ? CoreDestination.ReadSystemdCoredumpLimits(options.Paths) : null;
         if (maxCoreBytes != 0)
+        {
             warnings.AddRange(CoreDestination.Assess(corePattern, limits, options.LargestGuestRamBytes, includeGuestMemory));
+        }
 
-        bool restartNeeded = false;
+        var restartNeeded = false;
         if (daemon?.StartedAt is { } started)
         {
             restartNeeded = pendingChange || File.GetLastWriteTimeUtc(doc.Path) > started;
             if (restartNeeded)
+            {
                 warnings.Add($"{daemon.Name} (PID {daemon.ProcessId}) must be restarted before new guests get these settings.");
+            }
         }
         return new QemuCoreDumpSetting
         {
@@ -161,8 +190,16 @@ internal static class CoreDumpConfigurator
     private static bool Flag(LibvirtConfDocument doc, string key, List<string> warnings)
     {
         var e = doc.Find(key);
-        if (e is null) return false;
-        if (e.Value.Kind == LibvirtConfValueKind.Integer && e.Value.Integer is 0 or 1) return e.Value.Integer == 1;
+        if (e is null)
+        {
+            return false;
+        }
+
+        if (e.Value.Kind == LibvirtConfValueKind.Integer && e.Value.Integer is 0 or 1)
+        {
+            return e.Value.Integer == 1;
+        }
+
         warnings.Add($"{key} = {e.Value.Text} on line {e.Line} is rejected by libvirt: it must be 0 or 1.");
         return false;
     }

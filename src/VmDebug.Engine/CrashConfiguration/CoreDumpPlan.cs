@@ -1,5 +1,3 @@
-using VmDebug;
-
 namespace VmDebug.Engine.CrashConfiguration;
 
 /// <summary>What Enable/Disable would do; <see cref="Apply"/> does it.</summary>
@@ -48,12 +46,18 @@ internal sealed class CoreDumpPlan
         Domain?.Apply(defineDomainXml, cancellationToken);
         string? backup = null;
         if (HasChanges)
+        {
             backup = AtomicFileReplacer.Replace(_original.Path, _updated.ToBytes(), _original.ToBytes(), DateTime.Now, cancellationToken);
+        }
+
         var readBack = _options;
         if (Restart is not null && (HasChanges || Setting.RestartNeeded))
         {
             var newPid = Restart.Apply(_options.RestartTimeout, cancellationToken);
-            if (_options.DaemonProcessId is not null) readBack = _options with { DaemonProcessId = newPid };
+            if (_options.DaemonProcessId is not null)
+            {
+                readBack = _options with { DaemonProcessId = newPid };
+            }
         }
         var after = CoreDumpConfigurator.Read(readBack);
         return Copy(after, Changes, Diff, backup);
@@ -61,11 +65,24 @@ internal sealed class CoreDumpPlan
 
     internal static QemuCoreDumpSetting Copy(QemuCoreDumpSetting s, IReadOnlyList<string> changes, string diff, string? backup,
         IEnumerable<string>? moreWarnings = null) => new()
-    {
-        ConfigPath = s.ConfigPath, MaxCore = s.MaxCore, MaxCoreBytes = s.MaxCoreBytes, IncludeGuestMemory = s.IncludeGuestMemory,
-        AutoDumpPath = s.AutoDumpPath, AutoDumpBypassCache = s.AutoDumpBypassCache, User = s.User, Group = s.Group,
-        RestartNeeded = s.RestartNeeded, Daemon = s.Daemon, CorePattern = s.CorePattern,
-        HandledBySystemdCoredump = s.HandledBySystemdCoredump, SystemdCoredumpLimits = s.SystemdCoredumpLimits,
-        LargestGuestRamBytes = s.LargestGuestRamBytes, Warnings = [.. s.Warnings, .. moreWarnings ?? []], Changes = changes, Diff = diff, BackupPath = backup,
-    };
+        {
+            ConfigPath = s.ConfigPath,
+            MaxCore = s.MaxCore,
+            MaxCoreBytes = s.MaxCoreBytes,
+            IncludeGuestMemory = s.IncludeGuestMemory,
+            AutoDumpPath = s.AutoDumpPath,
+            AutoDumpBypassCache = s.AutoDumpBypassCache,
+            User = s.User,
+            Group = s.Group,
+            RestartNeeded = s.RestartNeeded,
+            Daemon = s.Daemon,
+            CorePattern = s.CorePattern,
+            HandledBySystemdCoredump = s.HandledBySystemdCoredump,
+            SystemdCoredumpLimits = s.SystemdCoredumpLimits,
+            LargestGuestRamBytes = s.LargestGuestRamBytes,
+            Warnings = [.. s.Warnings, .. moreWarnings ?? []],
+            Changes = changes,
+            Diff = diff,
+            BackupPath = backup,
+        };
 }

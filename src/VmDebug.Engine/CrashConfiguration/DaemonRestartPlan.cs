@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using VmDebug;
 using VmDebug.Engine.Native;
 
 namespace VmDebug.Engine.CrashConfiguration;
@@ -37,7 +36,10 @@ public sealed class DaemonRestartPlan
     /// <summary>Throws <see cref="DaemonRestartRefusedException"/> when refused; otherwise restarts.</summary>
     public void ThrowIfRefused()
     {
-        if (Refused) throw new DaemonRestartRefusedException(Daemon.Name, BlockingJobs);
+        if (Refused)
+        {
+            throw new DaemonRestartRefusedException(Daemon.Name, BlockingJobs);
+        }
     }
 
     /// <summary>Restarts the daemon and returns the new process id once it runs again and, for a daemon restarted
@@ -51,8 +53,11 @@ public sealed class DaemonRestartPlan
             return WaitForNewProcess(Daemon.ProcessId, null, timeout, cancellationToken);
         }
         if (Daemon.ProcessId is not { } pid)
+        {
             throw new VmDebugException("LibvirtDaemonNotRunning", ErrorKind.InvalidOperation,
                 $"{Daemon.Name} is not running and no service manager knows it, so there is nothing to restart.", Daemon.Name);
+        }
+
         return RestartProcess(pid, timeout, cancellationToken);
     }
 
@@ -63,12 +68,14 @@ public sealed class DaemonRestartPlan
         var environment = File.ReadAllText(Path.Combine(procDir, "environ")).Split('\0', StringSplitOptions.RemoveEmptyEntries);
         var cwd = new DirectoryInfo(Path.Combine(procDir, "cwd")).LinkTarget ?? "/";
         if (argv.Length == 0)
+        {
             throw new VmDebugException("LibvirtDaemonRestartFailed", ErrorKind.InvalidOperation,
                 $"Cannot read the command line of {Daemon.Name} (PID {pid}).", Daemon.Name);
+        }
 
         // A daemon in another mount namespace (a container, or a test's private libvirtd) must come back in it:
         // hold the namespace open now, since /proc/PID/ns/mnt vanishes with the process.
-        int namespaceFd = -1;
+        var namespaceFd = -1;
         var theirNamespace = Path.Combine(procDir, "ns", "mnt");
         var ownNamespace = Path.Combine(_paths.ProcRoot, "self", "ns", "mnt");
         var theirs = new FileInfo(theirNamespace).LinkTarget;
@@ -76,8 +83,10 @@ public sealed class DaemonRestartPlan
         {
             namespaceFd = HostNative.OpenReadOnly(theirNamespace);
             if (namespaceFd < 0)
+            {
                 throw new VmDebugException("LibvirtDaemonRestartFailed", ErrorKind.PermissionDenied,
                     $"Cannot open the mount namespace of {Daemon.Name} (PID {pid}) to start it again there.", Daemon.Name);
+            }
         }
         try
         {
@@ -87,23 +96,32 @@ public sealed class DaemonRestartPlan
         }
         finally
         {
-            if (namespaceFd >= 0) HostNative.Close(namespaceFd);
+            if (namespaceFd >= 0)
+            {
+                HostNative.Close(namespaceFd);
+            }
         }
     }
 
     private void Terminate(int pid, TimeSpan timeout, CancellationToken cancellationToken, out TimeSpan elapsed)
     {
         const int SigTerm = 15;
-        int errno = HostNative.SendSignal(pid, SigTerm);
+        var errno = HostNative.SendSignal(pid, SigTerm);
         if (errno != 0)
+        {
             throw new VmDebugException("LibvirtDaemonRestartFailed", ErrorKind.PermissionDenied,
                 $"Cannot signal {Daemon.Name} (PID {pid}): {HostNative.ErrnoText(errno)}.", Daemon.Name);
+        }
+
         var clock = Stopwatch.StartNew();
         while (LibvirtDaemonLocator.IsAlive(_paths, pid))
         {
             if (clock.Elapsed > timeout)
+            {
                 throw new VmDebugException("LibvirtDaemonRestartTimeout", ErrorKind.OperationTimeout,
                     $"{Daemon.Name} (PID {pid}) did not exit within {timeout.TotalSeconds:0} s of SIGTERM.", Daemon.Name);
+            }
+
             Task.Delay(50, cancellationToken).GetAwaiter().GetResult();
         }
         elapsed = clock.Elapsed;
@@ -118,7 +136,11 @@ public sealed class DaemonRestartPlan
     {
         var command = new List<string>();
         var setsid = new[] { "/usr/bin/setsid", "/bin/setsid" }.FirstOrDefault(File.Exists);
-        if (setsid is not null) command.AddRange([setsid, "-f"]);
+        if (setsid is not null)
+        {
+            command.AddRange([setsid, "-f"]);
+        }
+
         if (namespaceFd >= 0)
         {
             var nsenter = new[] { "/usr/bin/nsenter", "/bin/nsenter" }.FirstOrDefault(File.Exists)
@@ -128,16 +150,26 @@ public sealed class DaemonRestartPlan
         }
         command.AddRange(argv);
         var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, WorkingDirectory = Directory.Exists(cwd) ? cwd : "/" };
-        foreach (var a in new[] { "-c", "exec \"$@\" </dev/null >/dev/null 2>&1", "sh" }.Concat(command)) start.ArgumentList.Add(a);
+        foreach (var a in new[] { "-c", "exec \"$@\" </dev/null >/dev/null 2>&1", "sh" }.Concat(command))
+        {
+            start.ArgumentList.Add(a);
+        }
+
         start.Environment.Clear();
         foreach (var kv in environment)
         {
-            int eq = kv.IndexOf('=');
-            if (eq > 0) start.Environment[kv[..eq]] = kv[(eq + 1)..];
+            var eq = kv.IndexOf('=');
+            if (eq > 0)
+            {
+                start.Environment[kv[..eq]] = kv[(eq + 1)..];
+            }
         }
         using var launcher = Process.Start(start)!;
         // setsid -f returns at once; without setsid the shell is the daemon, so do not wait for it.
-        if (setsid is not null) launcher.WaitForExit();
+        if (setsid is not null)
+        {
+            launcher.WaitForExit();
+        }
     }
 
     /// <param name="argv">When known, the new process must have this command line (other daemons may run too).</param>
@@ -150,10 +182,17 @@ public sealed class DaemonRestartPlan
                 .Where(p => p.Comm == Daemon.Name && p.Pid != oldPid && LibvirtDaemonLocator.IsAlive(_paths, p.Pid)
                     && (argv is null || LibvirtDaemonLocator.ReadCommandLine(_paths, p.Pid).SequenceEqual(argv)))
                 .Select(p => (int?)p.Pid).FirstOrDefault();
-            if (found is not null) return found;
+            if (found is not null)
+            {
+                return found;
+            }
+
             if (clock.Elapsed > timeout)
+            {
                 throw new VmDebugException("LibvirtDaemonRestartTimeout", ErrorKind.OperationTimeout,
                     $"{Daemon.Name} did not come back within {timeout.TotalSeconds:0} s after the restart.", Daemon.Name);
+            }
+
             Task.Delay(100, cancellationToken).GetAwaiter().GetResult();
         }
     }
@@ -169,7 +208,11 @@ public sealed class DaemonRestartPlan
     private static void RunCommand(IReadOnlyList<string> command, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var start = new ProcessStartInfo(command[0]) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in command.Skip(1)) start.ArgumentList.Add(a);
+        foreach (var a in command.Skip(1))
+        {
+            start.ArgumentList.Add(a);
+        }
+
         using var process = Process.Start(start)!;
         var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
         _ = process.StandardOutput.ReadToEndAsync(cancellationToken);
@@ -182,7 +225,9 @@ public sealed class DaemonRestartPlan
                 $"'{string.Join(' ', command)}' did not finish within {timeout.TotalSeconds:0} s.", command[0]);
         }
         if (process.ExitCode != 0)
+        {
             throw new VmDebugException("LibvirtDaemonRestartFailed", ErrorKind.InvalidOperation,
                 $"'{string.Join(' ', command)}' failed with exit code {process.ExitCode}: {stderr.GetAwaiter().GetResult().Trim()}", command[0]);
+        }
     }
 }

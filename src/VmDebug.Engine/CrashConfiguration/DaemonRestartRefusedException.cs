@@ -1,7 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
-using VmDebug;
-
 namespace VmDebug.Engine.CrashConfiguration;
 
 /// <summary>The daemon restart was refused because domains have active jobs that a restart may abort.</summary>

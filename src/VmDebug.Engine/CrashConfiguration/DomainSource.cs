@@ -7,7 +7,9 @@ internal static class DomainSource
     public static void Check(string? domain, string? xmlPath, bool required)
     {
         if (domain is not null && xmlPath is not null || required && domain is null && xmlPath is null)
+        {
             throw new VmDebugException("DomainSourceAmbiguous", ErrorKind.InvalidArgument,
                 "Give either a libvirt domain or a domain XML file, not both or neither.", domain ?? xmlPath);
+        }
     }
 }

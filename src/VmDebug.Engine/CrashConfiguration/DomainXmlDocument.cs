@@ -40,8 +40,11 @@ public sealed class DomainXmlDocument
                 $"{source ?? "The domain XML"} is not well-formed XML (line {ex.LineNumber}): {ex.Message}", source, ex);
         }
         if (doc.Root?.Name != "domain")
+        {
             throw new VmDebugException("DomainXmlInvalid", ErrorKind.InvalidData,
                 $"{source ?? "The XML"} is not a libvirt domain: its root element is <{doc.Root?.Name.LocalName}>, not <domain>.", source);
+        }
+
         int single = Count(xml, "='"), dbl = Count(xml, "=\"");
         int spaced = Count(xml, " />"), tight = Count(xml, "/>") - spaced;
         return new DomainXmlDocument(doc, single >= dbl ? '\'' : '"', spaced > tight ? " />" : "/>");
@@ -49,17 +52,28 @@ public sealed class DomainXmlDocument
 
     private static int Count(string s, string what)
     {
-        int n = 0;
-        for (int i = s.IndexOf(what, StringComparison.Ordinal); i >= 0; i = s.IndexOf(what, i + what.Length, StringComparison.Ordinal)) n++;
+        var n = 0;
+        for (var i = s.IndexOf(what, StringComparison.Ordinal); i >= 0; i = s.IndexOf(what, i + what.Length, StringComparison.Ordinal))
+        {
+            n++;
+        }
+
         return n;
     }
 
     public override string ToString()
     {
         var sb = new StringBuilder();
-        if (_doc.Declaration is { } decl) sb.Append(decl).Append('\n');
+        if (_doc.Declaration is { } decl)
+        {
+            sb.Append(decl).Append('\n');
+        }
         // With PreserveWhitespace the document keeps the whitespace around the root as nodes of its own.
-        foreach (var node in _doc.Nodes()) Write(sb, node);
+        foreach (var node in _doc.Nodes())
+        {
+            Write(sb, node);
+        }
+
         return sb.ToString();
     }
 
@@ -77,7 +91,11 @@ public sealed class DomainXmlDocument
                 }
                 if (e.IsEmpty) { sb.Append(_emptyClose); break; }
                 sb.Append('>');
-                foreach (var child in e.Nodes()) Write(sb, child);
+                foreach (var child in e.Nodes())
+                {
+                    Write(sb, child);
+                }
+
                 sb.Append("</").Append(QualifiedName(e, e.Name)).Append('>');
                 break;
             case XCData c:
@@ -100,16 +118,32 @@ public sealed class DomainXmlDocument
 
     private static string QualifiedName(XElement scope, XName name)
     {
-        if (name.Namespace == XNamespace.None) return name.LocalName;
+        if (name.Namespace == XNamespace.None)
+        {
+            return name.LocalName;
+        }
+
         var prefix = scope.GetPrefixOfNamespace(name.Namespace);
         return string.IsNullOrEmpty(prefix) ? name.LocalName : prefix + ":" + name.LocalName;
     }
 
     private static string AttributeName(XElement scope, XAttribute a)
     {
-        if (a.Name.Namespace == XNamespace.Xmlns) return "xmlns:" + a.Name.LocalName;
-        if (a.Name.Namespace == XNamespace.None) return a.Name.LocalName;
-        if (a.Name.Namespace == XNamespace.Xml) return "xml:" + a.Name.LocalName;
+        if (a.Name.Namespace == XNamespace.Xmlns)
+        {
+            return "xmlns:" + a.Name.LocalName;
+        }
+
+        if (a.Name.Namespace == XNamespace.None)
+        {
+            return a.Name.LocalName;
+        }
+
+        if (a.Name.Namespace == XNamespace.Xml)
+        {
+            return "xml:" + a.Name.LocalName;
+        }
+
         return QualifiedName(scope, a.Name);
     }
 
@@ -139,18 +173,34 @@ public sealed class DomainXmlDocument
         // Children written on one line (<features><acpi/><apic/></features>) get the new one the same way.
         if (parent.Elements().Any() && parent.Elements().All(e => e.PreviousNode is not XText))
         {
-            if (after is not null) after.AddAfterSelf(element);
-            else if (before is not null) before.AddBeforeSelf(element);
-            else parent.Elements().Last().AddAfterSelf(element);
+            if (after is not null)
+            {
+                after.AddAfterSelf(element);
+            }
+            else if (before is not null)
+            {
+                before.AddBeforeSelf(element);
+            }
+            else
+            {
+                parent.Elements().Last().AddAfterSelf(element);
+            }
+
             return;
         }
         var childIndent = ChildIndent(parent);
         if (after is not null)
+        {
             after.AddAfterSelf(new XText("\n" + childIndent), element);
+        }
         else if (before is not null)
+        {
             before.AddBeforeSelf(element, new XText("\n" + childIndent));
+        }
         else if (parent.Elements().LastOrDefault() is { } last)
+        {
             last.AddAfterSelf(new XText("\n" + childIndent), element);
+        }
         else
         {
             var text = parent.Nodes().OfType<XText>().ToList();
@@ -161,7 +211,11 @@ public sealed class DomainXmlDocument
 
     private static string ChildIndent(XElement parent)
     {
-        if (parent.Elements().FirstOrDefault() is { } first && Indent(first) is { Length: > 0 } existing) return existing;
+        if (parent.Elements().FirstOrDefault() is { } first && Indent(first) is { Length: > 0 } existing)
+        {
+            return existing;
+        }
+
         var own = Indent(parent);
         var unit = parent.Document?.Root is { } root && root.Elements().FirstOrDefault() is { } top && Indent(top).Length > 0 ? Indent(top) : "  ";
         return own + unit;
@@ -172,7 +226,7 @@ public sealed class DomainXmlDocument
     {
         if (e.PreviousNode is XText t && !string.IsNullOrEmpty(t.Value) && string.IsNullOrWhiteSpace(t.Value))
         {
-            int nl = t.Value.LastIndexOf('\n');
+            var nl = t.Value.LastIndexOf('\n');
             return nl >= 0 ? t.Value[(nl + 1)..] : "";
         }
         return "";
@@ -181,7 +235,11 @@ public sealed class DomainXmlDocument
     /// <summary>Removes an element together with the whitespace that indented it.</summary>
     internal static void Remove(XElement e)
     {
-        if (e.PreviousNode is XText t && string.IsNullOrWhiteSpace(t.Value)) t.Remove();
+        if (e.PreviousNode is XText t && string.IsNullOrWhiteSpace(t.Value))
+        {
+            t.Remove();
+        }
+
         e.Remove();
     }
 }

@@ -24,9 +24,16 @@ internal sealed class DomainXmlEdit
     public static DomainXmlEdit Load(string? domainXml, string? xmlPath, bool domainIsRunning)
     {
         DomainSource.Check(domainXml, xmlPath, required: true);
-        if (xmlPath is null) return new DomainXmlEdit(domainXml!, null, domainIsRunning);
+        if (xmlPath is null)
+        {
+            return new DomainXmlEdit(domainXml!, null, domainIsRunning);
+        }
+
         if (!File.Exists(xmlPath))
+        {
             throw new VmDebugException("DomainXmlNotFound", ErrorKind.ObjectNotFound, $"The domain XML file {xmlPath} does not exist.", xmlPath);
+        }
+
         return new DomainXmlEdit(File.ReadAllText(xmlPath), xmlPath, domainIsRunning: false);
     }
 
@@ -54,7 +61,11 @@ internal sealed class DomainXmlEdit
     /// <summary>Notes one edit of <see cref="Document"/> when <paramref name="changed"/>.</summary>
     public void Record(bool changed, string change)
     {
-        if (!changed) return;
+        if (!changed)
+        {
+            return;
+        }
+
         _changes.Add(change);
         _updated = null;
     }
@@ -67,12 +78,22 @@ internal sealed class DomainXmlEdit
     /// <summary>Writes the file, or hands the XML to <paramref name="defineDomainXml"/> (the libvirt layer's define).</summary>
     public void Apply(Action<string>? defineDomainXml, CancellationToken cancellationToken)
     {
-        if (!Changed) return;
+        if (!Changed)
+        {
+            return;
+        }
+
         if (XmlPath is { } path)
+        {
             AtomicFileReplacer.Replace(path, Encoding.UTF8.GetBytes(UpdatedXml), Encoding.UTF8.GetBytes(OriginalXml), DateTime.Now, cancellationToken);
+        }
         else if (defineDomainXml is null)
+        {
             throw new ArgumentNullException(nameof(defineDomainXml), "A libvirt domain needs the define callback to apply the new XML.");
+        }
         else
+        {
             defineDomainXml(UpdatedXml);
+        }
     }
 }

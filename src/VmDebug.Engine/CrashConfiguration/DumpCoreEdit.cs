@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Xml.Linq;
-
 namespace VmDebug.Engine.CrashConfiguration;
 
 /// <summary>&lt;memory dumpCore&gt; edits: on, off, or remove (qemu.conf dump_guest_core decides again).</summary>

@@ -1,4 +1,3 @@
-using VmDebug;
 using VmDebug.Engine.Native;
 
 namespace VmDebug.Engine.CrashConfiguration;
@@ -23,19 +22,29 @@ public static class DumpDirectoryInspector
         bool? writable = null;
         var account = HostNative.TryResolveUser(user);
         if (account is null)
+        {
             warnings.Add($"The qemu.conf user '{user}' does not exist on this host.");
+        }
         else
         {
             var groups = new HashSet<uint>(account.Groups) { account.Gid };
-            if (HostNative.TryResolveGroup(group) is { } gid) groups.Add(gid);
+            if (HostNative.TryResolveGroup(group) is { } gid)
+            {
+                groups.Add(gid);
+            }
+
             writable = CanWrite(path, account.Uid, groups, out var blocker);
             if (writable == false)
+            {
                 warnings.Add($"{blocker} is not writable by QEMU's user '{user}' (uid {account.Uid}); libvirt falls back to that user where root cannot write (root-squashed NFS).");
+            }
         }
 
-        long? free = HostNative.TryGetAvailableBytes(path);
+        var free = HostNative.TryGetAvailableBytes(path);
         if (free is { } f && guestRamBytes is { } ram && f < ram)
+        {
             warnings.Add($"{path} has {Units.FormatBytes(f)} free, less than the guest's RAM ({Units.FormatBytes(ram)}): a full dump will not fit.");
+        }
 
         bool? direct = null;
         if (bypassCache)
@@ -43,11 +52,19 @@ public static class DumpDirectoryInspector
             var failure = HostNative.ProbeDirectIo(path);
             direct = failure is null;
             if (failure is not null)
+            {
                 warnings.Add($"auto_dump_bypass_cache needs O_DIRECT, which {path} refuses ({failure}).");
+            }
         }
         return new DumpDirectoryStatus
         {
-            Path = path, Exists = true, User = user, WritableByUser = writable, FreeBytes = free, DirectIoSupported = direct, Warnings = warnings,
+            Path = path,
+            Exists = true,
+            User = user,
+            WritableByUser = writable,
+            FreeBytes = free,
+            DirectIoSupported = direct,
+            Warnings = warnings,
         };
     }
 
@@ -58,7 +75,11 @@ public static class DumpDirectoryInspector
     internal static bool CanWrite(string path, uint uid, IReadOnlySet<uint> groups, out string blocker)
     {
         blocker = path;
-        if (uid == 0) return true;
+        if (uid == 0)
+        {
+            return true;
+        }
+
         var full = Path.GetFullPath(path);
         for (var dir = Path.GetDirectoryName(full); dir is not null; dir = Path.GetDirectoryName(dir))
         {
@@ -70,9 +91,19 @@ public static class DumpDirectoryInspector
     private static bool Allows(FileOwnership o, uint uid, IReadOnlySet<uint> groups, bool write)
     {
         UnixFileMode x, w;
-        if (o.Uid == uid) (x, w) = (UnixFileMode.UserExecute, UnixFileMode.UserWrite);
-        else if (groups.Contains(o.Gid)) (x, w) = (UnixFileMode.GroupExecute, UnixFileMode.GroupWrite);
-        else (x, w) = (UnixFileMode.OtherExecute, UnixFileMode.OtherWrite);
+        if (o.Uid == uid)
+        {
+            (x, w) = (UnixFileMode.UserExecute, UnixFileMode.UserWrite);
+        }
+        else if (groups.Contains(o.Gid))
+        {
+            (x, w) = (UnixFileMode.GroupExecute, UnixFileMode.GroupWrite);
+        }
+        else
+        {
+            (x, w) = (UnixFileMode.OtherExecute, UnixFileMode.OtherWrite);
+        }
+
         return o.Mode.HasFlag(x) && (!write || o.Mode.HasFlag(w));
     }
 }

@@ -1,5 +1,3 @@
-using VmDebug.Engine.CrashConfiguration;
-
 namespace VmDebug;
 
 /// <summary>Whether libvirt's auto-dump directory can take a guest's dump.</summary>

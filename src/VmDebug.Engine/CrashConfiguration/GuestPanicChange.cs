@@ -32,6 +32,9 @@ public sealed class GuestPanicChange : PlannedChange<GuestPanicConfiguration>
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing) _libvirt?.Dispose();
+        if (disposing)
+        {
+            _libvirt?.Dispose();
+        }
     }
 }

@@ -9,7 +9,11 @@ public static class GuestPanicCommands
     public static GuestPanicConfiguration Get(GuestPanicRequest request)
     {
         var options = Options(request) with { Model = null, VmcoreInfo = null, OnCrash = null, AutoDumpPath = null, BypassCache = null };
-        if (request.XmlPath is not null) return GuestPanicConfigurator.Read(options);
+        if (request.XmlPath is not null)
+        {
+            return GuestPanicConfigurator.Read(options);
+        }
+
         using var libvirt = LibvirtHost.Open(request.ConnectionUri, readOnly: true);
         var (xml, running) = libvirt.PersistentDomain(request.Domain!, readOnly: true);
         return GuestPanicConfigurator.Read(options with { DomainXml = xml, DomainIsRunning = running, LibvirtVersion = libvirt.LibVersion });
@@ -20,7 +24,10 @@ public static class GuestPanicCommands
     {
         var options = Options(request);
         if (request.XmlPath is not null)
+        {
             return new GuestPanicChange(GuestPanicConfigurator.Plan(options), null, Target(request, options));
+        }
+
         var libvirt = LibvirtHost.Open(request.ConnectionUri);
         try
         {

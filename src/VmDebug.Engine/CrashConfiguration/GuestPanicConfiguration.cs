@@ -1,5 +1,3 @@
-using VmDebug.Engine.CrashConfiguration;
-
 namespace VmDebug;
 
 /// <summary>The crash-related configuration of one domain: panic device, crash action, VMCOREINFO, dumpCore.</summary>

@@ -1,5 +1,3 @@
-using VmDebug;
-
 namespace VmDebug.Engine.CrashConfiguration;
 
 /// <summary>Plans Set-GuestPanicDevice and reads for Get-GuestPanicDevice, on a domain XML already fetched or a file.</summary>
@@ -23,9 +21,20 @@ internal static class GuestPanicConfigurator
             var model = PanicModelSelector.Choose(requested, options.LibvirtVersion, arch, machine, warnings);
             edit.Record(GuestPanicEditor.SetPanic(doc, model), $"Panic device model '{model.ToXml()}'");
         }
-        if (options.OnCrash is { } action) edit.Record(GuestPanicEditor.SetOnCrash(doc, action), $"on_crash = {action.ToXml()}");
-        if (options.VmcoreInfo is { } vmci) edit.Record(GuestPanicEditor.SetVmcoreInfo(doc, vmci), $"vmcoreinfo state = {(vmci ? "on" : "off")}");
-        if (options.DumpCore is { } dumpCore) edit.SetDumpCore(dumpCore);
+        if (options.OnCrash is { } action)
+        {
+            edit.Record(GuestPanicEditor.SetOnCrash(doc, action), $"on_crash = {action.ToXml()}");
+        }
+
+        if (options.VmcoreInfo is { } vmci)
+        {
+            edit.Record(GuestPanicEditor.SetVmcoreInfo(doc, vmci), $"vmcoreinfo state = {(vmci ? "on" : "off")}");
+        }
+
+        if (options.DumpCore is { } dumpCore)
+        {
+            edit.SetDumpCore(dumpCore);
+        }
 
         var updated = edit.UpdatedXml;
         var changes = edit.Changes.ToList();
@@ -38,16 +47,24 @@ internal static class GuestPanicConfigurator
         {
             hostPlan = CoreDumpConfigurator.PlanAutoDump(new CoreDumpRequest
             {
-                ConfigPath = confPath, AutoDumpPath = options.AutoDumpPath, AutoDumpBypassCache = options.BypassCache, Paths = options.Paths,
+                ConfigPath = confPath,
+                AutoDumpPath = options.AutoDumpPath,
+                AutoDumpBypassCache = options.BypassCache,
+                Paths = options.Paths,
             });
             host = hostPlan.Setting;
             changes.AddRange(hostPlan.Changes);
             if (hostPlan.HasChanges)
+            {
                 warnings.Add($"{confPath} changes: the libvirt daemon reads it only when it starts, so restart it before the next panic.");
+            }
+
             diff += hostPlan.Diff;
         }
         else if (File.Exists(confPath))
+        {
             host = CoreDumpConfigurator.Read(new CoreDumpRequest { ConfigPath = confPath, Paths = options.Paths });
+        }
 
         var current = GuestPanicEditor.Read(DomainXmlDocument.Parse(updated), null, false, [], [], "");
         warnings.AddRange(DomainWarnings(current));
@@ -55,15 +72,21 @@ internal static class GuestPanicConfigurator
         if (DumpsOnCrash(current.OnCrash))
         {
             if (host is null)
+            {
                 warnings.Add($"{confPath} was not found: the auto-dump directory and QEMU's user are unknown.");
+            }
             else
             {
                 dumpDir = DumpDirectoryInspector.Inspect(host.AutoDumpPath, host.User, host.Group, current.MemoryBytes, host.AutoDumpBypassCache);
                 warnings.AddRange(dumpDir.Warnings);
             }
         }
-        bool nextBoot = edit.TakesEffectAtNextBoot;
-        if (nextBoot) warnings.Add("The domain is running: its persistent definition changed, and the change takes effect at its next boot.");
+        var nextBoot = edit.TakesEffectAtNextBoot;
+        if (nextBoot)
+        {
+            warnings.Add("The domain is running: its persistent definition changed, and the change takes effect at its next boot.");
+        }
+
         var configuration = GuestPanicEditor.Read(DomainXmlDocument.Parse(updated), options.XmlPath, nextBoot, warnings, changes, diff, dumpDir);
         return new GuestPanicPlan(edit, hostPlan, configuration);
     }
@@ -73,10 +96,18 @@ internal static class GuestPanicConfigurator
     private static IEnumerable<string> DomainWarnings(GuestPanicConfiguration c)
     {
         if (c.PanicModel is null && c.OnCrash != CrashAction.Destroy)
+        {
             yield return $"on_crash is {c.OnCrash.ToXml()}, but without a panic device the guest never reports a panic to QEMU.";
+        }
+
         if (c.OnCrash == CrashAction.CoredumpRestart)
+        {
             yield return $"coredump-restart loops on a guest that panics at boot: one full-RAM dump ({(c.MemoryBytes is { } m ? Units.FormatBytes(m) : "guest RAM size")}) per boot until the disk fills.";
+        }
+
         if (DumpsOnCrash(c.OnCrash) && !c.VmcoreInfo)
+        {
             yield return "vmcoreinfo is off: dumps will carry no VMCOREINFO note, so tools cannot find the kernel's layout on their own.";
+        }
     }
 }

@@ -11,8 +11,16 @@ public static class GuestPanicEditor
     {
         var memory = doc.Root.Element("memory")
             ?? throw new VmDebugException("DomainXmlInvalid", ErrorKind.InvalidData, "The domain XML has no <memory> element.", doc.Root.Element("name")?.Value);
-        if (edit != DumpCoreEdit.Remove) return SetAttribute(memory, "dumpCore", edit == DumpCoreEdit.On ? "on" : "off");
-        if (memory.Attribute("dumpCore") is not { } a) return false;
+        if (edit != DumpCoreEdit.Remove)
+        {
+            return SetAttribute(memory, "dumpCore", edit == DumpCoreEdit.On ? "on" : "off");
+        }
+
+        if (memory.Attribute("dumpCore") is not { } a)
+        {
+            return false;
+        }
+
         a.Remove();
         return true;
     }
@@ -24,16 +32,27 @@ public static class GuestPanicEditor
         var features = doc.Root.Element("features");
         if (features is null)
         {
-            if (!on) return false;
+            if (!on)
+            {
+                return false;
+            }
+
             features = new XElement("features");
             // libvirt's order: ... os, idmap, features, cpu, clock, on_*, pm, devices.
             var after = doc.Root.Element("idmap") ?? doc.Root.Element("os");
             var before = after is null ? FirstOf(doc.Root, "cpu", "clock", "on_poweroff", "on_reboot", "on_crash", "devices") : null;
             DomainXmlDocument.Insert(doc.Root, features, after, before);
         }
-        if (features.Element("vmcoreinfo") is { } existing) return SetAttribute(existing, "state", state);
+        if (features.Element("vmcoreinfo") is { } existing)
+        {
+            return SetAttribute(existing, "state", state);
+        }
         // No element means off already: writing state='off' would be a change that changes nothing.
-        if (!on) return false;
+        if (!on)
+        {
+            return false;
+        }
+
         DomainXmlDocument.Insert(features, new XElement("vmcoreinfo", new XAttribute("state", state)));
         return true;
     }
@@ -44,12 +63,20 @@ public static class GuestPanicEditor
         var value = action.ToXml();
         if (doc.Root.Element("on_crash") is { } existing)
         {
-            if (existing.Value == value) return false;
+            if (existing.Value == value)
+            {
+                return false;
+            }
+
             existing.Value = value;
             return true;
         }
         // No element means destroy already (libvirt's default).
-        if (action == CrashAction.Destroy) return false;
+        if (action == CrashAction.Destroy)
+        {
+            return false;
+        }
+
         var element = new XElement("on_crash", value);
         var after = doc.Root.Elements().LastOrDefault(e => e.Name == "on_poweroff" || e.Name == "on_reboot");
         var before = after is null ? FirstOf(doc.Root, "on_lockfailure", "pm", "perf", "devices") : null;
@@ -67,13 +94,25 @@ public static class GuestPanicEditor
             ?? throw new VmDebugException("DomainXmlInvalid", ErrorKind.InvalidData, "The domain XML has no <devices> element.", doc.Root.Element("name")?.Value);
         var name = model.ToXml();
         var panics = devices.Elements("panic").ToList();
-        if (panics.Any(p => (string?)p.Attribute("model") == name)) return false;
+        if (panics.Any(p => (string?)p.Attribute("model") == name))
+        {
+            return false;
+        }
+
         var replaceable = panics.FirstOrDefault(p => model != GuestPanicModel.Hyperv && (string?)p.Attribute("model") != "hyperv");
         if (replaceable is not null)
         {
             replaceable.SetAttributeValue("model", name);
-            foreach (var address in replaceable.Elements("address").ToList()) DomainXmlDocument.Remove(address);
-            if (!replaceable.Nodes().OfType<XElement>().Any()) replaceable.RemoveNodes();
+            foreach (var address in replaceable.Elements("address").ToList())
+            {
+                DomainXmlDocument.Remove(address);
+            }
+
+            if (!replaceable.Nodes().OfType<XElement>().Any())
+            {
+                replaceable.RemoveNodes();
+            }
+
             return true;
         }
         var element = new XElement("panic", new XAttribute("model", name));
@@ -111,14 +150,22 @@ public static class GuestPanicEditor
     /// <summary>&lt;memory unit=...&gt; in bytes; libvirt's default unit is KiB.</summary>
     public static long? MemoryBytes(XElement? memory)
     {
-        if (memory is null || !ulong.TryParse(memory.Value.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var n)) return null;
+        if (memory is null || !ulong.TryParse(memory.Value.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var n))
+        {
+            return null;
+        }
+
         ulong scale = ((string?)memory.Attribute("unit") ?? "KiB") switch
         {
             "b" or "bytes" => 1,
-            "KB" => 1000, "k" or "KiB" => 1UL << 10,
-            "MB" => 1000_000, "M" or "MiB" => 1UL << 20,
-            "GB" => 1000_000_000, "G" or "GiB" => 1UL << 30,
-            "TB" => 1000_000_000_000, "T" or "TiB" => 1UL << 40,
+            "KB" => 1000,
+            "k" or "KiB" => 1UL << 10,
+            "MB" => 1000_000,
+            "M" or "MiB" => 1UL << 20,
+            "GB" => 1000_000_000,
+            "G" or "GiB" => 1UL << 30,
+            "TB" => 1000_000_000_000,
+            "T" or "TiB" => 1UL << 40,
             _ => 0,
         };
         return scale == 0 || n > (ulong)long.MaxValue / scale ? null : (long)(n * scale);
@@ -126,7 +173,11 @@ public static class GuestPanicEditor
 
     private static bool SetAttribute(XElement e, string name, string value)
     {
-        if ((string?)e.Attribute(name) == value) return false;
+        if ((string?)e.Attribute(name) == value)
+        {
+            return false;
+        }
+
         e.SetAttributeValue(name, value);
         return true;
     }

@@ -1,5 +1,3 @@
-using VmDebug;
-
 namespace VmDebug.Engine.CrashConfiguration;
 
 /// <summary>What Set-GuestPanicDevice would change; <see cref="Apply"/> does it.</summary>
@@ -33,7 +31,10 @@ internal sealed class GuestPanicPlan
     {
         // Refused before qemu.conf is written, so nothing changes half-way.
         if (_domain.XmlPath is null && DomainChanged && defineDomainXml is null)
+        {
             throw new ArgumentNullException(nameof(defineDomainXml), "A libvirt domain needs the define callback to apply the new XML.");
+        }
+
         HostPlan?.Apply(cancellationToken);
         _domain.Apply(defineDomainXml, cancellationToken);
         return Configuration;

@@ -1,6 +1,3 @@
-using System.Text;
-using VmDebug.Engine;
-
 namespace VmDebug.Engine.CrashConfiguration;
 
 /// <summary>

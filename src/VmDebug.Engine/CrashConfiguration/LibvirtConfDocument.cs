@@ -1,5 +1,4 @@
 using System.Text;
-using VmDebug.Engine;
 
 namespace VmDebug.Engine.CrashConfiguration;
 
@@ -32,10 +31,16 @@ public sealed class LibvirtConfDocument
     {
         var info = new FileInfo(path);
         if (!info.Exists)
+        {
             throw new VmDebugException("QemuConfNotFound", ErrorKind.ObjectNotFound, $"The config file {path} does not exist.", path);
+        }
+
         if (info.Length > MaxFileBytes)
+        {
             throw new VmDebugException("QemuConfTooLarge", ErrorKind.LimitsExceeded,
                 $"The config file {path} is larger than libvirt's 10 MiB limit.", path);
+        }
+
         return Parse(LibvirtConfText.Bytes.GetString(File.ReadAllBytes(path)), path);
     }
 
@@ -55,8 +60,12 @@ public sealed class LibvirtConfDocument
     public string? GetCommentedDefaultString(string name)
     {
         var v = CommentedDefault(name)?.ValueText;
-        if (v is null || v.Length < 2 || v[0] is not ('"' or '\'')) return null;
-        int close = v.IndexOf(v[0], 1);
+        if (v is null || v.Length < 2 || v[0] is not ('"' or '\''))
+        {
+            return null;
+        }
+
+        var close = v.IndexOf(v[0], 1);
         return close < 0 ? null : LibvirtConfText.ToUtf8(v[1..close]);
     }
 
@@ -72,7 +81,11 @@ public sealed class LibvirtConfDocument
         string text;
         if (existing is not null)
         {
-            if (existing.Value.SameValueAs(value)) return this;
+            if (existing.Value.SameValueAs(value))
+            {
+                return this;
+            }
+
             text = Text[..existing.ValueStart] + value.Text + Text[existing.ValueEnd..];
         }
         else
@@ -98,7 +111,11 @@ public sealed class LibvirtConfDocument
     public LibvirtConfDocument Without(string name)
     {
         var doomed = Entries.Where(e => e.Name == name).OrderByDescending(e => e.StatementStart).ToList();
-        if (doomed.Count == 0) return this;
+        if (doomed.Count == 0)
+        {
+            return this;
+        }
+
         var sb = new StringBuilder(Text);
         foreach (var e in doomed)
         {
@@ -110,24 +127,44 @@ public sealed class LibvirtConfDocument
 
     private (int Start, int End) RemovalSpan(LibvirtConfEntry e)
     {
-        int lineStart = Text.LastIndexOf('\n', Math.Max(0, e.StatementStart - 1)) + 1;
-        if (e.StatementStart == 0) lineStart = 0;
-        int end = e.StatementEnd;
-        int after = end;
-        while (after < Text.Length && Text[after] is ' ' or '\t') after++;
-        bool aloneBefore = Text.AsSpan(lineStart, e.StatementStart - lineStart).Trim(" \t").IsEmpty;
+        var lineStart = Text.LastIndexOf('\n', Math.Max(0, e.StatementStart - 1)) + 1;
+        if (e.StatementStart == 0)
+        {
+            lineStart = 0;
+        }
+
+        var end = e.StatementEnd;
+        var after = end;
+        while (after < Text.Length && Text[after] is ' ' or '\t')
+        {
+            after++;
+        }
+
+        var aloneBefore = Text.AsSpan(lineStart, e.StatementStart - lineStart).Trim(" \t").IsEmpty;
         if (aloneBefore && (after >= Text.Length || Text[after] is '\n' or '\r'))
         {
             // The statement owns its line(s): drop them with their line break.
-            if (after < Text.Length && Text[after] == '\r') after++;
-            if (after < Text.Length && Text[after] == '\n') after++;
+            if (after < Text.Length && Text[after] == '\r')
+            {
+                after++;
+            }
+
+            if (after < Text.Length && Text[after] == '\n')
+            {
+                after++;
+            }
+
             return (lineStart, after);
         }
         // Shares a line with other statements: remove it and its ';' separator only.
         if (after < Text.Length && Text[after] == ';')
         {
             after++;
-            while (after < Text.Length && Text[after] is ' ' or '\t') after++;
+            while (after < Text.Length && Text[after] is ' ' or '\t')
+            {
+                after++;
+            }
+
             return (e.StatementStart, after);
         }
         return (e.StatementStart, end);
@@ -138,7 +175,9 @@ public sealed class LibvirtConfDocument
     private static void ValidateName(string name)
     {
         if (name.Length == 0 || !char.IsAsciiLetter(name[0]) || !name.All(c => char.IsAsciiLetterOrDigit(c) || c == '_'))
+        {
             throw new VmDebugException("QemuConfNameInvalid", ErrorKind.InvalidArgument, $"'{name}' is not a valid qemu.conf setting name.", name);
+        }
     }
 
     /// <summary>
@@ -151,8 +190,8 @@ public sealed class LibvirtConfDocument
         int pos = 0, line = 1;
         while (pos < text.Length)
         {
-            int eol = text.IndexOf('\n', pos);
-            int next = eol < 0 ? text.Length : eol + 1;
+            var eol = text.IndexOf('\n', pos);
+            var next = eol < 0 ? text.Length : eol + 1;
             var content = text.AsSpan(pos, (eol < 0 ? text.Length : eol) - pos).TrimEnd('\r');
             if (TryCommentedAssignment(content, out var name, out var valueText, out var tight))
             {
@@ -161,13 +200,20 @@ public sealed class LibvirtConfDocument
                 {
                     while (blockEnd < text.Length)
                     {
-                        int e2 = text.IndexOf('\n', blockEnd);
-                        int n2 = e2 < 0 ? text.Length : e2 + 1;
+                        var e2 = text.IndexOf('\n', blockEnd);
+                        var n2 = e2 < 0 ? text.Length : e2 + 1;
                         var c2 = text.AsSpan(blockEnd, n2 - blockEnd).Trim();
-                        if (c2.IsEmpty || c2[0] != '#') break;
+                        if (c2.IsEmpty || c2[0] != '#')
+                        {
+                            break;
+                        }
+
                         blockEnd = n2;
                         endLine++;
-                        if (c2.Contains(']')) break;
+                        if (c2.Contains(']'))
+                        {
+                            break;
+                        }
                     }
                 }
                 result.Add(new LibvirtConfCommentedSetting(name, valueText, blockEnd, line, tight));
@@ -187,17 +233,37 @@ public sealed class LibvirtConfDocument
         name = valueText = "";
         tight = false;
         var s = line.TrimStart(" \t");
-        if (s.IsEmpty || s[0] != '#') return false;
+        if (s.IsEmpty || s[0] != '#')
+        {
+            return false;
+        }
+
         tight = s.Length > 1 && char.IsAsciiLetter(s[1]);
         s = s[1..].TrimStart(" \t");
-        int i = 0;
-        if (s.IsEmpty || !char.IsAsciiLetter(s[0])) return false;
-        while (i < s.Length && (char.IsAsciiLetterOrDigit(s[i]) || s[i] == '_')) i++;
+        var i = 0;
+        if (s.IsEmpty || !char.IsAsciiLetter(s[0]))
+        {
+            return false;
+        }
+
+        while (i < s.Length && (char.IsAsciiLetterOrDigit(s[i]) || s[i] == '_'))
+        {
+            i++;
+        }
+
         var rest = s[i..].TrimStart(" \t");
-        if (rest.IsEmpty || rest[0] != '=') return false;
+        if (rest.IsEmpty || rest[0] != '=')
+        {
+            return false;
+        }
+
         var value = rest[1..].Trim(" \t");
         // Prose such as "# x = y means ..." is not a setting: a value must start like one.
-        if (value.IsEmpty || !(value[0] is '"' or '\'' or '[' or '-' or '+' || char.IsAsciiDigit(value[0]))) return false;
+        if (value.IsEmpty || !(value[0] is '"' or '\'' or '[' or '-' or '+' || char.IsAsciiDigit(value[0])))
+        {
+            return false;
+        }
+
         name = s[..i].ToString();
         valueText = value.ToString();
         return true;
@@ -215,12 +281,22 @@ public sealed class LibvirtConfDocument
         private static bool IsBlank(char c) => c is ' ' or '\t';
         private static bool IsEol(char c) => c is '\n' or '\r';
 
-        private void SkipBlanks() { while (!AtEnd && IsBlank(Cur)) _pos++; }
+        private void SkipBlanks()
+        {
+            while (!AtEnd && IsBlank(Cur))
+            {
+                _pos++;
+            }
+        }
         private void SkipBlanksAndEol()
         {
             while (!AtEnd && (IsBlank(Cur) || IsEol(Cur)))
             {
-                if (Cur == '\n') _line++;
+                if (Cur == '\n')
+                {
+                    _line++;
+                }
+
                 _pos++;
             }
         }
@@ -232,7 +308,11 @@ public sealed class LibvirtConfDocument
             while (!AtEnd)
             {
                 SkipBlanksAndEol();
-                if (AtEnd) break;
+                if (AtEnd)
+                {
+                    break;
+                }
+
                 Statement();
                 Separator();
             }
@@ -242,25 +322,45 @@ public sealed class LibvirtConfDocument
         {
             if (Cur == '#')
             {
-                while (!AtEnd && !IsEol(Cur)) _pos++;
+                while (!AtEnd && !IsEol(Cur))
+                {
+                    _pos++;
+                }
+
                 return;
             }
             int start = _pos, line = _line;
-            if (!char.IsAsciiLetter(Cur)) throw Error("expecting a name");
-            while (!AtEnd && (char.IsAsciiLetterOrDigit(Cur) || Cur == '_')) _pos++;
-            string name = text[start.._pos];
+            if (!char.IsAsciiLetter(Cur))
+            {
+                throw Error("expecting a name");
+            }
+
+            while (!AtEnd && (char.IsAsciiLetterOrDigit(Cur) || Cur == '_'))
+            {
+                _pos++;
+            }
+
+            var name = text[start.._pos];
             SkipBlanks();
-            if (Cur != '=') throw Error("expecting an assignment");
+            if (Cur != '=')
+            {
+                throw Error("expecting an assignment");
+            }
+
             _pos++;
             SkipBlanks();
-            int valueStart = _pos;
+            var valueStart = _pos;
             var value = Value();
-            int valueEnd = _pos;
+            var valueEnd = _pos;
             SkipBlanks();
-            int statementEnd = valueEnd;
+            var statementEnd = valueEnd;
             if (Cur == '#')
             {
-                while (!AtEnd && !IsEol(Cur)) _pos++;
+                while (!AtEnd && !IsEol(Cur))
+                {
+                    _pos++;
+                }
+
                 statementEnd = _pos;
             }
             Entries.Add(new LibvirtConfEntry(name, value, start, valueStart, valueEnd, statementEnd, line));
@@ -269,17 +369,31 @@ public sealed class LibvirtConfDocument
         private void Separator()
         {
             SkipBlanks();
-            if (AtEnd) return;
-            if (IsEol(Cur)) SkipBlanksAndEol();
+            if (AtEnd)
+            {
+                return;
+            }
+
+            if (IsEol(Cur))
+            {
+                SkipBlanksAndEol();
+            }
             else if (Cur == ';') { _pos++; SkipBlanksAndEol(); }
-            else throw Error("expecting a separator");
+            else
+            {
+                throw Error("expecting a separator");
+            }
         }
 
         private LibvirtConfValue Value()
         {
             SkipBlanks();
-            if (AtEnd) throw Error("expecting a value");
-            int start = _pos;
+            if (AtEnd)
+            {
+                throw Error("expecting a value");
+            }
+
+            var start = _pos;
             if (Cur is '"' or '\'')
             {
                 var s = QuotedString();
@@ -297,22 +411,42 @@ public sealed class LibvirtConfDocument
                 }
                 while (!AtEnd && Cur != ']')
                 {
-                    if (Cur != ',') throw Error("expecting a separator in list");
+                    if (Cur != ',')
+                    {
+                        throw Error("expecting a separator in list");
+                    }
+
                     _pos++;
                     SkipBlanksAndEol();
-                    if (Cur == ']') break;
+                    if (Cur == ']')
+                    {
+                        break;
+                    }
+
                     items.Add(Value());
                     SkipBlanksAndEol();
                 }
-                if (Cur != ']') throw Error("list is not closed with ]");
+                if (Cur != ']')
+                {
+                    throw Error("list is not closed with ]");
+                }
+
                 _pos++;
                 return new LibvirtConfValue(LibvirtConfValueKind.List, text[start.._pos], null, 0, items);
             }
             if (char.IsAsciiDigit(Cur) || Cur is '-' or '+')
             {
-                bool negative = Cur == '-';
-                if (Cur is '-' or '+') _pos++;
-                if (AtEnd || !char.IsAsciiDigit(Cur)) throw Error("unterminated number");
+                var negative = Cur == '-';
+                if (Cur is '-' or '+')
+                {
+                    _pos++;
+                }
+
+                if (AtEnd || !char.IsAsciiDigit(Cur))
+                {
+                    throw Error("unterminated number");
+                }
+
                 long n = 0;
                 while (!AtEnd && char.IsAsciiDigit(Cur))
                 {
@@ -330,18 +464,30 @@ public sealed class LibvirtConfDocument
             if (string.CompareOrdinal(text, _pos, "\"\"\"", 0, 3) == 0 && _pos + 6 < text.Length)
             {
                 _pos += 3;
-                int body = _pos;
-                int close = text.IndexOf("\"\"\"", _pos, StringComparison.Ordinal);
-                if (close < 0) throw Error("unterminated string");
+                var body = _pos;
+                var close = text.IndexOf("\"\"\"", _pos, StringComparison.Ordinal);
+                if (close < 0)
+                {
+                    throw Error("unterminated string");
+                }
+
                 _line += text.AsSpan(body, close - body).Count('\n');
                 _pos = close + 3;
                 return text[body..close];
             }
-            char quote = Cur;
+            var quote = Cur;
             _pos++;
-            int begin = _pos;
-            while (!AtEnd && Cur != quote && !IsEol(Cur)) _pos++;
-            if (Cur != quote) throw Error("unterminated string");
+            var begin = _pos;
+            while (!AtEnd && Cur != quote && !IsEol(Cur))
+            {
+                _pos++;
+            }
+
+            if (Cur != quote)
+            {
+                throw Error("unterminated string");
+            }
+
             var s = text[begin.._pos];
             _pos++;
             return s;

@@ -1,6 +1,3 @@
-using System.Text;
-using VmDebug.Engine;
-
 namespace VmDebug.Engine.CrashConfiguration;
 
 /// <summary>One <c>name = value</c> statement. Offsets index the file text; lines are 1-based.</summary>

@@ -1,5 +1,4 @@
 using System.Text;
-using VmDebug.Engine;
 
 namespace VmDebug.Engine.CrashConfiguration;
 

@@ -1,6 +1,3 @@
-using System.Text;
-using VmDebug.Engine;
-
 namespace VmDebug.Engine.CrashConfiguration;
 
 /// <summary>A parsed value. <see cref="Text"/> is the value's exact source text.</summary>
@@ -10,14 +7,26 @@ public sealed record LibvirtConfValue(LibvirtConfValueKind Kind, string Text, st
     {
         // Quote choice follows libvirt's own writer: double quotes, else single, never both (no escapes exist).
         if (value.Contains('\n') || value.Contains('\r'))
+        {
             throw new VmDebugException("QemuConfValueInvalid", ErrorKind.InvalidArgument,
                 "A qemu.conf string value cannot contain a line break.", value);
+        }
+
         string quoted;
-        if (!value.Contains('"')) quoted = "\"" + value + "\"";
-        else if (!value.Contains('\'')) quoted = "'" + value + "'";
+        if (!value.Contains('"'))
+        {
+            quoted = "\"" + value + "\"";
+        }
+        else if (!value.Contains('\''))
+        {
+            quoted = "'" + value + "'";
+        }
         else
+        {
             throw new VmDebugException("QemuConfValueInvalid", ErrorKind.InvalidArgument,
                 "A qemu.conf string value cannot contain both quote characters.", value);
+        }
+
         return new LibvirtConfValue(LibvirtConfValueKind.String, LibvirtConfText.FromUtf8(quoted), LibvirtConfText.FromUtf8(value), 0, []);
     }
 

@@ -1,6 +1,3 @@
-using System.Text;
-using VmDebug.Engine;
-
 namespace VmDebug.Engine.CrashConfiguration;
 
 /// <summary>The value kinds libvirt's config grammar knows (virconf.c: string, signed/unsigned integer, list).</summary>

@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using System.Globalization;
-using VmDebug;
 using VmDebug.Engine.Native;
 
 namespace VmDebug.Engine.CrashConfiguration;
@@ -23,8 +21,11 @@ public static class LibvirtDaemonLocator
         {
             name = ReadComm(paths, wanted);
             if (name is null || !DaemonNames.Contains(name))
+            {
                 throw new VmDebugException("LibvirtDaemonNotFound", ErrorKind.ObjectNotFound,
                     $"Process {wanted} is not a running libvirtd or virtqemud.", wanted);
+            }
+
             pid = wanted;
         }
         else
@@ -33,7 +34,10 @@ public static class LibvirtDaemonLocator
             var ownNamespace = MountNamespace(paths, "self");
             foreach (var (p, comm) in EnumerateProcesses(paths))
             {
-                if (!DaemonNames.Contains(comm) || MountNamespace(paths, p.ToString(CultureInfo.InvariantCulture)) != ownNamespace) continue;
+                if (!DaemonNames.Contains(comm) || MountNamespace(paths, p.ToString(CultureInfo.InvariantCulture)) != ownNamespace)
+                {
+                    continue;
+                }
                 // A modular host may also run libvirtd-less helpers; virtqemud is the one that owns QEMU.
                 if (name is null || comm == "virtqemud") { name = comm; pid = p; }
             }
@@ -41,11 +45,20 @@ public static class LibvirtDaemonLocator
         var libvirtRun = Path.Combine(paths.RunRoot, "libvirt");
         if (name is null)
         {
-            if (File.Exists(Path.Combine(libvirtRun, "virtqemud-sock")) || File.Exists(Path.Combine(paths.RunRoot, "virtqemud.pid"))) name = "virtqemud";
-            else if (File.Exists(Path.Combine(libvirtRun, "libvirt-sock")) || File.Exists(Path.Combine(paths.RunRoot, "libvirtd.pid"))) name = "libvirtd";
-            else return null;
+            if (File.Exists(Path.Combine(libvirtRun, "virtqemud-sock")) || File.Exists(Path.Combine(paths.RunRoot, "virtqemud.pid")))
+            {
+                name = "virtqemud";
+            }
+            else if (File.Exists(Path.Combine(libvirtRun, "libvirt-sock")) || File.Exists(Path.Combine(paths.RunRoot, "libvirtd.pid")))
+            {
+                name = "libvirtd";
+            }
+            else
+            {
+                return null;
+            }
         }
-        bool modular = name == "virtqemud";
+        var modular = name == "virtqemud";
         var socket = socketPath ?? Path.Combine(libvirtRun, modular ? "virtqemud-sock" : "libvirt-sock");
         var (manager, command) = ServiceManagement(paths, name, pid);
         return new LibvirtDaemonInfo
@@ -69,7 +82,10 @@ public static class LibvirtDaemonLocator
         if (ReadComm(paths, 1) == "systemd")
         {
             var unit = pid is { } p ? ServiceUnitOf(paths, p) : name + ".service";
-            if (unit is not null) return ("Systemd", ["systemctl", "restart", unit]);
+            if (unit is not null)
+            {
+                return ("Systemd", ["systemctl", "restart", unit]);
+            }
         }
         var initScript = Path.Combine(paths.SysConfRoot, "init.d", name);
         if (File.Exists(initScript) && (pid is null || PidFileNames(paths, name, pid.Value)))
@@ -93,7 +109,10 @@ public static class LibvirtDaemonLocator
             foreach (var line in File.ReadLines(Path.Combine(paths.ProcRoot, pid.ToString(CultureInfo.InvariantCulture), "cgroup")))
             {
                 var unit = line.Split('/').LastOrDefault(s => s.EndsWith(".service", StringComparison.Ordinal));
-                if (unit is not null) return unit;
+                if (unit is not null)
+                {
+                    return unit;
+                }
             }
         }
         catch (IOException) { }
@@ -104,9 +123,16 @@ public static class LibvirtDaemonLocator
     {
         foreach (var dir in Directory.EnumerateDirectories(paths.ProcRoot))
         {
-            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)) continue;
+            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+            {
+                continue;
+            }
+
             var comm = ReadComm(paths, pid);
-            if (comm is not null) yield return (pid, comm);
+            if (comm is not null)
+            {
+                yield return (pid, comm);
+            }
         }
     }
 
@@ -145,7 +171,7 @@ public static class LibvirtDaemonLocator
         try
         {
             var text = File.ReadAllText(Path.Combine(paths.ProcRoot, pid.ToString(CultureInfo.InvariantCulture), "stat"));
-            int close = text.LastIndexOf(')');
+            var close = text.LastIndexOf(')');
             return close < 0 ? null : text[(close + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
         }
         catch (IOException) { return null; }
@@ -158,12 +184,20 @@ public static class LibvirtDaemonLocator
     internal static DateTime? ProcessStartTime(HostPaths paths, int pid)
     {
         var fields = ReadStat(paths, pid);
-        if (fields is null || fields.Length < 20 || !long.TryParse(fields[19], out var ticks)) return null;
+        if (fields is null || fields.Length < 20 || !long.TryParse(fields[19], out var ticks))
+        {
+            return null;
+        }
+
         try
         {
             var now = DateTime.UtcNow;
             var uptime = File.ReadAllText(Path.Combine(paths.ProcRoot, "uptime")).Split(' ')[0];
-            if (!double.TryParse(uptime, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds)) return null;
+            if (!double.TryParse(uptime, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds))
+            {
+                return null;
+            }
+
             return now.AddSeconds(-seconds).AddSeconds((double)ticks / HostNative.ClockTicksPerSecond());
         }
         catch (IOException) { return null; }

@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Xml.Linq;
-
 namespace VmDebug.Engine.CrashConfiguration;
 
 /// <summary>The panic device model refused for this libvirt, architecture or machine.</summary>

@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Xml.Linq;
-
 namespace VmDebug.Engine.CrashConfiguration;
 
 /// <summary>Picks a panic device model the way libvirt and QEMU allow it.</summary>
@@ -12,11 +9,14 @@ public static class PanicModelSelector
     public static GuestPanicModel Choose(GuestPanicModel requested, Version? libvirtVersion, string? arch, string? machine, List<string> warnings)
     {
         var family = ArchFamily(arch);
-        bool pvpanicOk = libvirtVersion is not null && libvirtVersion >= PvpanicSince;
+        var pvpanicOk = libvirtVersion is not null && libvirtVersion >= PvpanicSince;
         if (requested == GuestPanicModel.Auto)
         {
             if (libvirtVersion is null)
+            {
                 warnings.Add("The libvirt version is unknown; the panic model was chosen as for libvirt before 9.1.0.");
+            }
+
             return family switch
             {
                 "ppc" => GuestPanicModel.Pseries,
@@ -39,7 +39,10 @@ public static class PanicModelSelector
                 throw new PanicModelNotSupportedException(requested.ToXml(), $"it does not exist on {arch} guests");
         }
         if (requested == GuestPanicModel.Hyperv)
+        {
             warnings.Add("The hyperv panic model reports crashes only from Windows guests with Hyper-V enlightenments.");
+        }
+
         return requested;
     }
 

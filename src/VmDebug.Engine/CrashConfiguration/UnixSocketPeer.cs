@@ -1,5 +1,5 @@
-using System.Runtime.InteropServices;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 
 namespace VmDebug.Engine.CrashConfiguration;
 
@@ -15,7 +15,11 @@ public static class UnixSocketPeer
     /// </summary>
     public static int? TryGetListenerProcessId(string socketPath)
     {
-        if (!File.Exists(socketPath)) return null;
+        if (!File.Exists(socketPath))
+        {
+            return null;
+        }
+
         using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
@@ -27,7 +31,7 @@ public static class UnixSocketPeer
         }
         // struct ucred { pid_t pid; uid_t uid; gid_t gid; }
         Span<byte> credentials = stackalloc byte[12];
-        int length = socket.GetRawSocketOption(SolSocket, SoPeerCred, credentials);
+        var length = socket.GetRawSocketOption(SolSocket, SoPeerCred, credentials);
         return length >= 4 ? MemoryMarshal.Read<int>(credentials) : null;
     }
 }

@@ -1,11 +1,3 @@
-using System.Diagnostics;
-using VmDebug.Engine.Dump;
-using VmDebug.Engine.Guest;
-using VmDebug.Engine.GuestKernel;
-using VmDebug.Engine.KernelLog;
-using VmDebug.Engine.Panic;
-using VmDebug.Engine.Qmp;
-
 namespace VmDebug.Engine.Demo;
 
 /// <summary>What the demo did, with timings.</summary>

@@ -1,4 +1,3 @@
-using Microsoft.Win32.SafeHandles;
 using VmDebug.Engine.Files;
 
 namespace VmDebug.Engine.Dump;

@@ -69,7 +69,7 @@ public sealed class DumpPhysicalMemory : IGuestPhysicalMemory
             return cached;
         }
         var page = new byte[_pageSize];
-        byte[]? result = _source.ReadPage(pfn, page) || InRanges(pfn * (ulong)_pageSize) ? page : null;
+        var result = _source.ReadPage(pfn, page) || InRanges(pfn * (ulong)_pageSize) ? page : null;
         if (_order.Count == CachedPages)
         {
             _cache.Remove(_order.Dequeue());

@@ -1,7 +1,3 @@
-using System.Buffers.Binary;
-using System.Text;
-using VmDebug.Engine.Vmcore;
-
 namespace VmDebug.Engine.GuestKernel;
 
 /// <summary>A kernel address resolved to the nearest symbol at or below it.</summary>

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Text;
-using VmDebug.Engine.Vmcore;
 
 namespace VmDebug.Engine.GuestKernel;
 

@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-using System.Text;
 using VmDebug.Engine.Vmcore;
 
 namespace VmDebug.Engine.GuestKernel;

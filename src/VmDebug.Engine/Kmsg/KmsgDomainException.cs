@@ -1,5 +1,3 @@
-using VmDebug.Engine;
-
 namespace VmDebug.Engine.Kmsg;
 
 /// <summary>A libvirt domain offers no usable kmsg transport; the message says what XML to add.</summary>

@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Text;
-
 namespace VmDebug;
 
 /// <summary>What a <see cref="KmsgStreamEvent"/> reports.</summary>

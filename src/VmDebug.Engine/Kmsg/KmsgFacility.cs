@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Text;
-
 namespace VmDebug;
 
 /// <summary>Syslog facility of a record (prio &gt;&gt; 3). Kernel messages are <see cref="Kern"/>; values above 23 stay numeric.</summary>

@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Text;
-
 namespace VmDebug;
 
 /// <summary>The flag field of a /dev/kmsg record.</summary>

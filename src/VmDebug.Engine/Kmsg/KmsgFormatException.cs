@@ -1,5 +1,3 @@
-using VmDebug.Engine;
-
 namespace VmDebug.Engine.Kmsg;
 
 /// <summary>Bytes that are not a /dev/kmsg record. The stream reports these as events and goes on.</summary>

@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Text;
-
 namespace VmDebug;
 
 /// <summary>One item of a kmsg stream: a <see cref="KmsgRecord"/> or a <see cref="KmsgStreamEvent"/>.</summary>

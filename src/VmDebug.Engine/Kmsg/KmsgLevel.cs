@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Text;
-
 namespace VmDebug;
 
 /// <summary>Kernel log level, named as <c>dmesg --level</c> names them; lower is more severe.</summary>

@@ -297,7 +297,7 @@ internal sealed class KmsgPipeline : IAsyncDisposable
     /// <summary>Estimated bytes a parsed record holds: two strings of UTF-16, dictionary entries, object headers.</summary>
     internal static long RecordCost(KmsgRecord record)
     {
-        long cost = 160 + 2L * (record.Message.Length + record.GetRawMessage().Length) + 2L * (record.Caller?.Length ?? 0);
+        var cost = 160 + 2L * (record.Message.Length + record.GetRawMessage().Length) + 2L * (record.Caller?.Length ?? 0);
         foreach (var (key, value) in record.Fields)
         {
             cost += 96 + 2L * (key.Length + value.Length);

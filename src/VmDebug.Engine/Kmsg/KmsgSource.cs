@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using VmDebug.Engine.Kmsg;
 
 namespace VmDebug;

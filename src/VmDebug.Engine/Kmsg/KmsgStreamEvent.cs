@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Text;
-
 namespace VmDebug;
 
 /// <summary>Something about the stream rather than a record: connections, refusals, gaps, resets, malformed input.</summary>

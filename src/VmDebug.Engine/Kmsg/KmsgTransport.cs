@@ -1,7 +1,3 @@
-using System.Globalization;
-using System.Net.Sockets;
-using System.Runtime.InteropServices;
-
 namespace VmDebug.Engine.Kmsg;
 
 /// <summary>An open transport: hands its connections to a pipeline until disposed. Disposing closes its sockets.</summary>

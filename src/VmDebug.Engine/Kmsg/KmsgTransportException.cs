@@ -1,5 +1,3 @@
-using VmDebug.Engine;
-
 namespace VmDebug.Engine.Kmsg;
 
 /// <summary>A kmsg transport could not be set up: socket, bind, listen or connect failed.</summary>

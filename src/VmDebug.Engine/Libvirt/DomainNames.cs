@@ -1,5 +1,3 @@
-using VmDebug.Engine.Libvirt;
-
 namespace VmDebug.Engine.Libvirt;
 
 /// <summary>Domain names for tab completion: read-only, quiet on failure (completion must never throw).</summary>
@@ -11,7 +9,7 @@ public static class DomainNames
         {
             using var connection = LibvirtConnection.Open(connectionUri ?? LibvirtConnection.DefaultUri, readOnly: true);
             return connection.ListAllDomains()
-                .Select(d => { using (d) return d.Name; })
+                .Select(d => { using (d) { return d.Name; } })
                 .Where(n => n.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
                 .Order(StringComparer.Ordinal)
                 .ToList();

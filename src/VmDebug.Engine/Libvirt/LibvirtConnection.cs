@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using VmDebug.Engine.Native;
-using VmDebug;
 
 namespace VmDebug.Engine.Libvirt;
 
@@ -37,7 +36,11 @@ public sealed class LibvirtConnection : IDisposable
         try
         {
             var ptr = readOnly ? LibvirtNative.virConnectOpenReadOnly(uri) : LibvirtNative.virConnectOpen(uri);
-            if (ptr == 0) throw LibvirtErrors.FromLastError("Connecting to libvirt", uri);
+            if (ptr == 0)
+            {
+                throw LibvirtErrors.FromLastError("Connecting to libvirt", uri);
+            }
+
             return new LibvirtConnection(new LibvirtConnectionHandle(ptr), uri, readOnly, lease);
         }
         catch
@@ -52,21 +55,32 @@ public sealed class LibvirtConnection : IDisposable
     {
         LibvirtRuntime.EnsureInitialized();
         if (LibvirtNative.virGetVersion(out var v, 0, 0) < 0)
+        {
             throw LibvirtErrors.FromLastError("virGetVersion", LibvirtNative.Library);
+        }
+
         return DecodeVersion(v);
     }
 
     /// <summary>Version of libvirt in the daemon (virConnectGetLibVersion).</summary>
     public Version GetLibVersion()
     {
-        if (LibvirtNative.virConnectGetLibVersion(Handle, out var v) < 0) throw Fail("virConnectGetLibVersion");
+        if (LibvirtNative.virConnectGetLibVersion(Handle, out var v) < 0)
+        {
+            throw Fail("virConnectGetLibVersion");
+        }
+
         return DecodeVersion(v);
     }
 
     /// <summary>Version of the hypervisor, i.e. QEMU for qemu:// (virConnectGetVersion).</summary>
     public Version GetVersion()
     {
-        if (LibvirtNative.virConnectGetVersion(Handle, out var v) < 0) throw Fail("virConnectGetVersion");
+        if (LibvirtNative.virConnectGetVersion(Handle, out var v) < 0)
+        {
+            throw Fail("virConnectGetVersion");
+        }
+
         return DecodeVersion(v);
     }
 
@@ -76,7 +90,11 @@ public sealed class LibvirtConnection : IDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         var ptr = LibvirtNative.virDomainLookupByName(Handle, name);
-        if (ptr == 0) throw LibvirtErrors.FromLastError("Looking up the domain", name);
+        if (ptr == 0)
+        {
+            throw LibvirtErrors.FromLastError("Looking up the domain", name);
+        }
+
         return new LibvirtDomain(new LibvirtDomainHandle(ptr), this);
     }
 
@@ -85,20 +103,32 @@ public sealed class LibvirtConnection : IDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(xml);
         var ptr = LibvirtNative.virDomainDefineXML(Handle, xml);
-        if (ptr == 0) throw LibvirtErrors.FromLastError("Defining a domain", Uri);
+        if (ptr == 0)
+        {
+            throw LibvirtErrors.FromLastError("Defining a domain", Uri);
+        }
+
         return new LibvirtDomain(new LibvirtDomainHandle(ptr), this);
     }
 
     /// <summary>Every domain matching <paramref name="flags"/> (virConnectListAllDomains); the caller disposes them.</summary>
     public unsafe IReadOnlyList<LibvirtDomain> ListAllDomains(LibvirtListDomainsFlags flags = LibvirtListDomainsFlags.None)
     {
-        int count = LibvirtNative.virConnectListAllDomains(Handle, out var array, (uint)flags);
-        if (count < 0) throw Fail("Listing domains");
+        var count = LibvirtNative.virConnectListAllDomains(Handle, out var array, (uint)flags);
+        if (count < 0)
+        {
+            throw Fail("Listing domains");
+        }
+
         try
         {
             // Each element is a reference the caller owns; the array itself is freed with free().
             var result = new LibvirtDomain[count];
-            for (int i = 0; i < count; i++) result[i] = new LibvirtDomain(new LibvirtDomainHandle(array[i]), this);
+            for (var i = 0; i < count; i++)
+            {
+                result[i] = new LibvirtDomain(new LibvirtDomainHandle(array[i]), this);
+            }
+
             return result;
         }
         finally
@@ -121,7 +151,11 @@ public sealed class LibvirtConnection : IDisposable
                 LibvirtJobInfo info;
                 try { info = domain.GetJobInfo(); }
                 catch (LibvirtException e) when (e.Kind is ErrorKind.ObjectNotFound or ErrorKind.InvalidOperation) { continue; }
-                if (info.Type == LibvirtJobType.None) continue;
+                if (info.Type == LibvirtJobType.None)
+                {
+                    continue;
+                }
+
                 var operation = LibvirtJobOperation.Unknown;
                 try { operation = domain.GetJobOperation(); }
                 catch (LibvirtException) { } // the job may end between the two calls; it still counted as active
@@ -151,7 +185,11 @@ public sealed class LibvirtConnection : IDisposable
 
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         Handle.Dispose();
         _eventLoopLease.Dispose();
     }

@@ -23,8 +23,12 @@ public sealed unsafe class LibvirtDomain : IDisposable
     {
         get
         {
-            byte* buf = stackalloc byte[UuidStringBufferLength];
-            if (LibvirtNative.virDomainGetUUIDString(Handle, buf) < 0) throw Fail("Reading the UUID");
+            var buf = stackalloc byte[UuidStringBufferLength];
+            if (LibvirtNative.virDomainGetUUIDString(Handle, buf) < 0)
+            {
+                throw Fail("Reading the UUID");
+            }
+
             return Guid.Parse(LibvirtNative.Utf8(buf)!, CultureInfo.InvariantCulture);
         }
     }
@@ -34,7 +38,7 @@ public sealed unsafe class LibvirtDomain : IDisposable
     {
         get
         {
-            uint id = LibvirtNative.virDomainGetID(Handle);
+            var id = LibvirtNative.virDomainGetID(Handle);
             return id == uint.MaxValue ? null : (int)id;
         }
     }
@@ -43,8 +47,12 @@ public sealed unsafe class LibvirtDomain : IDisposable
     {
         get
         {
-            int r = LibvirtNative.virDomainIsActive(Handle);
-            if (r < 0) throw Fail("Checking whether the domain is active");
+            var r = LibvirtNative.virDomainIsActive(Handle);
+            if (r < 0)
+            {
+                throw Fail("Checking whether the domain is active");
+            }
+
             return r == 1;
         }
     }
@@ -52,7 +60,11 @@ public sealed unsafe class LibvirtDomain : IDisposable
     /// <summary>State and libvirt's reason number for it (virDomainGetState).</summary>
     public (LibvirtDomainState State, int Reason) GetState()
     {
-        if (LibvirtNative.virDomainGetState(Handle, out int state, out int reason, 0) < 0) throw Fail("Reading the state");
+        if (LibvirtNative.virDomainGetState(Handle, out var state, out var reason, 0) < 0)
+        {
+            throw Fail("Reading the state");
+        }
+
         return ((LibvirtDomainState)state, reason);
     }
 
@@ -62,18 +74,27 @@ public sealed unsafe class LibvirtDomain : IDisposable
     /// <summary>Starts the defined domain (virDomainCreate).</summary>
     public void Create()
     {
-        if (LibvirtNative.virDomainCreate(Handle) < 0) throw Fail("Starting the domain");
+        if (LibvirtNative.virDomainCreate(Handle) < 0)
+        {
+            throw Fail("Starting the domain");
+        }
     }
 
     /// <summary>Powers the domain off at once (virDomainDestroy).</summary>
     public void Destroy()
     {
-        if (LibvirtNative.virDomainDestroy(Handle) < 0) throw Fail("Destroying the domain");
+        if (LibvirtNative.virDomainDestroy(Handle) < 0)
+        {
+            throw Fail("Destroying the domain");
+        }
     }
 
     public void Undefine(uint flags = 0)
     {
-        if (LibvirtNative.virDomainUndefineFlags(Handle, flags) < 0) throw Fail("Undefining the domain");
+        if (LibvirtNative.virDomainUndefineFlags(Handle, flags) < 0)
+        {
+            throw Fail("Undefining the domain");
+        }
     }
 
     /// <summary>
@@ -84,12 +105,18 @@ public sealed unsafe class LibvirtDomain : IDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (LibvirtNative.virDomainCoreDumpWithFormat(Handle, path, (uint)format, (uint)flags) < 0)
+        {
             throw Fail($"Dumping to '{path}' as {format}");
+        }
     }
 
     public LibvirtJobInfo GetJobInfo()
     {
-        if (LibvirtNative.virDomainGetJobInfo(Handle, out var i) < 0) throw Fail("Reading job info");
+        if (LibvirtNative.virDomainGetJobInfo(Handle, out var i) < 0)
+        {
+            throw Fail("Reading job info");
+        }
+
         return new LibvirtJobInfo((LibvirtJobType)i.Type, i.TimeElapsed, i.TimeRemaining, i.DataTotal, i.DataProcessed,
             i.DataRemaining, i.MemTotal, i.MemProcessed, i.MemRemaining, i.FileTotal, i.FileProcessed, i.FileRemaining);
     }
@@ -100,7 +127,11 @@ public sealed unsafe class LibvirtDomain : IDisposable
     /// </summary>
     public LibvirtJobOperation GetJobOperation()
     {
-        if (LibvirtNative.virDomainGetJobStats(Handle, out _, out var parameters, out var count, 0) < 0) throw Fail("Reading job stats");
+        if (LibvirtNative.virDomainGetJobStats(Handle, out _, out var parameters, out var count, 0) < 0)
+        {
+            throw Fail("Reading job stats");
+        }
+
         try
         {
             return LibvirtNative.virTypedParamsGetInt(parameters, count, "operation", out var operation) == 1
@@ -116,7 +147,10 @@ public sealed unsafe class LibvirtDomain : IDisposable
     /// <summary>Asks libvirt to abort the domain's current job (virDomainAbortJob).</summary>
     public void AbortJob()
     {
-        if (LibvirtNative.virDomainAbortJob(Handle) < 0) throw Fail("Aborting the job");
+        if (LibvirtNative.virDomainAbortJob(Handle) < 0)
+        {
+            throw Fail("Aborting the job");
+        }
     }
 
     /// <summary>
@@ -129,7 +163,10 @@ public sealed unsafe class LibvirtDomain : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(command);
         LibvirtRuntime.EnsureQemuLibrary();
         if (LibvirtNative.virDomainQemuMonitorCommand(Handle, command, out var result, hmp ? 1u : 0u) < 0)
+        {
             throw Fail("Sending a QEMU monitor command");
+        }
+
         return LibvirtNative.TakeUtf8(result) ?? "";
     }
 
@@ -143,20 +180,28 @@ public sealed unsafe class LibvirtDomain : IDisposable
         fixed (byte* p = buffer)
         {
             if (LibvirtNative.virDomainMemoryPeek(Handle, start, (nuint)buffer.Length, p, memoryPhysical) < 0)
+            {
                 throw Fail($"Reading {buffer.Length} bytes of guest-physical memory at 0x{start:x}");
+            }
         }
     }
 
     /// <summary>Pauses the domain's vCPUs (virDomainSuspend).</summary>
     public void Suspend()
     {
-        if (LibvirtNative.virDomainSuspend(Handle) < 0) throw Fail("Pausing the domain");
+        if (LibvirtNative.virDomainSuspend(Handle) < 0)
+        {
+            throw Fail("Pausing the domain");
+        }
     }
 
     /// <summary>Resumes a paused domain (virDomainResume).</summary>
     public void Resume()
     {
-        if (LibvirtNative.virDomainResume(Handle) < 0) throw Fail("Resuming the domain");
+        if (LibvirtNative.virDomainResume(Handle) < 0)
+        {
+            throw Fail("Resuming the domain");
+        }
     }
 
     /// <summary>Resets the domain as a reset button would (virDomainReset); a paused domain stays paused.</summary>

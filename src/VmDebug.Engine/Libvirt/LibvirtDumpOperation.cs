@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using VmDebug;
 
 namespace VmDebug.Engine.Libvirt;
 
@@ -41,13 +40,16 @@ public static class LibvirtDumpOperation
             CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
         long guestRam = -1;
-        bool abortRequested = false;
+        var abortRequested = false;
         progress?.Report(new OperationProgress(activity, "Starting", 0));
         while (!dump.IsCompleted)
         {
             // After an abort request the token stays cancelled; poll at the normal pace instead of spinning.
             await Task.WhenAny(dump, Task.Delay(poll, abortRequested ? CancellationToken.None : cancellationToken)).ConfigureAwait(false);
-            if (dump.IsCompleted) break;
+            if (dump.IsCompleted)
+            {
+                break;
+            }
 
             if (cancellationToken.IsCancellationRequested && !abortRequested)
             {
@@ -67,7 +69,7 @@ public static class LibvirtDumpOperation
             {
                 guestRam = (long)total;
                 var seconds = clock.Elapsed.TotalSeconds;
-                int percent = (int)Math.Clamp(done * 100 / total, 0, 100);
+                var percent = (int)Math.Clamp(done * 100 / total, 0, 100);
                 progress?.Report(new OperationProgress(activity, abortRequested ? "Waiting for the dump to end" : "Writing",
                     percent, (long)done, (long)total, seconds > 0 ? done / seconds : -1));
             }
@@ -82,10 +84,12 @@ public static class LibvirtDumpOperation
             throw new OperationCanceledException($"The dump of {domain.Name} was aborted: {e.LibvirtMessage}", e, cancellationToken);
         }
         if (abortRequested)
+        {
             throw new OperationCanceledException($"The dump of {domain.Name} was cancelled after libvirt finished writing it.", cancellationToken);
+        }
 
         clock.Stop();
-        long size = File.Exists(path) ? new FileInfo(path).Length : -1;
+        var size = File.Exists(path) ? new FileInfo(path).Length : -1;
         progress?.Report(new OperationProgress(activity, "Done", 100, size, size, Completed: true));
         return new LibvirtMemoryDump(domain.Name, path, format, size, guestRam, clock.Elapsed);
     }

@@ -37,8 +37,10 @@ internal static unsafe class LibvirtErrors
     {
         var err = LibvirtNative.virGetLastError();
         if (err == null)
+        {
             return new LibvirtException("LibvirtCallFailed", ErrorKind.NotSpecified,
                 $"{operation} failed for '{target}', and libvirt reported no error.", target);
+        }
 
         int code = err->Code, domain = err->Domain;
         var text = LibvirtNative.Utf8(err->Message) ?? "(no message)";

@@ -1,6 +1,5 @@
 using System.Xml.Linq;
 using VmDebug.Engine.CrashConfiguration;
-using VmDebug.Engine.Libvirt;
 
 namespace VmDebug.Engine.Libvirt;
 
@@ -56,7 +55,10 @@ internal sealed class LibvirtHost : IDisposable
                 try
                 {
                     var memory = XDocument.Parse(domain.GetXmlDesc(LibvirtDomainXmlFlags.Inactive)).Root?.Element("memory");
-                    if (GuestPanicEditor.MemoryBytes(memory) is { } bytes && bytes > (largest ?? 0)) largest = bytes;
+                    if (GuestPanicEditor.MemoryBytes(memory) is { } bytes && bytes > (largest ?? 0))
+                    {
+                        largest = bytes;
+                    }
                 }
                 catch (LibvirtException) { } // undefined meanwhile
             }
@@ -71,18 +73,29 @@ internal sealed class LibvirtHost : IDisposable
     public static string? SocketOf(string? uri)
     {
         uri ??= LibvirtConnection.DefaultUri;
-        int query = uri.IndexOf('?', StringComparison.Ordinal);
+        var query = uri.IndexOf('?', StringComparison.Ordinal);
         var main = query >= 0 ? uri[..query] : uri;
         // qemu[+unix]:///... is local; a host name or another transport (ssh, tcp, tls) is not.
-        int scheme = main.IndexOf("://", StringComparison.Ordinal);
-        if (scheme < 0 || main[scheme..].StartsWith(":///", StringComparison.Ordinal) is false) return null;
+        var scheme = main.IndexOf("://", StringComparison.Ordinal);
+        if (scheme < 0 || main[scheme..].StartsWith(":///", StringComparison.Ordinal) is false)
+        {
+            return null;
+        }
+
         var transport = main[..scheme].Split('+') is [_, var t] ? t : null;
-        if (transport is not (null or "unix") || !main.EndsWith("/system", StringComparison.Ordinal)) return null; // session daemons are per user
+        if (transport is not (null or "unix") || !main.EndsWith("/system", StringComparison.Ordinal))
+        {
+            return null; // session daemons are per user
+        }
+
         if (query >= 0)
         {
             foreach (var pair in uri[(query + 1)..].Split('&'))
             {
-                if (pair.StartsWith("socket=", StringComparison.Ordinal)) return Uri.UnescapeDataString(pair["socket=".Length..]);
+                if (pair.StartsWith("socket=", StringComparison.Ordinal))
+                {
+                    return Uri.UnescapeDataString(pair["socket=".Length..]);
+                }
             }
         }
         var modular = Path.Combine(SystemRunDirectory, "virtqemud-sock");
@@ -92,7 +105,11 @@ internal sealed class LibvirtHost : IDisposable
     /// <summary>The daemon process listening on the URI's socket, when it is libvirtd or virtqemud (not systemd's socket unit).</summary>
     public static int? DaemonProcessOf(string? socket, HostPaths paths)
     {
-        if (socket is null || UnixSocketPeer.TryGetListenerProcessId(socket) is not { } pid) return null;
+        if (socket is null || UnixSocketPeer.TryGetListenerProcessId(socket) is not { } pid)
+        {
+            return null;
+        }
+
         return LibvirtDaemonLocator.ReadComm(paths, pid) is "libvirtd" or "virtqemud" ? pid : null;
     }
 

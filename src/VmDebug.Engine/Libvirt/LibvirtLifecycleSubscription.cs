@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using VmDebug.Engine.Native;
-using VmDebug;
 
 namespace VmDebug.Engine.Libvirt;
 
@@ -34,7 +33,7 @@ public sealed unsafe class LibvirtLifecycleSubscription : IDisposable
     internal static LibvirtLifecycleSubscription Register(LibvirtConnection connection, LibvirtDomain? domain)
     {
         var subscription = new LibvirtLifecycleSubscription(connection, LibvirtRuntime.AcquireEventLoop());
-        bool connectionRef = false;
+        var connectionRef = false;
         // libvirt owns this handle from now on and frees it through FreeSink once the callback is deregistered.
         var sink = GCHandle.Alloc(subscription._channel.Writer);
         try
@@ -42,17 +41,25 @@ public sealed unsafe class LibvirtLifecycleSubscription : IDisposable
             connection.Handle.DangerousAddRef(ref connectionRef);
             var domainPtr = domain?.Handle.DangerousGetHandle() ?? 0;
             delegate* unmanaged<nint, nint, int, int, nint, int> callback = &OnLifecycle;
-            int id = LibvirtNative.virConnectDomainEventRegisterAny(
+            var id = LibvirtNative.virConnectDomainEventRegisterAny(
                 connection.Handle, domainPtr, EventIdLifecycle, (nint)callback, GCHandle.ToIntPtr(sink), &FreeSink);
             // On failure the handle is left allocated: whether libvirt already ran FreeSink is not documented.
-            if (id < 0) throw LibvirtErrors.FromLastError("Subscribing to lifecycle events", domain?.Name ?? connection.Uri);
+            if (id < 0)
+            {
+                throw LibvirtErrors.FromLastError("Subscribing to lifecycle events", domain?.Name ?? connection.Uri);
+            }
+
             subscription._callbackId = id;
             subscription._connectionPtr = connection.Handle.DangerousGetHandle();
             return subscription;
         }
         catch
         {
-            if (connectionRef) connection.Handle.DangerousRelease();
+            if (connectionRef)
+            {
+                connection.Handle.DangerousRelease();
+            }
+
             subscription._eventLoopLease.Dispose();
             throw;
         }
@@ -66,7 +73,7 @@ public sealed unsafe class LibvirtLifecycleSubscription : IDisposable
             var writer = (ChannelWriter<DomainLifecycleEvent>)GCHandle.FromIntPtr(opaque).Target!;
             // dom is borrowed for the duration of the callback: copy what we need now.
             var name = LibvirtNative.Utf8(LibvirtNative.virDomainGetName(dom)) ?? "";
-            byte* uuid = stackalloc byte[37];
+            var uuid = stackalloc byte[37];
             var guid = LibvirtNative.virDomainGetUUIDString(dom, uuid) == 0 && Guid.TryParse(LibvirtNative.Utf8(uuid), out var g)
                 ? g : Guid.Empty;
             writer.TryWrite(new DomainLifecycleEvent(name, guid, (LibvirtLifecycleEventType)@event, detail, DateTimeOffset.Now));
@@ -83,11 +90,17 @@ public sealed unsafe class LibvirtLifecycleSubscription : IDisposable
 
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         try
         {
             if (LibvirtNative.virConnectDomainEventDeregisterAny(_connectionPtr, _callbackId) < 0)
+            {
                 LibvirtNative.virResetLastError();
+            }
         }
         finally
         {

@@ -23,13 +23,23 @@ internal static unsafe class LibvirtRuntime
     {
         lock (Gate)
         {
-            if (_initialized) return;
+            if (_initialized)
+            {
+                return;
+            }
+
             LoadOrThrow(LibvirtNative.Library);
             if (LibvirtNative.virInitialize() < 0)
+            {
                 throw LibvirtErrors.FromLastError("virInitialize", LibvirtNative.Library);
+            }
+
             LibvirtNative.virSetErrorFunc(0, &IgnoreError);
             if (LibvirtNative.virEventRegisterDefaultImpl() < 0)
+            {
                 throw LibvirtErrors.FromLastError("virEventRegisterDefaultImpl", LibvirtNative.Library);
+            }
+
             _initialized = true;
         }
     }
@@ -38,7 +48,11 @@ internal static unsafe class LibvirtRuntime
     {
         lock (Gate)
         {
-            if (_qemuLibraryLoaded) return;
+            if (_qemuLibraryLoaded)
+            {
+                return;
+            }
+
             LoadOrThrow(LibvirtNative.QemuLibrary);
             _qemuLibraryLoaded = true;
         }
@@ -48,8 +62,10 @@ internal static unsafe class LibvirtRuntime
     internal static void LoadOrThrow(string library)
     {
         if (!NativeLibrary.TryLoad(library, typeof(LibvirtRuntime).Assembly, null, out _))
+        {
             throw new LibvirtException("LibvirtNotInstalled", ErrorKind.NotInstalled,
                 $"{library} could not be loaded: install the apt package '{LibvirtNative.AptPackage}'.", library);
+        }
     }
 
     /// <summary>Keeps the event loop thread running until the returned lease is disposed.</summary>
@@ -70,7 +86,13 @@ internal static unsafe class LibvirtRuntime
 
     internal static bool EventLoopRunning
     {
-        get { lock (Gate) return _loopThread is { IsAlive: true }; }
+        get
+        {
+            lock (Gate)
+            {
+                return _loopThread is { IsAlive: true };
+            }
+        }
     }
 
     private static void Release()
@@ -78,17 +100,26 @@ internal static unsafe class LibvirtRuntime
         Thread? toJoin = null;
         lock (Gate)
         {
-            if (--_leases > 0) return;
+            if (--_leases > 0)
+            {
+                return;
+            }
+
             _stopRequested = true;
             // A zero-interval timer makes virEventRunDefaultImpl return at once, so the loop sees the stop flag.
             LibvirtNative.virEventAddTimeout(0, &WakeOnce, 0, 0);
             toJoin = _loopThread;
             _loopThread = null;
-            if (toJoin == Thread.CurrentThread) return;
+            if (toJoin == Thread.CurrentThread)
+            {
+                return;
+            }
             // Joined under the lock so a new lease cannot start a second loop while the old one still runs.
             if (toJoin is not null && !toJoin.Join(TimeSpan.FromSeconds(10)))
+            {
                 throw new LibvirtException("LibvirtEventLoopStuck", ErrorKind.OperationTimeout,
                     "The libvirt event loop thread did not stop within 10 s.", toJoin.Name);
+            }
         }
     }
 
@@ -119,7 +150,10 @@ internal static unsafe class LibvirtRuntime
         private int _disposed;
         public void Dispose()
         {
-            if (Interlocked.Exchange(ref _disposed, 1) == 0) Release();
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                Release();
+            }
         }
     }
 }

@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace VmDebug.Engine.Native;
 
 /// <summary>Owner, group and permission bits of a file.</summary>

@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace VmDebug.Engine.Native;
 
 /// <summary>A resolved local account (getpwnam) with its supplementary groups (getgrouplist).</summary>

@@ -73,27 +73,40 @@ internal static unsafe partial class HostNative
     /// <summary>statx's layout is the same on every architecture, unlike struct stat.</summary>
     public static FileOwnership? TryGetOwnership(string path, bool followSymlinks = true)
     {
-        byte* buf = stackalloc byte[256];
-        if (statx(AtFdCwd, path, followSymlinks ? 0 : AtSymlinkNoFollow, StatxBasicStats, buf) != 0) return null;
+        var buf = stackalloc byte[256];
+        if (statx(AtFdCwd, path, followSymlinks ? 0 : AtSymlinkNoFollow, StatxBasicStats, buf) != 0)
+        {
+            return null;
+        }
+
         uint uid = *(uint*)(buf + 20), gid = *(uint*)(buf + 24);
-        ushort mode = *(ushort*)(buf + 28);
+        var mode = *(ushort*)(buf + 28);
         return new FileOwnership(uid, gid, (UnixFileMode)(mode & 0xfff), (mode & 0xf000) == 0x4000);
     }
 
     public static void SetOwnerAndMode(SafeHandle file, uint uid, uint gid, UnixFileMode mode, string pathForErrors)
     {
-        int fd = (int)file.DangerousGetHandle();
+        var fd = (int)file.DangerousGetHandle();
         if (fchown(fd, uid, gid) != 0 || fchmod(fd, (uint)mode) != 0)
+        {
             throw IoError("FileOwnershipNotSet", $"Cannot give {pathForErrors} its original owner and mode", pathForErrors);
+        }
     }
 
     public static void FsyncDirectory(string directory)
     {
-        int fd = open(directory, ORdOnly | ODirectory | OCloexec, 0);
-        if (fd < 0) throw IoError("DirectorySyncFailed", $"Cannot open directory {directory} to sync it", directory);
+        var fd = open(directory, ORdOnly | ODirectory | OCloexec, 0);
+        if (fd < 0)
+        {
+            throw IoError("DirectorySyncFailed", $"Cannot open directory {directory} to sync it", directory);
+        }
+
         try
         {
-            if (fsync(fd) != 0) throw IoError("DirectorySyncFailed", $"Cannot sync directory {directory}", directory);
+            if (fsync(fd) != 0)
+            {
+                throw IoError("DirectorySyncFailed", $"Cannot sync directory {directory}", directory);
+            }
         }
         finally { close(fd); }
     }
@@ -109,9 +122,17 @@ internal static unsafe partial class HostNative
     public static long? TryGetAvailableBytes(string path)
     {
         // struct statvfs on 64-bit Linux: f_bsize, f_frsize, f_blocks, f_bfree, f_bavail, ... all 8 bytes.
-        if (IntPtr.Size != 8) return null;
-        byte* buf = stackalloc byte[128];
-        if (statvfs(path, buf) != 0) return null;
+        if (IntPtr.Size != 8)
+        {
+            return null;
+        }
+
+        var buf = stackalloc byte[128];
+        if (statvfs(path, buf) != 0)
+        {
+            return null;
+        }
+
         ulong frsize = *(ulong*)(buf + 8), bavail = *(ulong*)(buf + 32);
         return (long)Math.Min(frsize * bavail, long.MaxValue);
     }
@@ -123,17 +144,21 @@ internal static unsafe partial class HostNative
     public static string? ProbeDirectIo(string directory)
     {
         // O_DIRECT differs by architecture (asm-generic 040000; arm/arm64 0200000; powerpc 0400000).
-        int oDirect = RuntimeInformation.ProcessArchitecture switch
+        var oDirect = RuntimeInformation.ProcessArchitecture switch
         {
             Architecture.Arm64 or Architecture.Arm => 0x10000,
             Architecture.Ppc64le => 0x20000,
             _ => 0x4000,
         };
         var probe = Path.Combine(directory, $".vmdebug-odirect-{Environment.ProcessId}-{Guid.NewGuid():N}");
-        int fd = open(probe, OWrOnly | OCreat | OExcl | OCloexec | oDirect, 0x180);
-        if (fd < 0) return $"open with O_DIRECT failed: {ErrnoText(Marshal.GetLastPInvokeError())}";
+        var fd = open(probe, OWrOnly | OCreat | OExcl | OCloexec | oDirect, 0x180);
+        if (fd < 0)
+        {
+            return $"open with O_DIRECT failed: {ErrnoText(Marshal.GetLastPInvokeError())}";
+        }
+
         const int block = 4096;
-        void* aligned = NativeMemory.AlignedAlloc(block, block);
+        var aligned = NativeMemory.AlignedAlloc(block, block);
         try
         {
             NativeMemory.Clear(aligned, block);
@@ -155,17 +180,26 @@ internal static unsafe partial class HostNative
         lock (AccountLock)
         {
             nint pw;
-            if (spec.StartsWith('+') && uint.TryParse(spec.AsSpan(1), out var forced)) pw = getpwuid(forced);
+            if (spec.StartsWith('+') && uint.TryParse(spec.AsSpan(1), out var forced))
+            {
+                pw = getpwuid(forced);
+            }
             else
             {
                 pw = getpwnam(spec);
-                if (pw == 0 && uint.TryParse(spec, out var numeric)) pw = getpwuid(numeric);
+                if (pw == 0 && uint.TryParse(spec, out var numeric))
+                {
+                    pw = getpwuid(numeric);
+                }
             }
-            if (pw == 0) return null;
+            if (pw == 0)
+            {
+                return null;
+            }
             // struct passwd (64-bit): char* pw_name, char* pw_passwd, uid_t pw_uid, gid_t pw_gid, ...
             var name = Marshal.PtrToStringUTF8(Marshal.ReadIntPtr(pw, 0)) ?? spec;
-            uint uid = (uint)Marshal.ReadInt32(pw, 2 * IntPtr.Size);
-            uint gid = (uint)Marshal.ReadInt32(pw, 2 * IntPtr.Size + 4);
+            var uid = (uint)Marshal.ReadInt32(pw, 2 * IntPtr.Size);
+            var gid = (uint)Marshal.ReadInt32(pw, 2 * IntPtr.Size + 4);
             return new HostAccount(name, uid, gid, GroupList(name, gid));
         }
     }
@@ -173,26 +207,36 @@ internal static unsafe partial class HostNative
     /// <summary>Resolves a qemu.conf group ("+N", name, or number) to a gid.</summary>
     public static uint? TryResolveGroup(string spec)
     {
-        if (spec.StartsWith('+') && uint.TryParse(spec.AsSpan(1), out var forced)) return forced;
+        if (spec.StartsWith('+') && uint.TryParse(spec.AsSpan(1), out var forced))
+        {
+            return forced;
+        }
+
         lock (AccountLock)
         {
-            nint gr = getgrnam(spec);
+            var gr = getgrnam(spec);
             // struct group (64-bit): char* gr_name, char* gr_passwd, gid_t gr_gid, ...
-            if (gr != 0) return (uint)Marshal.ReadInt32(gr, 2 * IntPtr.Size);
+            if (gr != 0)
+            {
+                return (uint)Marshal.ReadInt32(gr, 2 * IntPtr.Size);
+            }
         }
         return uint.TryParse(spec, out var numeric) ? numeric : null;
     }
 
     private static uint[] GroupList(string user, uint gid)
     {
-        int count = 64;
-        for (int attempt = 0; attempt < 4; attempt++)
+        var count = 64;
+        for (var attempt = 0; attempt < 4; attempt++)
         {
             var groups = new uint[count];
-            int n = count;
+            var n = count;
             fixed (uint* p = groups)
             {
-                if (getgrouplist(user, gid, p, &n) >= 0) return groups[..n];
+                if (getgrouplist(user, gid, p, &n) >= 0)
+                {
+                    return groups[..n];
+                }
             }
             count = Math.Max(n, count * 2);
         }
@@ -203,13 +247,13 @@ internal static unsafe partial class HostNative
     public static long ClockTicksPerSecond()
     {
         const int ScClkTck = 2;
-        long t = sysconf(ScClkTck);
+        var t = sysconf(ScClkTck);
         return t > 0 ? t : 100;
     }
 
     private static VmDebugException IoError(string id, string what, string target)
     {
-        int errno = Marshal.GetLastPInvokeError();
+        var errno = Marshal.GetLastPInvokeError();
         return new VmDebugException(id, ErrorKind.WriteError, $"{what}: {ErrnoText(errno)}.", target);
     }
 }

@@ -118,7 +118,11 @@ internal static unsafe partial class LibvirtNative
     /// <summary>Reads a libvirt-allocated string and frees it.</summary>
     internal static string? TakeUtf8(byte* s)
     {
-        if (s == null) return null;
+        if (s == null)
+        {
+            return null;
+        }
+
         try { return Marshal.PtrToStringUTF8((nint)s); }
         finally { NativeMemory.Free(s); }
     }

@@ -1,5 +1,4 @@
 using VmDebug.Engine.GuestKernel;
-using VmDebug.Engine.Vmcore;
 
 namespace VmDebug.Engine.PageFilter;
 

@@ -1,5 +1,3 @@
-using VmDebug.Engine.Vmcore;
-
 namespace VmDebug.Engine.PageFilter;
 
 /// <summary>makedumpfile's exclusion classes decided from struct page.</summary>

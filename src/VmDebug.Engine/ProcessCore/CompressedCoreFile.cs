@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using K4os.Compression.LZ4.Streams;
 using VmDebug.Engine.Compression;
-using CoreFileCompression = VmDebug.CoreFileCompression;
 
 namespace VmDebug.Engine.ProcessCore;
 
@@ -33,7 +32,7 @@ internal sealed class CompressedCoreFile : SparseFile
     private static ReadOnlySpan<byte> VmcoreInfoNoteName => "VMCOREINFO\0"u8;
 
     // struct new_utsname starts with sysname[65] = "Linux" and NULs (include/uapi/linux/utsname.h).
-    private static readonly byte[] s_utsSysname = [.. "Linux"u8, .. new byte[60]];
+    private static readonly byte[] UtsSysname = [.. "Linux"u8, .. new byte[60]];
 
     private readonly CoreFileCompression _format;
     private readonly Dictionary<long, byte[]> _pages = [];
@@ -252,7 +251,7 @@ internal sealed class CompressedCoreFile : SparseFile
                                 pendingPages = NotePages - 1;
                                 candidates += NotePages;
                             }
-                            else if (page.IndexOf(s_utsSysname) >= 0)
+                            else if (page.IndexOf(UtsSysname) >= 0)
                             {
                                 // The release field sits 130 bytes on and may cross into the next page.
                                 keep = true;

@@ -28,13 +28,13 @@ internal static class DeviceMemoryLocator
     // SeaBIOS's image for pc and q35 (hw/i386/x86.c x86_bios_rom_init: bios_name defaults to "bios-256k.bin").
     private const string DefaultBios = "bios-256k.bin";
     private const ulong DefaultBiosBytes = 256 * 1024;
-    private static readonly string[] s_firmwareDirectories = ["/usr/share/qemu", "/usr/share/seabios"];
+    private static readonly string[] FirmwareDirectories = ["/usr/share/qemu", "/usr/share/seabios"];
 
     private const long MaxScanBytes = 512L << 20;
     private const int PciConfigBytes = 64;
 
     /// <summary>Display devices whose video RAM is PCI BAR 0 (hw/display/vga-pci.c, virtio-vga.c, bochs-display.c).</summary>
-    private static readonly DisplayDevice[] s_displays =
+    private static readonly DisplayDevice[] Displays =
     [
         new("VGA", 0x1234, 0x1111, 0x0300),
         new("secondary-vga", 0x1234, 0x1111, 0x0380),
@@ -43,7 +43,7 @@ internal static class DeviceMemoryLocator
     ];
 
     /// <summary>Displays QEMU dumps whose blocks do not sit at one BAR as a whole (several BARs, or VRAM inside a bigger BAR).</summary>
-    private static readonly (string Name, ushort Vendor, ushort Device)[] s_unplaceableDisplays =
+    private static readonly (string Name, ushort Vendor, ushort Device)[] UnplaceableDisplays =
     [
         ("qxl-vga/qxl", 0x1b36, 0x0100),
         ("cirrus-vga", 0x1013, 0x00b8),
@@ -118,7 +118,7 @@ internal static class DeviceMemoryLocator
     private static ulong BiosBytes(string? bios)
     {
         var name = bios ?? DefaultBios;
-        var candidates = Path.IsPathRooted(name) ? [name] : s_firmwareDirectories.Select(d => Path.Combine(d, name));
+        var candidates = Path.IsPathRooted(name) ? [name] : FirmwareDirectories.Select(d => Path.Combine(d, name));
         foreach (var path in candidates)
         {
             try
@@ -194,12 +194,12 @@ internal static class DeviceMemoryLocator
                     {
                         continue;
                     }
-                    if (s_unplaceableDisplays.FirstOrDefault(d => d.Vendor == vendor && d.Device == device) is { Name: not null } other)
+                    if (UnplaceableDisplays.FirstOrDefault(d => d.Vendor == vendor && d.Device == device) is { Name: not null } other)
                     {
                         unplaceable.Add(other.Name);
                         continue;
                     }
-                    var display = s_displays.FirstOrDefault(d => d.Vendor == vendor && d.Device == device && d.ClassCode == classCode);
+                    var display = Displays.FirstOrDefault(d => d.Vendor == vendor && d.Device == device && d.ClassCode == classCode);
                     var command = BinaryPrimitives.ReadUInt16LittleEndian(config[4..]);
                     var bar0 = BinaryPrimitives.ReadUInt32LittleEndian(config[0x10..]);
                     if (display is null || (command & 0x2) == 0 || (bar0 & 0x1) != 0)

@@ -49,32 +49,32 @@ public sealed class GuestMemoryLayout
         switch (family)
         {
             case QemuMachineFamily.I440fx:
-            {
-                var lowmem = maxRamBelow4G is > 0 ? maxRamBelow4G.Value : 0xe0000000;
-                if (ramBytes >= lowmem)
                 {
-                    if (gigabyteAlign && lowmem > 0xc0000000)
+                    var lowmem = maxRamBelow4G is > 0 ? maxRamBelow4G.Value : 0xe0000000;
+                    if (ramBytes >= lowmem)
                     {
-                        lowmem = 0xc0000000;
+                        if (gigabyteAlign && lowmem > 0xc0000000)
+                        {
+                            lowmem = 0xc0000000;
+                        }
+                        below = lowmem;
                     }
-                    below = lowmem;
+                    else
+                    {
+                        below = ramBytes;
+                    }
+                    break;
                 }
-                else
-                {
-                    below = ramBytes;
-                }
-                break;
-            }
             case QemuMachineFamily.Q35:
-            {
-                ulong lowmem = ramBytes >= 0xb0000000 ? 0x80000000 : 0xb0000000;
-                if (maxRamBelow4G is > 0 && lowmem > maxRamBelow4G.Value)
                 {
-                    lowmem = maxRamBelow4G.Value;
+                    ulong lowmem = ramBytes >= 0xb0000000 ? 0x80000000 : 0xb0000000;
+                    if (maxRamBelow4G is > 0 && lowmem > maxRamBelow4G.Value)
+                    {
+                        lowmem = maxRamBelow4G.Value;
+                    }
+                    below = Math.Min(ramBytes, lowmem);
+                    break;
                 }
-                below = Math.Min(ramBytes, lowmem);
-                break;
-            }
             default:
                 throw new ArgumentOutOfRangeException(nameof(family), family, "no layout rule for this machine family");
         }
@@ -101,7 +101,7 @@ public sealed class GuestMemoryLayout
     /// </summary>
     public static (QemuMachineFamily Family, GuestMemoryLayout? Explicit, ulong? RamAddress) ParseOverride(string text, string corePath)
     {
-        QemuMachineFamily family = QemuMachineFamily.Unknown;
+        var family = QemuMachineFamily.Unknown;
         ulong? ramAddress = null;
         var ranges = new List<GuestRamRange>();
         foreach (var raw in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))

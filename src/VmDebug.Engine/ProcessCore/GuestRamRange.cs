@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace VmDebug.Engine.ProcessCore;
 
 /// <summary>A run of guest-physical memory backed by guest RAM at <see cref="RamOffset"/> in QEMU's RAM block.</summary>

@@ -1,8 +1,4 @@
-using System.Diagnostics;
-using VmDebug.Engine.Compression;
 using VmDebug.Engine.Dump;
-using VmDebug.Engine.GuestKernel;
-using VmDebug.Engine.Vmcore;
 
 namespace VmDebug.Engine.ProcessCore;
 

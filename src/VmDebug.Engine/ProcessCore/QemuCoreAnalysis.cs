@@ -50,7 +50,8 @@ internal sealed class QemuCoreAnalysis
         {
             throw new ProcessCoreException(ProcessCoreException.CommandLineUnreadable, ErrorKind.InvalidData, path,
                 $"QEMU's command line could not be read from the dumped stack (only the first 80 bytes survive in NT_PRPSINFO: '{core.PsArgs}'), "
-                + "so the RAM size is unknown.") { Remedy = ProcessCoreException.LayoutRemedy(ExplicitRanges) };
+                + "so the RAM size is unknown.")
+            { Remedy = ProcessCoreException.LayoutRemedy(ExplicitRanges) };
         }
         var commandLine = QemuCommandLine.Parse(arguments);
         var layout = ChooseLayout(core, commandLine, layoutOverride);
@@ -89,7 +90,8 @@ internal sealed class QemuCoreAnalysis
             {
                 throw new ProcessCoreException(ProcessCoreException.LayoutAmbiguous, ErrorKind.InvalidData, path,
                     $"QEMU has memory outside its main RAM block ({string.Join(", ", commandLine.UnmodelledMemory)}), which VmDebug does not place "
-                    + "in guest-physical space by itself.") { Remedy = ProcessCoreException.LayoutRemedy(ExplicitRanges + " for the main RAM block") };
+                    + "in guest-physical space by itself.")
+                { Remedy = ProcessCoreException.LayoutRemedy(ExplicitRanges + " for the main RAM block") };
             }
         }
         if (family == QemuMachineFamily.Unknown)
@@ -108,7 +110,8 @@ internal sealed class QemuCoreAnalysis
         {
             throw new ProcessCoreException(ProcessCoreException.LayoutAmbiguous, ErrorKind.InvalidData, path,
                 $"with {Units.FormatBytes((long)commandLine.RamBytes)} of RAM, QEMU places RAM above 4 GiB at 4 GiB or, on AMD hosts, at 1 TiB; "
-                + "the core does not say which.") { Remedy = ProcessCoreException.LayoutRemedy(ExplicitRanges) };
+                + "the core does not say which.")
+            { Remedy = ProcessCoreException.LayoutRemedy(ExplicitRanges) };
         }
         return ramAddress is null ? layout : new GuestMemoryLayout(layout.Ranges, layout.Description, ramAddress);
     }

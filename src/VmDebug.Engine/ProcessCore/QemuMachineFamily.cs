@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Text.Json;
-
 namespace VmDebug.Engine.ProcessCore;
 
 /// <summary>The family of a QEMU x86 machine type, which fixes where RAM sits in guest-physical space.</summary>

@@ -1,5 +1,3 @@
-using System.Text.Json.Nodes;
-
 namespace VmDebug.Engine.Qmp;
 
 /// <summary>Arguments of <c>dump-guest-memory</c>.</summary>

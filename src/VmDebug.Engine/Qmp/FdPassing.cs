@@ -27,29 +27,39 @@ internal static class FdPassing
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            sent = TrySend(socket, payload.Span, fd, out int errno);
+            sent = TrySend(socket, payload.Span, fd, out var errno);
             if (sent >= 0)
+            {
                 break;
+            }
+
             if (errno == EAgain)
             {
                 // .NET keeps the socket non-blocking; wait until writable without blocking a thread for long.
                 if (!socket.Poll(0, SelectMode.SelectWrite))
+                {
                     await Task.Delay(5, cancellationToken).ConfigureAwait(false);
+                }
+
                 continue;
             }
 
             if (errno != EIntr)
+            {
                 throw new SocketException(errno);
+            }
         }
 
         if (sent < payload.Length)
+        {
             await socket.SendAsync(payload[sent..], SocketFlags.None, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private static unsafe int TrySend(Socket socket, ReadOnlySpan<byte> payload, int fd, out int errno)
     {
-        int controlSpace = Align(sizeof(CmsgHdr)) + Align(sizeof(int));
-        byte* control = stackalloc byte[controlSpace];
+        var controlSpace = Align(sizeof(CmsgHdr)) + Align(sizeof(int));
+        var control = stackalloc byte[controlSpace];
         new Span<byte>(control, controlSpace).Clear();
         var cmsg = (CmsgHdr*)control;
         cmsg->Length = (nuint)(Align(sizeof(CmsgHdr)) + sizeof(int));
@@ -57,7 +67,7 @@ internal static class FdPassing
         cmsg->Type = ScmRights;
         *(int*)(control + Align(sizeof(CmsgHdr))) = fd;
 
-        bool added = false;
+        var added = false;
         var handle = socket.SafeHandle;
         try
         {
@@ -66,7 +76,7 @@ internal static class FdPassing
             {
                 var iov = new IoVec { Base = (nint)data, Length = (nuint)payload.Length };
                 var msg = new MsgHdr { Iov = (nint)(&iov), IovLength = 1, Control = (nint)control, ControlLength = (nuint)controlSpace };
-                nint result = sendmsg((int)handle.DangerousGetHandle(), &msg, MsgNoSignal);
+                var result = sendmsg((int)handle.DangerousGetHandle(), &msg, MsgNoSignal);
                 errno = result < 0 ? Marshal.GetLastPInvokeError() : 0;
                 return (int)result;
             }
@@ -74,7 +84,9 @@ internal static class FdPassing
         finally
         {
             if (added)
+            {
                 handle.DangerousRelease();
+            }
         }
     }
 

@@ -11,9 +11,9 @@ public sealed partial class QmpClient
     {
         var result = await ExecuteObjectAsync("query-version", null, timeout, cancellationToken).ConfigureAwait(false);
         if (result["qemu"] is JsonObject qemu
-            && QmpMessage.TryGetInt(qemu, "major", out int major) && QmpMessage.TryGetInt(qemu, "minor", out int minor) && QmpMessage.TryGetInt(qemu, "micro", out int micro))
+            && QmpMessage.TryGetInt(qemu, "major", out var major) && QmpMessage.TryGetInt(qemu, "minor", out var minor) && QmpMessage.TryGetInt(qemu, "micro", out var micro))
         {
-            string package = result["package"] is JsonValue p && p.TryGetValue(out string? text) ? text : "";
+            var package = result["package"] is JsonValue p && p.TryGetValue(out string? text) ? text : "";
             return new QmpVersion(major, minor, micro, package);
         }
 
@@ -26,7 +26,10 @@ public sealed partial class QmpClient
         var result = await ExecuteObjectAsync("query-status", null, timeout, cancellationToken).ConfigureAwait(false);
         if (result["running"] is JsonValue r && r.TryGetValue(out bool running)
             && result["status"] is JsonValue s && s.TryGetValue(out string? status))
+        {
             return new QmpStatus(running, status);
+        }
+
         throw UnexpectedResult("query-status", result);
     }
 
@@ -43,13 +46,18 @@ public sealed partial class QmpClient
     {
         var result = await ExecuteObjectAsync("query-dump-guest-memory-capability", null, timeout, cancellationToken).ConfigureAwait(false);
         if (result["formats"] is not JsonArray formats)
+        {
             throw UnexpectedResult("query-dump-guest-memory-capability", result);
+        }
 
         var names = new List<string>(formats.Count);
         foreach (var format in formats)
         {
             if (format is not JsonValue v || !v.TryGetValue(out string? name))
+            {
                 throw UnexpectedResult("query-dump-guest-memory-capability", result);
+            }
+
             names.Add(name);
         }
 
@@ -64,9 +72,14 @@ public sealed partial class QmpClient
     {
         ArgumentNullException.ThrowIfNull(request);
         if (!request.Protocol.StartsWith("file:", StringComparison.Ordinal) && !request.Protocol.StartsWith("fd:", StringComparison.Ordinal))
+        {
             throw new ArgumentException($"The dump protocol must be 'file:PATH' or 'fd:NAME', not '{request.Protocol}'.", nameof(request));
+        }
+
         if (request.Begin.HasValue != request.Length.HasValue)
+        {
             throw new ArgumentException("Begin and Length must be given together.", nameof(request));
+        }
 
         var arguments = new JsonObject
         {
@@ -74,9 +87,15 @@ public sealed partial class QmpClient
             ["protocol"] = request.Protocol,
         };
         if (request.Detach)
+        {
             arguments["detach"] = true;
+        }
+
         if (request.Format is not null)
+        {
             arguments["format"] = request.Format;
+        }
+
         if (request.Begin is long begin)
         {
             arguments["begin"] = begin;
@@ -91,7 +110,7 @@ public sealed partial class QmpClient
     {
         var result = await ExecuteObjectAsync("query-dump", null, timeout, cancellationToken).ConfigureAwait(false);
         if (result["status"] is JsonValue s && s.TryGetValue(out string? status)
-            && QmpMessage.TryGetLong(result, "completed", out long completed) && QmpMessage.TryGetLong(result, "total", out long total))
+            && QmpMessage.TryGetLong(result, "completed", out var completed) && QmpMessage.TryGetLong(result, "total", out var total))
         {
             var state = status switch
             {
@@ -116,7 +135,9 @@ public sealed partial class QmpClient
         ArgumentException.ThrowIfNullOrEmpty(fdName);
         ArgumentNullException.ThrowIfNull(file);
         if (file.IsInvalid || file.IsClosed)
+        {
             throw new ArgumentException("The file handle is closed or invalid.", nameof(file));
+        }
 
         // QEMU keeps only the descriptors of the latest message, so one fd-carrying command at a time.
         await _fdLock.WaitAsync(cancellationToken).ConfigureAwait(false);

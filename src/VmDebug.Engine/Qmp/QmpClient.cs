@@ -92,7 +92,9 @@ public sealed partial class QmpClient : IAsyncDisposable, IDisposable
         }
 
         if (message is null)
+        {
             throw NotAGreeting("closed the connection", null);
+        }
 
         return QmpGreeting.TryParse(message, out var failingMember)
             ?? throw NotAGreeting($"sent a JSON message that is not a QMP greeting ('{failingMember}' is missing or of the wrong type)", null);
@@ -108,7 +110,7 @@ public sealed partial class QmpClient : IAsyncDisposable, IDisposable
     {
         OobEnabled = _options.EnableOob && Greeting.Capabilities.Contains("oob");
         var arguments = OobEnabled ? new JsonObject { ["enable"] = new JsonArray("oob") } : null;
-        byte[] request = QmpMessage.Command("qmp_capabilities", arguments, id: null);
+        var request = QmpMessage.Command("qmp_capabilities", arguments, id: null);
         try
         {
             await _connection.SendHandshakeAsync(request, handshake).ConfigureAwait(false);
@@ -135,7 +137,9 @@ public sealed partial class QmpClient : IAsyncDisposable, IDisposable
             }
 
             if (reply is null)
+            {
                 throw new QmpNegotiationException($"{SocketPath} closed the connection during capabilities negotiation.", SocketPath);
+            }
 
             // Events are not sent before negotiation completes, but keeping one is harmless and loses nothing.
             if (reply.ContainsKey("event"))
@@ -145,10 +149,15 @@ public sealed partial class QmpClient : IAsyncDisposable, IDisposable
             }
 
             if (reply["error"] is JsonObject error)
+            {
                 throw new QmpNegotiationException($"{SocketPath} rejected qmp_capabilities: {QmpError.Parse(error)}", SocketPath);
+            }
 
             if (!reply.ContainsKey("return"))
+            {
                 throw new QmpNegotiationException($"{SocketPath} sent an unexpected reply to qmp_capabilities: {QmpMessage.Preview(_lastLine)}", SocketPath);
+            }
+
             return;
         }
     }
@@ -156,7 +165,7 @@ public sealed partial class QmpClient : IAsyncDisposable, IDisposable
     /// <summary>Reads one message before the reader loop runs, mapping timeouts and I/O errors to handshake errors.</summary>
     private async Task<JsonObject?> ReadHandshakeMessageAsync(CancellationToken handshake, CancellationToken caller, bool greeting)
     {
-        string what = greeting ? "greeting" : "reply to qmp_capabilities";
+        var what = greeting ? "greeting" : "reply to qmp_capabilities";
         var reader = _connection.Reader;
         ReadOnlyMemory<byte>? line;
         try
@@ -166,10 +175,13 @@ public sealed partial class QmpClient : IAsyncDisposable, IDisposable
         catch (OperationCanceledException) when (!caller.IsCancellationRequested)
         {
             _lastLine = reader.Pending.ToArray();
-            string received = _lastLine.Length == 0 ? "nothing" : QmpMessage.Preview(_lastLine);
+            var received = _lastLine.Length == 0 ? "nothing" : QmpMessage.Preview(_lastLine);
             if (!greeting)
+            {
                 throw new QmpNegotiationException(
                     $"{SocketPath} did not send a {what} within {_options.HandshakeTimeout.TotalSeconds:0.###} s (received {received}).", SocketPath);
+            }
+
             throw new QmpGreetingException(QmpGreetingFailure.Timeout,
                 $"{SocketPath} did not send a QMP greeting within {_options.HandshakeTimeout.TotalSeconds:0.###} s (received {received}); " +
                 $"{QmpException.NotQmpHint} QEMU serves one client at a time per QMP socket, so another client (e.g. libvirt) may hold it.",
@@ -178,13 +190,13 @@ public sealed partial class QmpClient : IAsyncDisposable, IDisposable
         catch (QmpLineReader.MessageTooLargeException e)
         {
             _lastLine = reader.Pending.ToArray();
-            string text = $"{SocketPath} sent more than {_options.MaxMessageBytes} bytes without a line end instead of a QMP {what} " +
+            var text = $"{SocketPath} sent more than {_options.MaxMessageBytes} bytes without a line end instead of a QMP {what} " +
                 $"(received {QmpMessage.Preview(_lastLine)}); {QmpException.NotQmpHint}";
             throw greeting ? new QmpGreetingException(QmpGreetingFailure.Invalid, text, SocketPath, e) : new QmpNegotiationException(text, SocketPath, e);
         }
         catch (System.Net.Sockets.SocketException e)
         {
-            string text = $"Reading the QMP {what} from {SocketPath} failed: {e.Message}; {QmpException.NotQmpHint}";
+            var text = $"Reading the QMP {what} from {SocketPath} failed: {e.Message}; {QmpException.NotQmpHint}";
             throw greeting ? new QmpGreetingException(QmpGreetingFailure.Invalid, text, SocketPath, e) : new QmpNegotiationException(text, SocketPath, e);
         }
 
@@ -218,14 +230,17 @@ public sealed partial class QmpClient : IAsyncDisposable, IDisposable
         var wait = timeout ?? _options.CommandTimeout;
         cancellationToken.ThrowIfCancellationRequested();
 
-        string id = IdPrefix + Interlocked.Increment(ref _nextId).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        byte[] request = QmpMessage.Command(command, arguments, id);
+        var id = IdPrefix + Interlocked.Increment(ref _nextId).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var request = QmpMessage.Command(command, arguments, id);
         var pending = new Pending(command, new TaskCompletionSource<JsonObject>(TaskCreationOptions.RunContinuationsAsynchronously));
         lock (_pending)
         {
             // Checked under the lock OnClosed drains: a command is either refused here or failed there.
             if (_connection.ClosedReason is { } reason)
+            {
                 throw _connection.CommandFailure(command, reason);
+            }
+
             _pending.Add(id, pending);
         }
 
@@ -244,7 +259,9 @@ public sealed partial class QmpClient : IAsyncDisposable, IDisposable
         finally
         {
             lock (_pending)
+            {
                 _pending.Remove(id);
+            }
         }
     }
 
@@ -257,8 +274,10 @@ public sealed partial class QmpClient : IAsyncDisposable, IDisposable
         }
 
         if (!reply.TryGetPropertyValue("return", out var value))
+        {
             throw new QmpProtocolException(QmpProtocolFailure.UnexpectedReply,
                 $"{SocketPath} answered '{command}' with neither 'return' nor 'error': {QmpMessage.Preview(reply)}", SocketPath);
+        }
 
         // Detach so callers may keep or re-parent the value.
         reply.Remove("return");
@@ -289,7 +308,9 @@ public sealed partial class QmpClient : IAsyncDisposable, IDisposable
         if (QmpMessage.GetString(message, "id") is { } id)
         {
             lock (_pending)
+            {
                 _pending.TryGetValue(id, out pending);
+            }
         }
 
         if (pending is not null)
@@ -332,7 +353,9 @@ public sealed partial class QmpClient : IAsyncDisposable, IDisposable
         }
 
         foreach (var pending in failed)
+        {
             pending.Reply.TrySetException(_connection.CommandFailure(pending.Command, reason));
+        }
 
         _events.Writer.TryComplete();
     }

@@ -70,8 +70,11 @@ internal sealed class QmpConnection
     private static QmpConnectException ConnectFailure(string socketPath, SocketException e)
     {
         if (!File.Exists(socketPath) && !Directory.Exists(socketPath))
+        {
             return new QmpConnectException("QmpSocketNotFound", ErrorKind.ObjectNotFound,
                 $"QMP socket {socketPath} does not exist; is the path right and is QEMU running with -qmp unix:{socketPath},server=on?", socketPath, e);
+        }
+
         return e.SocketErrorCode switch
         {
             SocketError.AccessDenied => new QmpConnectException("QmpSocketAccessDenied", ErrorKind.PermissionDenied,
@@ -104,7 +107,7 @@ internal sealed class QmpConnection
 
     private async Task WriteAndReleaseAsync(string command, byte[] request, SafeFileHandle? fd)
     {
-        bool fdAdded = false;
+        var fdAdded = false;
         try
         {
             if (fd is null)
@@ -125,7 +128,10 @@ internal sealed class QmpConnection
         finally
         {
             if (fdAdded)
+            {
                 fd!.DangerousRelease();
+            }
+
             _writeLock.Release();
         }
     }
@@ -187,7 +193,9 @@ internal sealed class QmpConnection
     public void Close(QmpException reason)
     {
         if (Interlocked.CompareExchange(ref _closedReason, reason, null) is not null)
+        {
             return;
+        }
 
         _closed(reason);
         _lifetime.Cancel();

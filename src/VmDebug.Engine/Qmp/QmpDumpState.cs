@@ -1,5 +1,3 @@
-using System.Text.Json.Nodes;
-
 namespace VmDebug.Engine.Qmp;
 
 /// <summary>State of the current or last memory dump (<c>query-dump</c>'s <c>status</c>).</summary>

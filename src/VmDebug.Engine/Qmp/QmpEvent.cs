@@ -11,10 +11,10 @@ public sealed record QmpEvent(string Name, DateTimeOffset Timestamp, JsonObject?
     /// <summary>An event message; a missing or out-of-range timestamp becomes the time it was read.</summary>
     internal static QmpEvent Parse(JsonObject message)
     {
-        string name = QmpMessage.GetString(message, "event") ?? "";
+        var name = QmpMessage.GetString(message, "event") ?? "";
         var timestamp = DateTimeOffset.UtcNow;
         if (message["timestamp"] is JsonObject ts
-            && QmpMessage.TryGetLong(ts, "seconds", out long seconds) && QmpMessage.TryGetLong(ts, "microseconds", out long micros)
+            && QmpMessage.TryGetLong(ts, "seconds", out var seconds) && QmpMessage.TryGetLong(ts, "microseconds", out var micros)
             && seconds is >= 0 and < 253402300800 && micros is >= 0 and < 1_000_000)
         {
             timestamp = DateTimeOffset.FromUnixTimeSeconds(seconds).AddTicks(micros * 10);
@@ -22,7 +22,10 @@ public sealed record QmpEvent(string Name, DateTimeOffset Timestamp, JsonObject?
 
         var data = message["data"] as JsonObject;
         if (data is not null)
+        {
             message.Remove("data"); // detached, so listeners may keep or re-parent it
+        }
+
         return new QmpEvent(name, timestamp, data);
     }
 }

@@ -30,7 +30,7 @@ internal sealed class QmpLineReader
     {
         while (true)
         {
-            int newline = Array.IndexOf(_buffer, (byte)'\n', _scanned, _end - _scanned);
+            var newline = Array.IndexOf(_buffer, (byte)'\n', _scanned, _end - _scanned);
             if (newline >= 0)
             {
                 var line = _buffer.AsMemory(_start, newline - _start);
@@ -40,12 +40,17 @@ internal sealed class QmpLineReader
 
             _scanned = _end;
             if (_end - _start > _maxMessageBytes)
+            {
                 throw new MessageTooLargeException(_end - _start);
+            }
 
             MakeRoom();
-            int read = await _socket.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            var read = await _socket.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None, cancellationToken).ConfigureAwait(false);
             if (read == 0)
+            {
                 return null;
+            }
+
             _end += read;
         }
     }
@@ -58,9 +63,11 @@ internal sealed class QmpLineReader
         }
 
         if (_end < _buffer.Length)
+        {
             return;
+        }
 
-        int used = _end - _start;
+        var used = _end - _start;
         if (_start > 0 && used <= _buffer.Length / 2)
         {
             Buffer.BlockCopy(_buffer, _start, _buffer, 0, used);

@@ -36,12 +36,16 @@ internal static class QmpMessage
             if (node is JsonObject obj)
             {
                 foreach (var member in obj)
+                {
                     Build(member.Value);
+                }
             }
             else if (node is JsonArray array)
             {
                 foreach (var item in array)
+                {
                     Build(item);
+                }
             }
         }
     }
@@ -61,7 +65,10 @@ internal static class QmpMessage
             }
 
             if (id is not null)
+            {
                 writer.WriteString("id", id);
+            }
+
             writer.WriteEndObject();
         }
 
@@ -75,10 +82,13 @@ internal static class QmpMessage
     public static string Preview(ReadOnlySpan<byte> bytes)
     {
         if (bytes.Length == 0)
+        {
             return "nothing";
+        }
+
         const int max = 80;
         var text = new StringBuilder("\"");
-        foreach (byte b in bytes[..Math.Min(bytes.Length, max)])
+        foreach (var b in bytes[..Math.Min(bytes.Length, max)])
         {
             text.Append(b switch
             {
@@ -94,7 +104,10 @@ internal static class QmpMessage
 
         text.Append('"');
         if (bytes.Length > max)
+        {
             text.Append($"… ({bytes.Length} bytes)");
+        }
+
         return text.ToString();
     }
 

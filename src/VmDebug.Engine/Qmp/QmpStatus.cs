@@ -1,5 +1,3 @@
-using System.Text.Json.Nodes;
-
 namespace VmDebug.Engine.Qmp;
 
 /// <summary>Result of <c>query-status</c>.</summary>

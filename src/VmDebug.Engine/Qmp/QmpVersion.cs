@@ -1,5 +1,3 @@
-using System.Text.Json.Nodes;
-
 namespace VmDebug.Engine.Qmp;
 
 /// <summary>A QEMU version as QMP reports it (greeting and <c>query-version</c>).</summary>

@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-
 namespace VmDebug.Engine.Vmcore;
 
 /// <summary>One program header of an ELF64 vmcore.</summary>

@@ -1,5 +1,3 @@
-using VmDebug.Engine.Compression;
-
 namespace VmDebug.Engine.Vmcore;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using VmDebug.Engine.Vmcore;
-
 namespace VmDebug;
 
 /// <summary>One fix applied to a dump so makedumpfile and crash read it.</summary>

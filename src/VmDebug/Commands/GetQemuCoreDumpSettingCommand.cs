@@ -25,7 +25,11 @@ public sealed class GetQemuCoreDumpSettingCommand : VmDebugCmdlet
         };
         if (TryRunEngine(_ => Task.FromResult(CoreDumpCommands.Get(request)), out var setting, request.ConfigPath))
         {
-            foreach (var warning in setting.Warnings) WriteWarning(warning);
+            foreach (var warning in setting.Warnings)
+            {
+                WriteWarning(warning);
+            }
+
             WriteObject(setting);
         }
     }

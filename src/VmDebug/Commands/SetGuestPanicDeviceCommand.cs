@@ -73,7 +73,11 @@ public sealed class GetGuestPanicDeviceCommand : GuestPanicCommandBase
         var request = CreateRequest();
         if (TryRunEngine(_ => Task.FromResult(GuestPanicCommands.Get(request)), out var configuration, request.Domain ?? request.XmlPath))
         {
-            foreach (var warning in configuration.Warnings) WriteWarning(warning);
+            foreach (var warning in configuration.Warnings)
+            {
+                WriteWarning(warning);
+            }
+
             WriteObject(configuration);
         }
     }

@@ -55,7 +55,9 @@ public sealed class ConfigurationCliTests : IDisposable
         Assert.Equal(original, File.ReadAllBytes(conf));
         var after = await RunJsonAsync("coredump", "show", "--config", conf);
         foreach (var key in new[] { "maxCore", "maxCoreBytes", "includeGuestMemory", "autoDumpPath", "user", "group" })
+        {
             Assert.Equal(before[key]?.ToJsonString(), after[key]?.ToJsonString());
+        }
     }
 
     [Fact]

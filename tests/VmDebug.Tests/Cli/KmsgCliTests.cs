@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using VmDebug.Engine.Guest;
-using VmDebug.Engine.Native;
 using VmDebug.Tests.Support;
 
 namespace VmDebug.Tests.Cli;

@@ -22,7 +22,11 @@ public sealed class DaemonRestartTests : IDisposable
         var exe = Path.Combine(_host.Root, "libvirtd");
         _started.AddRange(LibvirtDaemonLocator.EnumerateProcesses(paths)
             .Where(p => LibvirtDaemonLocator.ReadCommandLine(paths, p.Pid).FirstOrDefault() == exe).Select(p => p.Pid));
-        foreach (var pid in _started.Distinct()) HostNativeKill(pid);
+        foreach (var pid in _started.Distinct())
+        {
+            HostNativeKill(pid);
+        }
+
         _host.Dispose();
     }
 
@@ -34,7 +38,11 @@ public sealed class DaemonRestartTests : IDisposable
     private int StartFakeDaemon()
     {
         var exe = Path.Combine(_host.Root, "libvirtd");
-        if (!File.Exists(exe)) File.Copy("/bin/sleep", exe);
+        if (!File.Exists(exe))
+        {
+            File.Copy("/bin/sleep", exe);
+        }
+
         var p = Process.Start(new ProcessStartInfo(exe, ["3600"]) { UseShellExecute = false })!;
         _started.Add(p.Id);
         return p.Id;
@@ -45,7 +53,7 @@ public sealed class DaemonRestartTests : IDisposable
     [Fact]
     public void DetectsAHandStartedDaemonAsAProcessToRestart()
     {
-        int pid = StartFakeDaemon();
+        var pid = StartFakeDaemon();
         var daemon = LibvirtDaemonLocator.Detect(RealProcWith(_host), pid)!;
         Assert.Equal("libvirtd", daemon.Name);
         Assert.False(daemon.Modular);
@@ -58,7 +66,7 @@ public sealed class DaemonRestartTests : IDisposable
     [Fact]
     public void SysVInitScriptWhosePidFileNamesTheDaemonIsUsed()
     {
-        int pid = StartFakeDaemon();
+        var pid = StartFakeDaemon();
         _host.Write("etc/init.d/libvirtd", "#!/bin/sh\n");
         _host.Write("run/libvirtd.pid", pid + "\n");
         var daemon = LibvirtDaemonLocator.Detect(RealProcWith(_host), pid)!;
@@ -69,11 +77,15 @@ public sealed class DaemonRestartTests : IDisposable
     [Fact]
     public void ActiveJobsRefuseTheRestartBeforeTheConfigIsWritten()
     {
-        int pid = StartFakeDaemon();
+        var pid = StartFakeDaemon();
         var conf = _host.Write("qemu.conf", "user = \"root\"\n");
         var options = new CoreDumpRequest
         {
-            ConfigPath = conf, IncludeGuestMemory = true, RestartDaemon = true, DaemonProcessId = pid, Paths = RealProcWith(_host),
+            ConfigPath = conf,
+            IncludeGuestMemory = true,
+            RestartDaemon = true,
+            DaemonProcessId = pid,
+            Paths = RealProcWith(_host),
             ActiveJobs = [new ActiveDomainJob("vm1", "dump")],
         };
         var plan = CoreDumpConfigurator.PlanEnable(options);
@@ -89,12 +101,17 @@ public sealed class DaemonRestartTests : IDisposable
     [Fact]
     public void ForceRestartsTheDaemonWithItsCommandLineDespiteActiveJobs()
     {
-        int pid = StartFakeDaemon();
+        var pid = StartFakeDaemon();
         var paths = RealProcWith(_host);
         var conf = _host.Write("qemu.conf", "user = \"root\"\n");
         var plan = CoreDumpConfigurator.PlanEnable(new CoreDumpRequest
         {
-            ConfigPath = conf, IncludeGuestMemory = true, RestartDaemon = true, Force = true, DaemonProcessId = pid, Paths = paths,
+            ConfigPath = conf,
+            IncludeGuestMemory = true,
+            RestartDaemon = true,
+            Force = true,
+            DaemonProcessId = pid,
+            Paths = paths,
             ActiveJobs = [new ActiveDomainJob("vm1", "dump")],
         });
         Assert.True(plan.Setting.RestartNeeded);

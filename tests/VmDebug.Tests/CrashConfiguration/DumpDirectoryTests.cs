@@ -34,7 +34,7 @@ public class DumpDirectoryTests
         var s = DumpDirectoryInspector.Inspect(host.Root, "root", "root", long.MaxValue / 2, false);
         var (code, df, _) = TestHost.Run("df", "--output=avail", "-B1", host.Root);
         Assert.Equal(0, code);
-        long dfAvail = long.Parse(df.Split('\n', StringSplitOptions.RemoveEmptyEntries)[1].Trim());
+        var dfAvail = long.Parse(df.Split('\n', StringSplitOptions.RemoveEmptyEntries)[1].Trim());
         Assert.InRange(s.FreeBytes!.Value, dfAvail - (64L << 20), dfAvail + (64L << 20));
         Assert.Contains(s.Warnings, w => w.Contains("a full dump will not fit"));
     }
@@ -48,7 +48,11 @@ public class DumpDirectoryTests
         Assert.Empty(Directory.GetFiles(host.Root, ".vmdebug-odirect-*"));
         // /dev/shm is tmpfs: before Linux 6.6 it refuses O_DIRECT, since then it accepts it. Either way the
         // probe agrees with dd, an independent O_DIRECT writer.
-        if (!Directory.Exists("/dev/shm")) return;
+        if (!Directory.Exists("/dev/shm"))
+        {
+            return;
+        }
+
         var shm = DumpDirectoryInspector.Inspect("/dev/shm", "root", "root", null, bypassCache: true);
         var probe = Path.Combine("/dev/shm", $"vmdebug-dd-{Guid.NewGuid():N}");
         var (ddCode, _, _) = TestHost.Run("dd", "if=/dev/zero", $"of={probe}", "bs=4096", "count=1", "oflag=direct");
@@ -64,7 +68,13 @@ public class DumpDirectoryTests
         var xml = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "CrashConfiguration", "TestData", "rich-domain.xml"));
         var plan = GuestPanicConfigurator.Plan(new GuestPanicRequest
         {
-            DomainXml = xml, Model = GuestPanicModel.Auto, OnCrash = CrashAction.CoredumpDestroy, VmcoreInfo = true, LibvirtVersion = new Version(9, 0, 0), ConfigPath = conf, Paths = host.Paths,
+            DomainXml = xml,
+            Model = GuestPanicModel.Auto,
+            OnCrash = CrashAction.CoredumpDestroy,
+            VmcoreInfo = true,
+            LibvirtVersion = new Version(9, 0, 0),
+            ConfigPath = conf,
+            Paths = host.Paths,
         });
         Assert.False(plan.Configuration.DumpDirectory!.Exists);
         Assert.Contains(plan.Configuration.Warnings, w => w.Contains("does not exist"));
@@ -79,8 +89,15 @@ public class DumpDirectoryTests
         var xml = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "CrashConfiguration", "TestData", "rich-domain.xml"));
         var plan = GuestPanicConfigurator.Plan(new GuestPanicRequest
         {
-            DomainXml = xml, Model = GuestPanicModel.Auto, OnCrash = CrashAction.CoredumpDestroy, VmcoreInfo = true, LibvirtVersion = new Version(9, 0, 0),
-            ConfigPath = conf, AutoDumpPath = dumps, BypassCache = true, Paths = host.Paths,
+            DomainXml = xml,
+            Model = GuestPanicModel.Auto,
+            OnCrash = CrashAction.CoredumpDestroy,
+            VmcoreInfo = true,
+            LibvirtVersion = new Version(9, 0, 0),
+            ConfigPath = conf,
+            AutoDumpPath = dumps,
+            BypassCache = true,
+            Paths = host.Paths,
         });
         Assert.Contains($"+auto_dump_path = \"{dumps}\"", plan.Diff);
         Assert.Contains("+auto_dump_bypass_cache = 1", plan.Diff);

@@ -12,8 +12,13 @@ public class GuestPanicDeviceTests
 
     private static GuestPanicRequest Set(string xml, TestHost host) => new()
     {
-        DomainXml = xml, Model = GuestPanicModel.Auto, OnCrash = CrashAction.CoredumpDestroy, VmcoreInfo = true, LibvirtVersion = Libvirt90,
-        ConfigPath = Path.Combine(host.Root, "absent-qemu.conf"), Paths = host.Paths,
+        DomainXml = xml,
+        Model = GuestPanicModel.Auto,
+        OnCrash = CrashAction.CoredumpDestroy,
+        VmcoreInfo = true,
+        LibvirtVersion = Libvirt90,
+        ConfigPath = Path.Combine(host.Root, "absent-qemu.conf"),
+        Paths = host.Paths,
     };
 
     [Theory]

@@ -46,7 +46,10 @@ public sealed class LibvirtConfigurationTests(LibvirtDaemonFixture daemon) : IDi
         var originalConf = File.ReadAllBytes(conf);
         var name = TestDomains.UniqueName("autodump");
         using (var connection = daemon.Connect())
+        {
             connection.DefineDomain(TestDomains.PanickingGuest(name, guest, panicAfterSeconds: 2)).Dispose();
+        }
+
         try
         {
             var set = Json(await RunCliAsync("panic-device", "set", "--domain", name, "--connect", daemon.Uri, "--on-crash", "coredump-destroy",
@@ -87,7 +90,10 @@ public sealed class LibvirtConfigurationTests(LibvirtDaemonFixture daemon) : IDi
             {
                 var e = await events.Events.ReadAsync(timeout.Token);
                 Log($"{clock.ElapsedMilliseconds} ms: {e}");
-                if (e.Event == LibvirtLifecycleEventType.Stopped) break;
+                if (e.Event == LibvirtLifecycleEventType.Stopped)
+                {
+                    break;
+                }
             }
             var dump = Assert.Single(Directory.GetFiles(dumps));
             Log($"auto-dump {Path.GetFileName(dump)}: {new FileInfo(dump).Length} bytes, {clock.ElapsedMilliseconds} ms after start");
@@ -116,7 +122,10 @@ public sealed class LibvirtConfigurationTests(LibvirtDaemonFixture daemon) : IDi
         var name = TestDomains.UniqueName("busy");
         using (var connection = daemon.Connect())
         using (var defined = connection.DefineDomain(TestDomains.Minimal(name, Guid.NewGuid(), memoryMiB: 2048)))
+        {
             defined.Create();
+        }
+
         Task? dump = null;
         try
         {
@@ -171,7 +180,10 @@ public sealed class LibvirtConfigurationTests(LibvirtDaemonFixture daemon) : IDi
         var name = TestDomains.UniqueName("dumpcore");
         using (var connection = daemon.Connect())
         using (var defined = connection.DefineDomain(TestDomains.Minimal(name, Guid.NewGuid(), memoryMiB: 384)))
+        {
             defined.Create();
+        }
+
         try
         {
             var request = new CoreDumpRequest { ConfigPath = conf, Domain = name, ConnectionUri = daemon.Uri };
@@ -190,15 +202,23 @@ public sealed class LibvirtConfigurationTests(LibvirtDaemonFixture daemon) : IDi
                 Assert.DoesNotContain("dumpCore", domain.GetXmlDesc()); // the running definition waits for the next boot
             }
             using (var again = CoreDumpCommands.PlanEnable(request))
+            {
                 Assert.False(again.HasChanges);
+            }
 
             var shown = Json(await RunCliAsync("coredump", "show", "--config", conf, "--connect", daemon.Uri, "--json"));
             Assert.Equal(384L << 20, (long?)shown["largestGuestRamBytes"]);
 
-            using (var disable = CoreDumpCommands.PlanDisable(request)) disable.Apply(TestContext.Current.CancellationToken);
+            using (var disable = CoreDumpCommands.PlanDisable(request))
+            {
+                disable.Apply(TestContext.Current.CancellationToken);
+            }
+
             using (var connection = daemon.Connect())
             using (var domain = connection.LookupDomain(name))
+            {
                 Assert.DoesNotContain("dumpCore", domain.GetXmlDesc(LibvirtDomainXmlFlags.Inactive));
+            }
         }
         finally
         {
@@ -219,7 +239,11 @@ public sealed class LibvirtConfigurationTests(LibvirtDaemonFixture daemon) : IDi
             {
                 using var connection = daemon.Connect();
                 using var domain = connection.LookupDomain(name);
-                if (domain.IsActive) domain.Destroy();
+                if (domain.IsActive)
+                {
+                    domain.Destroy();
+                }
+
                 domain.Undefine();
                 return;
             }
@@ -237,7 +261,10 @@ public sealed class LibvirtConfigurationTests(LibvirtDaemonFixture daemon) : IDi
         await File.WriteAllBytesAsync(daemon.QemuConfPath, original);
         using var change = CoreDumpCommands.PlanDisable(new CoreDumpRequest
         {
-            ConfigPath = daemon.QemuConfPath, ConnectionUri = daemon.Uri, RestartDaemon = true, Force = true,
+            ConfigPath = daemon.QemuConfPath,
+            ConnectionUri = daemon.Uri,
+            RestartDaemon = true,
+            Force = true,
         });
         var clock = Stopwatch.StartNew();
         var setting = change.Apply(TestContext.Current.CancellationToken);

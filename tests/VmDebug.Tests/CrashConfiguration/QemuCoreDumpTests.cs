@@ -9,7 +9,10 @@ public class QemuCoreDumpTests
 {
     private static CoreDumpRequest Enable(TestHost host, string conf) => new()
     {
-        ConfigPath = conf, MaxCore = "unlimited", IncludeGuestMemory = true, Paths = host.Paths,
+        ConfigPath = conf,
+        MaxCore = "unlimited",
+        IncludeGuestMemory = true,
+        Paths = host.Paths,
     };
 
     [Fact]
@@ -23,8 +26,8 @@ public class QemuCoreDumpTests
 
         var after = File.ReadAllLines(conf);
         Assert.Equal(original.Length + 2, after.Length);
-        int mc = Array.IndexOf(after, "max_core = \"unlimited\"");
-        int dgc = Array.IndexOf(after, "dump_guest_core = 1");
+        var mc = Array.IndexOf(after, "max_core = \"unlimited\"");
+        var dgc = Array.IndexOf(after, "dump_guest_core = 1");
         Assert.Equal("#max_core = \"unlimited\"", after[mc - 1]);
         Assert.Equal("#dump_guest_core = 1", after[dgc - 1]);
         Assert.Equal(original, after.Where((_, i) => i != mc && i != dgc));
@@ -116,7 +119,11 @@ public class QemuCoreDumpTests
         var conf = host.Write("qemu.conf", "max_core = 0\n");
         var setting = CoreDumpConfigurator.PlanEnable(new CoreDumpRequest
         {
-            ConfigPath = conf, MaxCore = "4GiB", IncludeGuestMemory = true, LargestGuestRamBytes = 4L << 30, Paths = host.Paths,
+            ConfigPath = conf,
+            MaxCore = "4GiB",
+            IncludeGuestMemory = true,
+            LargestGuestRamBytes = 4L << 30,
+            Paths = host.Paths,
         }).Apply(TestContext.Current.CancellationToken);
         Assert.Equal("max_core = 4294967296\ndump_guest_core = 1\n", File.ReadAllText(conf));
         Assert.Equal(4L << 30, setting.MaxCoreBytes);

@@ -18,7 +18,7 @@ public sealed class LargeGuestDumpTests
         await using var guest = await QemuGuest.StartAsync(TestEnvironment.Guest, TwoGiB, cancellationToken: ct);
         using var directory = new TempDirectory();
         var reports = new List<OperationProgress>();
-        var progress = new CallbackProgress<OperationProgress>(p => { lock (reports) reports.Add(p); });
+        var progress = new CallbackProgress<OperationProgress>(p => { lock (reports) { reports.Add(p); } });
 
         var dump = await GuestMemoryDumper.DumpAsync(
             new DumpRequest { QmpSocket = guest.QmpSocketPath, Path = directory.File("vmcore"), Format = DumpFormat.Elf }, progress, ct);
@@ -64,7 +64,7 @@ public sealed class LargeGuestDumpTests
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var first = GuestMemoryDumper.DumpAsync(
             new DumpRequest { QmpSocket = guest.QmpSocketPath, Path = directory.File("first"), Format = DumpFormat.Elf },
-            new CallbackProgress<OperationProgress>(p => { if (p.BytesDone > 0) started.TrySetResult(); }), ct);
+            new CallbackProgress<OperationProgress>(p => { if (p.BytesDone > 0) { started.TrySetResult(); } }), ct);
         await started.Task.WaitAsync(TimeSpan.FromSeconds(60), ct);
 
         var clock = System.Diagnostics.Stopwatch.StartNew();

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
-using VmDebug.Engine.Guest;
 using VmDebug.Engine.Files;
+using VmDebug.Engine.Guest;
 using VmDebug.Tests.ProcessCore;
 using VmDebug.Tests.Support;
 using VmDebug.Tests.Vmcore;

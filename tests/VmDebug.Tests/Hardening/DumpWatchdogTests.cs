@@ -53,7 +53,7 @@ public sealed class DumpWatchdogTests
                 return; // the client went away
             }
             var id = FakeQmpServer.Id(request);
-            string reply = (string?)request["execute"] switch
+            var reply = (string?)request["execute"] switch
             {
                 "query-dump-guest-memory-capability" => """{"return": {"formats": ["elf", "kdump-zlib", "win-dmp"]}}""",
                 "query-dump" when !dumping => """{"return": {"status": "none", "completed": 0, "total": 0}}""",

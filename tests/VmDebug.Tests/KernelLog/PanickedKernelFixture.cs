@@ -111,6 +111,9 @@ public sealed class WrappedNoVmcoreInfoFixture : PanickedKernelFixture
 
     protected override GuestLaunchOptions Options => new()
     {
-        MemoryMiB = 256, Markers = Markers, VmcoreInfoDevice = false, KernelArguments = ["printk.devkmsg=on"],
+        MemoryMiB = 256,
+        Markers = Markers,
+        VmcoreInfoDevice = false,
+        KernelArguments = ["printk.devkmsg=on"],
     };
 }

@@ -1,4 +1,3 @@
-using VmDebug.Engine.Dump;
 using VmDebug.Engine.Guest;
 using VmDebug.Engine.GuestKernel;
 using VmDebug.Engine.KernelLog;

@@ -69,7 +69,11 @@ public sealed class KmsgDomainTests(LibvirtDaemonFixture daemon) : IDisposable
         }
         finally
         {
-            if (domain.IsActive) domain.Destroy();
+            if (domain.IsActive)
+            {
+                domain.Destroy();
+            }
+
             domain.Undefine();
         }
     }
@@ -105,7 +109,11 @@ public sealed class KmsgDomainTests(LibvirtDaemonFixture daemon) : IDisposable
         }
         finally
         {
-            if (domain.IsActive) domain.Destroy();
+            if (domain.IsActive)
+            {
+                domain.Destroy();
+            }
+
             domain.Undefine();
         }
 
@@ -132,7 +140,11 @@ public sealed class KmsgDomainTests(LibvirtDaemonFixture daemon) : IDisposable
         }
         finally
         {
-            if (domain.IsActive) domain.Destroy();
+            if (domain.IsActive)
+            {
+                domain.Destroy();
+            }
+
             domain.Undefine();
         }
     }

@@ -332,7 +332,10 @@ public sealed class KmsgStreamTests : IDisposable
     {
         var options = new KmsgStreamOptions
         {
-            Count = count, MaxRecordLength = maxRecordLength, MaxBufferedBytesPerConnection = maxBuffered, MaxConnections = maxConnections,
+            Count = count,
+            MaxRecordLength = maxRecordLength,
+            MaxBufferedBytesPerConnection = maxBuffered,
+            MaxConnections = maxConnections,
         };
         var error = await Assert.ThrowsAsync<VmDebugException>(() => Collect(KmsgSource.ChardevSocket("/nonexistent"), options));
         Assert.Equal("KmsgOptionInvalid", error.ErrorId);

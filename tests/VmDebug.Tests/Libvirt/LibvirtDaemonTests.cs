@@ -102,7 +102,10 @@ public sealed partial class LibvirtDaemonTests(LibvirtDaemonFixture daemon) : ID
         var uuid = Guid.NewGuid();
         var clock = Stopwatch.StartNew();
         using (var defined = connection.DefineDomain(TestDomains.Minimal(name, uuid)))
+        {
             Assert.Equal(name, defined.Name);
+        }
+
         Log($"define {clock.ElapsedMilliseconds} ms");
         try
         {
@@ -111,7 +114,7 @@ public sealed partial class LibvirtDaemonTests(LibvirtDaemonFixture daemon) : ID
             Assert.False(domain.IsActive);
             Assert.Null(domain.Id);
             Assert.Equal(LibvirtDomainState.Shutoff, domain.GetState().State);
-            Assert.Contains(domain.Name, connection.ListAllDomains(LibvirtListDomainsFlags.Inactive).Select(d => { using (d) return d.Name; }));
+            Assert.Contains(domain.Name, connection.ListAllDomains(LibvirtListDomainsFlags.Inactive).Select(d => { using (d) { return d.Name; } }));
 
             var inactiveXml = domain.GetXmlDesc(LibvirtDomainXmlFlags.Inactive);
             Assert.Contains($"<name>{name}</name>", inactiveXml);
@@ -124,7 +127,7 @@ public sealed partial class LibvirtDaemonTests(LibvirtDaemonFixture daemon) : ID
             Assert.NotNull(domain.Id);
             Assert.Equal(LibvirtDomainState.Running, domain.GetState().State);
             Assert.Contains("<domain type='qemu' id=", domain.GetXmlDesc());
-            Assert.Contains(domain.Name, connection.ListAllDomains(LibvirtListDomainsFlags.Active).Select(d => { using (d) return d.Name; }));
+            Assert.Contains(domain.Name, connection.ListAllDomains(LibvirtListDomainsFlags.Active).Select(d => { using (d) { return d.Name; } }));
 
             domain.Destroy();
             Assert.Equal(LibvirtDomainState.Shutoff, domain.GetState().State);
@@ -153,7 +156,11 @@ public sealed partial class LibvirtDaemonTests(LibvirtDaemonFixture daemon) : ID
         Log($"RAW dump of 256 MiB: {clock.ElapsedMilliseconds} ms, {size} bytes, mode {File.GetUnixFileMode(path)}");
 
         var header = new byte[18];
-        using (var f = File.OpenRead(path)) f.ReadExactly(header);
+        using (var f = File.OpenRead(path))
+        {
+            f.ReadExactly(header);
+        }
+
         Assert.Equal(new byte[] { 0x7f, (byte)'E', (byte)'L', (byte)'F' }, header[..4]);
         Assert.Equal(4, BinaryPrimitives.ReadUInt16LittleEndian(header.AsSpan(16))); // ET_CORE
         Assert.InRange(size, 256L << 20, (256L << 20) + (16 << 20));
@@ -176,13 +183,21 @@ public sealed partial class LibvirtDaemonTests(LibvirtDaemonFixture daemon) : ID
         Log($"KDUMP_ZLIB dump of 256 MiB: {clock.ElapsedMilliseconds} ms, {new FileInfo(path).Length} bytes");
 
         var head = new byte[13];
-        using (var f = File.OpenRead(path)) f.ReadExactly(head);
+        using (var f = File.OpenRead(path))
+        {
+            f.ReadExactly(head);
+        }
+
         Assert.Equal("makedumpfile\0"u8.ToArray(), head);
         TestEnvironment.RequireTool("makedumpfile", "makedumpfile");
         var reassembled = Path.Combine(_scratch, "zlib.kdump");
         RunWithStdin("makedumpfile", path, "-R", reassembled);
         var sig = new byte[8];
-        using (var f = File.OpenRead(reassembled)) f.ReadExactly(sig);
+        using (var f = File.OpenRead(reassembled))
+        {
+            f.ReadExactly(sig);
+        }
+
         Assert.Equal("KDUMP   ", Encoding.ASCII.GetString(sig));
     }
 
@@ -212,7 +227,7 @@ public sealed partial class LibvirtDaemonTests(LibvirtDaemonFixture daemon) : ID
         using var guest = RunningGuest.Start(connection, "progress", 2048);
         var path = Path.Combine(_scratch, "big.elf");
         var reports = new List<OperationProgress>();
-        var progress = new CallbackProgress<OperationProgress>(report => { lock (reports) reports.Add(report); });
+        var progress = new CallbackProgress<OperationProgress>(report => { lock (reports) { reports.Add(report); } });
         var activeJobs = new List<LibvirtActiveJob>();
 
         var dump = LibvirtDumpOperation.DumpAsync(daemon.Uri, guest.Domain.Name, path, LibvirtDumpFormat.Raw, progress,
@@ -227,7 +242,10 @@ public sealed partial class LibvirtDaemonTests(LibvirtDaemonFixture daemon) : ID
         }
         var result = await dump;
         Log($"RAW dump of 2 GiB: {result.Duration.TotalMilliseconds:0} ms, {result.SizeBytes} bytes, {reports.Count} reports");
-        foreach (var r in reports) Log($"  {r.Status} {r.PercentComplete}% {r.BytesDone}/{r.BytesTotal}");
+        foreach (var r in reports)
+        {
+            Log($"  {r.Status} {r.PercentComplete}% {r.BytesDone}/{r.BytesTotal}");
+        }
 
         var job = Assert.Single(activeJobs);
         Assert.Equal(guest.Domain.Name, job.Domain);
@@ -264,7 +282,11 @@ public sealed partial class LibvirtDaemonTests(LibvirtDaemonFixture daemon) : ID
         }
         finally
         {
-            if (domain.IsActive) domain.Destroy();
+            if (domain.IsActive)
+            {
+                domain.Destroy();
+            }
+
             domain.Undefine();
         }
     }
@@ -292,12 +314,20 @@ public sealed partial class LibvirtDaemonTests(LibvirtDaemonFixture daemon) : ID
             var result = await LibvirtDumpOperation.DumpAsync(domain, path, LibvirtDumpFormat.Raw, null, TestContext.Current.CancellationToken);
             Log($"RAW dump of the panicked 512 MiB guest: {result.Duration.TotalMilliseconds:0} ms");
             var head = new byte[64 * 1024];
-            using (var f = File.OpenRead(path)) f.ReadExactly(head);
+            using (var f = File.OpenRead(path))
+            {
+                f.ReadExactly(head);
+            }
+
             Assert.Contains($"OSRELEASE={guest.Release}", Encoding.ASCII.GetString(head));
         }
         finally
         {
-            if (domain.IsActive) domain.Destroy();
+            if (domain.IsActive)
+            {
+                domain.Destroy();
+            }
+
             domain.Undefine();
         }
     }
@@ -313,14 +343,25 @@ public sealed partial class LibvirtDaemonTests(LibvirtDaemonFixture daemon) : ID
         var statuses = new List<OperationProgress>();
         var progress = new CallbackProgress<OperationProgress>(p =>
         {
-            lock (statuses) statuses.Add(p);
-            if (p.BytesDone > 0) cancel.Cancel();
+            lock (statuses)
+            {
+                statuses.Add(p);
+            }
+
+            if (p.BytesDone > 0)
+            {
+                cancel.Cancel();
+            }
         });
         var clock = Stopwatch.StartNew();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
             LibvirtDumpOperation.DumpAsync(guest.Domain, path, LibvirtDumpFormat.Raw, progress, cancel.Token));
         Log($"cancelled dump returned after {clock.ElapsedMilliseconds} ms");
-        foreach (var s in statuses.Select(s => s.Status).Distinct()) Log($"  {s}");
+        foreach (var s in statuses.Select(s => s.Status).Distinct())
+        {
+            Log($"  {s}");
+        }
+
         Assert.Contains(statuses, s => s.Status.StartsWith("Abort", StringComparison.Ordinal) || s.Status.StartsWith("Cannot abort", StringComparison.Ordinal));
         Assert.Equal(LibvirtDomainState.Running, guest.Domain.GetState().State);
         Assert.Equal(LibvirtJobType.None, guest.Domain.GetJobInfo().Type);
@@ -347,7 +388,10 @@ public sealed partial class LibvirtDaemonTests(LibvirtDaemonFixture daemon) : ID
         {
             var e = await events.Events.ReadAsync(timeout.Token);
             Log($"event {e}");
-            if (wanted(e)) return e;
+            if (wanted(e))
+            {
+                return e;
+            }
         }
     }
 
@@ -371,12 +415,20 @@ public sealed partial class LibvirtDaemonTests(LibvirtDaemonFixture daemon) : ID
             RedirectStandardError = true,
             RedirectStandardInput = stdinFile is not null,
         };
-        foreach (var a in args) info.ArgumentList.Add(a);
+        foreach (var a in args)
+        {
+            info.ArgumentList.Add(a);
+        }
+
         using var p = Process.Start(info)!;
         var stderr = p.StandardError.ReadToEndAsync();
         if (stdinFile is not null)
         {
-            using (var input = File.OpenRead(stdinFile)) input.CopyTo(p.StandardInput.BaseStream);
+            using (var input = File.OpenRead(stdinFile))
+            {
+                input.CopyTo(p.StandardInput.BaseStream);
+            }
+
             p.StandardInput.Close();
         }
         var stdout = p.StandardOutput.ReadToEnd();
@@ -414,7 +466,11 @@ internal sealed class RunningGuest : IDisposable
     {
         try
         {
-            if (Domain.IsActive) Domain.Destroy();
+            if (Domain.IsActive)
+            {
+                Domain.Destroy();
+            }
+
             Domain.Undefine();
         }
         finally

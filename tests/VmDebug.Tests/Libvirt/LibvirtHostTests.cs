@@ -44,7 +44,10 @@ public sealed class LibvirtHostTests
         var conf = host.StockQemuConf();
         var e = Assert.Throws<VmDebugException>(() => CoreDumpCommands.PlanEnable(new CoreDumpRequest
         {
-            ConfigPath = conf, ConnectionUri = "qemu+ssh://elsewhere.invalid/system", RestartDaemon = true, Paths = host.Paths,
+            ConfigPath = conf,
+            ConnectionUri = "qemu+ssh://elsewhere.invalid/system",
+            RestartDaemon = true,
+            Paths = host.Paths,
         }));
         Assert.Equal("LibvirtDaemonNotLocal", e.ErrorId);
         Assert.Equal(ErrorKind.InvalidArgument, e.Kind);
@@ -64,7 +67,11 @@ public sealed class LibvirtHostTests
 
         var withDomain = Assert.Throws<VmDebugException>(() => CoreDumpCommands.PlanEnable(new CoreDumpRequest
         {
-            ConfigPath = conf, ConnectionUri = uri, Domain = "web1", RestartDaemon = true, Paths = host.Paths,
+            ConfigPath = conf,
+            ConnectionUri = uri,
+            Domain = "web1",
+            RestartDaemon = true,
+            Paths = host.Paths,
         }));
         Assert.Equal(("LibvirtDaemonNotRunning", ErrorKind.ResourceUnavailable, (object)uri), (withDomain.ErrorId, withDomain.Kind, withDomain.Target));
     }

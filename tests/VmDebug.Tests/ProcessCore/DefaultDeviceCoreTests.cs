@@ -2,9 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
-using VmDebug.Engine.Dump;
 using VmDebug.Engine.Guest;
-using VmDebug.Engine.ProcessCore;
 using VmDebug.Engine.Vmcore;
 using VmDebug.Tests.Support;
 
@@ -22,7 +20,7 @@ public sealed class DefaultDeviceCoreTests
     private const ulong FourGiB = 4UL << 30;
     private const long MaxPeakRssBytes = 400L << 20;
 
-    private static readonly Dictionary<string, (string Tool, string Package, string[] Arguments)> s_compressors = new()
+    private static readonly Dictionary<string, (string Tool, string Package, string[] Arguments)> Compressors = new()
     {
         ["zst"] = ("zstd", "zstd", ["-q", "-1", "-T2", "-c"]),
         ["lz4"] = ("lz4", "lz4", ["-q", "-1", "-c"]),
@@ -38,7 +36,7 @@ public sealed class DefaultDeviceCoreTests
         var ct = TestContext.Current.CancellationToken;
         var time = TestEnvironment.RequireTool("time", "time");
         var extensions = compressions.Split(',', StringSplitOptions.RemoveEmptyEntries);
-        var tools = extensions.Select(e => TestEnvironment.RequireTool(s_compressors[e].Tool, s_compressors[e].Package)).ToArray();
+        var tools = extensions.Select(e => TestEnvironment.RequireTool(Compressors[e].Tool, Compressors[e].Package)).ToArray();
         using var scratch = new TempDirectory();
         var (core, reference) = await CaptureAsync(machine, memoryMiB, scratch, ct);
 
@@ -52,7 +50,7 @@ public sealed class DefaultDeviceCoreTests
         {
             var compressed = $"{core}.{extensions[i]}";
             var (exit, _, stderr) = await TestEnvironment.RunAsync("/bin/sh",
-                ["-c", $"exec \"$0\" \"$@\" < '{core}' > '{compressed}'", tools[i], .. s_compressors[extensions[i]].Arguments], timeout: TimeSpan.FromMinutes(5));
+                ["-c", $"exec \"$0\" \"$@\" < '{core}' > '{compressed}'", tools[i], .. Compressors[extensions[i]].Arguments], timeout: TimeSpan.FromMinutes(5));
             Assert.True(exit == 0, $"{tools[i]} failed: {stderr}");
             var result = await ExtractWithCliAsync(time, compressed, scratch.File($"{extensions[i]}.vmcore"));
             File.Delete(compressed);
@@ -72,7 +70,11 @@ public sealed class DefaultDeviceCoreTests
         ProcessCoreCapture.RequirePlainCorePattern();
         await using var guest = await QemuGuest.StartAsync(TestEnvironment.Guest, new GuestLaunchOptions
         {
-            MachineType = machine, MemoryMiB = memoryMiB, DefaultDevices = true, Markers = 3, ProcessCoreDumps = true,
+            MachineType = machine,
+            MemoryMiB = memoryMiB,
+            DefaultDevices = true,
+            Markers = 3,
+            ProcessCoreDumps = true,
         }, workDirectory: Directory.CreateDirectory(scratch.File("guest")).FullName, cancellationToken: ct);
         guest.KeepWorkDirectory = true;
         await ProcessCoreCapture.WaitForGuestAsync(guest, ct);

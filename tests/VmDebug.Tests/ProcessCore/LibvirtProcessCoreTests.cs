@@ -145,7 +145,11 @@ public sealed class LibvirtProcessCoreTests(LibvirtDaemonFixture daemon) : IDisp
             {
                 using var connection = daemon.Connect();
                 using var domain = connection.LookupDomain(name);
-                if (domain.IsActive) domain.Destroy();
+                if (domain.IsActive)
+                {
+                    domain.Destroy();
+                }
+
                 domain.Undefine();
                 return;
             }

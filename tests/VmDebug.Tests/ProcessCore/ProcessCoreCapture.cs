@@ -5,7 +5,6 @@ using VmDebug.Engine.Guest;
 using VmDebug.Engine.Panic;
 using VmDebug.Engine.Qmp;
 using VmDebug.Engine.Vmcore;
-using VmDebug.Tests.Support;
 
 namespace VmDebug.Tests.ProcessCore;
 

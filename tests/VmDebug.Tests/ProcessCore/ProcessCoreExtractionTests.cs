@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using VmDebug.Engine.Dump;
 using VmDebug.Engine.Guest;
 using VmDebug.Engine.ProcessCore;
 using VmDebug.Engine.Vmcore;

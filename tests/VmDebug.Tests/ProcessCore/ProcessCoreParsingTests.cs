@@ -1,6 +1,5 @@
 using FsCheck;
 using FsCheck.Fluent;
-using VmDebug.Engine;
 using VmDebug.Engine.ProcessCore;
 
 namespace VmDebug.Tests.ProcessCore;

@@ -30,7 +30,7 @@ internal sealed class FakeQmpServer : IAsyncDisposable
     public static FakeQmpServer Start()
     {
         var directory = Directory.CreateTempSubdirectory("vmdebug-qmp-");
-        string path = Path.Combine(directory.FullName, "qmp.sock");
+        var path = Path.Combine(directory.FullName, "qmp.sock");
         var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         listener.Bind(new UnixDomainSocketEndPoint(path));
         listener.Listen(4);
@@ -56,7 +56,7 @@ internal sealed class FakeQmpServer : IAsyncDisposable
     public async Task<JsonObject> ReceiveAsync(TimeSpan? timeout = null)
     {
         using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(10));
-        string? line = await _reader!.ReadLineAsync(cts.Token);
+        var line = await _reader!.ReadLineAsync(cts.Token);
         Assert.NotNull(line);
         return Assert.IsType<JsonObject>(JsonNode.Parse(line));
     }

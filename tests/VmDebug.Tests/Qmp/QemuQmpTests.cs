@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
-using Microsoft.Win32.SafeHandles;
 using VmDebug.Engine.Qmp;
 using VmDebug.Tests.Support;
 
@@ -79,7 +78,7 @@ public class QemuQmpTests
     {
         using var qemu = BareQemuProcess.StartOrSkip();
         await using var client = await QmpClient.ConnectAsync(qemu.QmpSocketPath, null, Ct);
-        string path = Path.Combine(qemu.Directory, "passed");
+        var path = Path.Combine(qemu.Directory, "passed");
         using var file = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite);
 
         // Without a descriptor in the same message QEMU answers "No file descriptor supplied via SCM_RIGHTS".
@@ -100,7 +99,7 @@ public class QemuQmpTests
     {
         using var qemu = BareQemuProcess.StartOrSkip();
         await using var client = await QmpClient.ConnectAsync(qemu.QmpSocketPath, null, Ct);
-        string path = Path.Combine(qemu.Directory, "guest.elf");
+        var path = Path.Combine(qemu.Directory, "guest.elf");
         using (var stream = new FileStream(path, new FileStreamOptions
         {
             Mode = FileMode.CreateNew,
@@ -119,9 +118,12 @@ public class QemuQmpTests
         Assert.Equal(QmpDumpState.Completed, state.Status);
         Assert.Equal(state.Total, state.Completed);
 
-        byte[] head = new byte[4];
+        var head = new byte[4];
         using (var dump = File.OpenRead(path))
+        {
             await dump.ReadExactlyAsync(head, Ct);
+        }
+
         Assert.Equal("\u007fELF"u8.ToArray(), head);
         Assert.True(new FileInfo(path).Length >= 128L << 20, "the dump should hold all 128 MiB of guest RAM");
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
@@ -134,7 +136,7 @@ public class QemuQmpTests
     {
         using var qemu = BareQemuProcess.StartOrSkip(memoryMiB: 1024);
         await using var client = await QmpClient.ConnectAsync(qemu.QmpSocketPath, null, Ct);
-        string path = Path.Combine(qemu.Directory, "big.elf");
+        var path = Path.Combine(qemu.Directory, "big.elf");
 
         // A 1 GiB ELF dump takes about 2 s here (128 MiB: ~0.3 s), so it is still running when QEMU dies.
         var dump = client.DumpGuestMemoryAsync(DumpGuestMemoryRequest.ToFile(path), TimeSpan.FromMinutes(2), Ct);
@@ -158,7 +160,9 @@ public class QemuQmpTests
             try
             {
                 if (new FileInfo(link).LinkTarget == path)
+                {
                     return true;
+                }
             }
             catch (IOException)
             {
@@ -173,9 +177,12 @@ public class QemuQmpTests
     {
         var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, UseShellExecute = false };
         foreach (var arg in args)
+        {
             start.ArgumentList.Add(arg);
+        }
+
         using var process = Process.Start(start)!;
-        string output = await process.StandardOutput.ReadToEndAsync(Ct);
+        var output = await process.StandardOutput.ReadToEndAsync(Ct);
         await process.WaitForExitAsync(Ct);
         return output;
     }

@@ -63,7 +63,7 @@ public class QmpClientTests
         await server.AcceptAsync();
         await server.SendAsync($$$"""{"QMP": {"version": {"qemu": {"micro": 0, "minor": 0, "major": 9}, "package": ""}, "capabilities": {{{advertised}}}}}""");
         var negotiation = await server.ReceiveAsync();
-        string expectedJson = expected
+        var expectedJson = expected
             ? """{"execute":"qmp_capabilities","arguments":{"enable":["oob"]}}"""
             : """{"execute":"qmp_capabilities"}""";
         Assert.Equal(expectedJson, negotiation.ToJsonString());
@@ -259,14 +259,21 @@ public class QmpClientTests
             .Select(i => Task.Run(() => client.ExecuteAsync("echo", new JsonObject { ["n"] = i, ["pad"] = new string('x', 1000 * i) }, null, Ct), Ct))
             .ToArray();
         var requests = new List<JsonObject>();
-        for (int i = 0; i < calls.Length; i++)
+        for (var i = 0; i < calls.Length; i++)
+        {
             requests.Add(await server.ReceiveAsync());
+        }
+
         requests.Reverse();
         foreach (var request in requests)
+        {
             await server.SendAsync($$"""{"return": {"n": {{(int)request["arguments"]!["n"]!}}}, "id": "{{FakeQmpServer.Id(request)}}"}""");
+        }
 
-        for (int i = 0; i < calls.Length; i++)
+        for (var i = 0; i < calls.Length; i++)
+        {
             Assert.Equal(i, (int?)(await calls[i])!["n"]);
+        }
     }
 
     [Fact]
@@ -399,7 +406,7 @@ public class QmpClientTests
     [Fact]
     public async Task MissingSocket_IsAConnectErrorNamingThePath()
     {
-        string path = Path.Combine(Path.GetTempPath(), $"vmdebug-missing-{Guid.NewGuid():N}.sock");
+        var path = Path.Combine(Path.GetTempPath(), $"vmdebug-missing-{Guid.NewGuid():N}.sock");
         var error = await Assert.ThrowsAsync<QmpConnectException>(() => QmpClient.ConnectAsync(path, null, Ct));
         Assert.Equal("QmpSocketNotFound", error.ErrorId);
         Assert.Equal(ErrorKind.ObjectNotFound, error.Kind);
@@ -412,7 +419,7 @@ public class QmpClientTests
         var directory = Directory.CreateTempSubdirectory("vmdebug-qmp-");
         try
         {
-            string stale = Path.Combine(directory.FullName, "stale.sock");
+            var stale = Path.Combine(directory.FullName, "stale.sock");
             // A socket file nobody listens on, like one left by a dead QEMU. Moved away before Dispose, which would unlink it.
             using (var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
             {
@@ -421,7 +428,7 @@ public class QmpClientTests
             }
 
             Assert.True(File.Exists(stale));
-            string regular = Path.Combine(directory.FullName, "not-a-socket");
+            var regular = Path.Combine(directory.FullName, "not-a-socket");
             await File.WriteAllTextAsync(regular, "hello", Ct);
 
             foreach (var path in new[] { stale, regular })

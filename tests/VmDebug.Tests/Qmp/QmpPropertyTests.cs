@@ -59,18 +59,24 @@ public class QmpPropertyTests
         await using var client = await connect;
 
         var call = client.ExecuteAsync("query-x", null, TimeSpan.FromSeconds(10), Ct);
-        string id = FakeQmpServer.Id(await server.ReceiveAsync());
+        var id = FakeQmpServer.Id(await server.ReceiveAsync());
         var stream = new StringBuilder();
-        for (int i = 0; i < values.Length; i++)
+        for (var i = 0; i < values.Length; i++)
+        {
             stream.Append(new JsonObject { ["event"] = $"E{i}", ["data"] = new JsonObject { ["v"] = values[i] }, ["timestamp"] = new JsonObject { ["seconds"] = i, ["microseconds"] = 0 } }.ToJsonString()).Append("\r\n");
+        }
+
         stream.Append(new JsonObject { ["return"] = string.Concat(values), ["id"] = id }.ToJsonString()).Append('\n');
 
-        byte[] bytes = Encoding.UTF8.GetBytes(stream.ToString());
-        int previous = 0;
-        foreach (int cut in cuts.Select(c => c % (bytes.Length + 1)).Order().Append(bytes.Length))
+        var bytes = Encoding.UTF8.GetBytes(stream.ToString());
+        var previous = 0;
+        foreach (var cut in cuts.Select(c => c % (bytes.Length + 1)).Order().Append(bytes.Length))
         {
             if (cut <= previous)
+            {
                 continue;
+            }
+
             await server.SendRawAsync(bytes[previous..cut]);
             await Task.Delay(1, Ct); // let the client read each piece separately
             previous = cut;
@@ -78,12 +84,17 @@ public class QmpPropertyTests
 
         var result = await call;
         if ((string?)result != string.Concat(values))
+        {
             return false;
-        for (int i = 0; i < values.Length; i++)
+        }
+
+        for (var i = 0; i < values.Length; i++)
         {
             var e = await client.Events.ReadAsync(Ct);
             if (e.Name != $"E{i}" || (string?)e.Data?["v"] != values[i] || e.Timestamp != DateTimeOffset.FromUnixTimeSeconds(i))
+            {
                 return false;
+            }
         }
 
         return client.DroppedReplyCount == 0 && client.IsConnected;

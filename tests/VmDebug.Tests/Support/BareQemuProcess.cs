@@ -35,11 +35,14 @@ public sealed class BareQemuProcess : IDisposable
     /// <summary>Skips the calling test when QEMU is absent; otherwise starts it and waits for the QMP socket.</summary>
     public static BareQemuProcess StartOrSkip(int memoryMiB = 128)
     {
-        string? binary = FindBinary();
+        var binary = FindBinary();
         if (binary is null)
+        {
             Assert.Skip($"{Binary} is not installed: apt-get install qemu-system-x86");
-        string directory = System.IO.Directory.CreateTempSubdirectory("vmdebug-qemu-").FullName;
-        string socket = Path.Combine(directory, "qmp.sock");
+        }
+
+        var directory = System.IO.Directory.CreateTempSubdirectory("vmdebug-qemu-").FullName;
+        var socket = Path.Combine(directory, "qmp.sock");
         var start = new ProcessStartInfo(binary)
         {
             WorkingDirectory = directory,
@@ -53,11 +56,13 @@ public sealed class BareQemuProcess : IDisposable
                      "-machine", "q35", "-accel", "tcg", "-m", memoryMiB.ToString(System.Globalization.CultureInfo.InvariantCulture),
                      "-nographic", "-nodefaults", "-display", "none", "-S", "-qmp", $"unix:{socket},server=on,wait=off",
                  })
+        {
             start.ArgumentList.Add(arg);
+        }
 
         var process = Process.Start(start) ?? throw new InvalidOperationException($"{binary} did not start");
         var qemu = new BareQemuProcess(process, directory, socket);
-        process.ErrorDataReceived += (_, e) => { lock (qemu._stderr) qemu._stderr.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { lock (qemu._stderr) { qemu._stderr.AppendLine(e.Data); } };
         process.OutputDataReceived += (_, _) => { };
         process.BeginErrorReadLine();
         process.BeginOutputReadLine();
@@ -67,7 +72,7 @@ public sealed class BareQemuProcess : IDisposable
         {
             if (process.HasExited || clock.Elapsed > TimeSpan.FromSeconds(20))
             {
-                string stderr = qemu.StandardError;
+                var stderr = qemu.StandardError;
                 qemu.Dispose();
                 throw new InvalidOperationException($"QEMU did not create its QMP socket {socket}: {stderr}");
             }
@@ -83,7 +88,9 @@ public sealed class BareQemuProcess : IDisposable
         get
         {
             lock (_stderr)
+            {
                 return _stderr.ToString();
+            }
         }
     }
 
@@ -91,7 +98,10 @@ public sealed class BareQemuProcess : IDisposable
     public void Kill()
     {
         if (!_process.HasExited)
+        {
             _process.Kill();
+        }
+
         _process.WaitForExit(5000);
     }
 
@@ -105,7 +115,9 @@ public sealed class BareQemuProcess : IDisposable
         {
             _process.Dispose();
             if (System.IO.Directory.Exists(Directory))
+            {
                 System.IO.Directory.Delete(Directory, recursive: true);
+            }
         }
     }
 }

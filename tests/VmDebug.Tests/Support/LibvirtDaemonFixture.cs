@@ -32,7 +32,10 @@ public sealed class LibvirtDaemonFixture : IAsyncLifetime
 
     public void SkipIfUnavailable()
     {
-        if (SkipReason is not null) Assert.Skip(SkipReason);
+        if (SkipReason is not null)
+        {
+            Assert.Skip(SkipReason);
+        }
     }
 
     public LibvirtConnection Connect() => Daemon.Connect();
@@ -44,12 +47,19 @@ public sealed class LibvirtDaemonFixture : IAsyncLifetime
     {
         var (libvirtd, virtlogd, missing) = LibvirtTestDaemon.FindDaemons();
         SkipReason = missing;
-        if (missing is null) _daemon = await LibvirtTestDaemon.StartAsync(libvirtd!, virtlogd!);
+        if (missing is null)
+        {
+            _daemon = await LibvirtTestDaemon.StartAsync(libvirtd!, virtlogd!);
+        }
     }
 
     public async ValueTask DisposeAsync()
     {
-        if (_daemon is not null) await _daemon.DisposeAsync();
+        if (_daemon is not null)
+        {
+            await _daemon.DisposeAsync();
+        }
+
         _daemon = null;
     }
 }

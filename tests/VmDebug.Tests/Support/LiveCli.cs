@@ -24,7 +24,10 @@ public sealed partial class LiveCli : IAsyncDisposable
         {
             if (e.Data is not null)
             {
-                lock (_stderr) _stderr.AppendLine(e.Data);
+                lock (_stderr)
+                {
+                    _stderr.AppendLine(e.Data);
+                }
             }
         };
         _process.BeginErrorReadLine();
@@ -40,13 +43,23 @@ public sealed partial class LiveCli : IAsyncDisposable
             UseShellExecute = false,
         };
         start.ArgumentList.Add(Cli.ProgramPath);
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
         return new LiveCli(Process.Start(start)!);
     }
 
     public string Stderr
     {
-        get { lock (_stderr) return _stderr.ToString(); }
+        get
+        {
+            lock (_stderr)
+            {
+                return _stderr.ToString();
+            }
+        }
     }
 
     public bool HasExited => _process.HasExited;

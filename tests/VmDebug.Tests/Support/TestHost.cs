@@ -9,7 +9,11 @@ internal sealed class TestHost : IDisposable
     public TestHost()
     {
         Root = Directory.CreateTempSubdirectory("vmdebug-hostconfig-").FullName;
-        foreach (var d in new[] { "proc", "etc", "run", "usr" }) Directory.CreateDirectory(Path.Combine(Root, d));
+        foreach (var d in new[] { "proc", "etc", "run", "usr" })
+        {
+            Directory.CreateDirectory(Path.Combine(Root, d));
+        }
+
         Paths = new HostPaths(Path.Combine(Root, "proc"), Path.Combine(Root, "etc"), Path.Combine(Root, "run"), Path.Combine(Root, "usr"));
     }
 
@@ -44,9 +48,17 @@ internal sealed class TestHost : IDisposable
     public static (int ExitCode, string Stdout, string Stderr) Run(string tool, params string[] args)
     {
         var exe = new[] { "/usr/bin/", "/bin/", "/usr/sbin/" }.Select(d => d + tool).FirstOrDefault(File.Exists);
-        if (exe is null) Assert.Skip($"{tool} is not installed.");
+        if (exe is null)
+        {
+            Assert.Skip($"{tool} is not installed.");
+        }
+
         var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args) psi.ArgumentList.Add(a);
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEnd();
