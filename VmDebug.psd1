@@ -28,9 +28,13 @@
         'Invoke-GuestMemoryDump'
         'Invoke-QmpCommand'
         'Receive-VirtioTrace'
+        'Send-GuestNmi'
         'Set-GuestPanicDevice'
         'Set-GuestPstore'
         'Wait-GuestPanic'
+        'Watch-GuestPanic'
+        'Get-GuestCrash'
+        'Remove-GuestCrash'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -13,6 +13,7 @@ packages=(
     openssh-server                      # PowerShell remoting over SSH to a private sshd in the Pester tests
     kexec-tools python3-drgn            # more independent readers (vmcore-dmesg, drgn)
     debuginfod                          # a local debuginfod serving -dbg packages by build id
+    libarchive-tools                    # bsdtar: debuginfod -U unpacks .deb files with it (not a dependency of debuginfod)
     trace-cmd                           # joins and reports virtio-trace data
     linux-source-6.1 gcc libc6-dev make patch  # the static guest-side trace-agent (scripts/build-trace-agent.sh)
     zstd lz4 xz-utils liblzma5          # compressed process cores (systemd-coredump) and their tests

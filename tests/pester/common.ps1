@@ -89,6 +89,7 @@ first. The result: Process, Id, Directory, QmpSocket, KmsgSocket ($null without 
   -KmsgPort         the guest copies /dev/kmsg to a virtio-serial port on the unix socket KmsgSocket
   -Markers N        N lines "vmdebug marker I" at level -MarkerLevel (default 5)
   -ExtraArgument    more QEMU arguments
+  -KernelArgument   more guest kernel command-line words (e.g. sysctl.kernel.unknown_nmi_panic=1 vmdebug.hang=1)
 #>
 function Start-TestGuest {
     param(
@@ -98,6 +99,7 @@ function Start-TestGuest {
         [int] $Markers = 0,
         [int] $MarkerLevel = 5,
         [string[]] $ExtraArgument = @(),
+        [string[]] $KernelArgument = @(),
         [timespan] $StartTimeout = [timespan]::FromSeconds(60)
     )
     $qemu = Find-TestTool 'qemu-system-x86_64'
@@ -108,6 +110,7 @@ function Start-TestGuest {
     $append = 'console=ttyS0 panic=0 quiet'
     if ($null -ne $PanicAfter) { $append += " vmdebug.panic_after=$PanicAfter" }
     if ($Markers) { $append += " vmdebug.markers=$Markers vmdebug.marker_level=$MarkerLevel" }
+    if ($KernelArgument) { $append += ' ' + ($KernelArgument -join ' ') }
     $arguments = @('-nodefaults', '-display', 'none', '-nic', 'none', '-machine', 'q35', '-accel', 'tcg', '-m', "$MemoryMiB",
         '-kernel', "$guestDir/vmlinuz", '-initrd', "$guestDir/initrd.gz", '-serial', "file:$dir/console.log",
         '-action', 'panic=pause', '-device', 'pvpanic-pci', '-device', 'vmcoreinfo',
@@ -208,6 +211,7 @@ function Remove-TestArtifacts {
             'Guest' { Stop-TestGuest $item }
             'LibvirtDaemon' { Stop-TestLibvirtDaemon $item }
             'SshServer' { Stop-TestSshServer $item }
+            'Debuginfod' { Stop-TestDebuginfod $item }
             'Directory' { Remove-TestDirectory $item.Path }
         }
     }
@@ -256,6 +260,50 @@ function Stop-TestLibvirtDaemon($Daemon) {
     $Daemon.Process.StandardInput.Close()
     if (-not $Daemon.Process.WaitForExit(60000)) { $Daemon.Process.Kill() ; [void] $Daemon.Process.WaitForExit(10000) }
     $Daemon.Process.Dispose()
+}
+
+# A private debuginfod on a free loopback port over -Path (-DebianPackages: .deb files, debuginfod -U; else ELF files, -F),
+# from the same code as the xunit fixtures: `vmdebug-testhost debuginfod`. Returns once the folder is scanned, serving
+# until stopped. The result: Url, ProcessId, RootDirectory, ScanSeconds, and SkipReason (non-null when debuginfod or
+# bsdtar is not installed: then call Set-ItResult -Skipped -Because). Scanning the kernel's 283 MB -dbg .deb takes
+# minutes on a loaded machine: start one per file.
+function Start-TestDebuginfod([string] $Path, [switch] $DebianPackages, [timespan] $StartTimeout = [timespan]::FromMinutes(10)) {
+    $info = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
+    $info.ArgumentList.Add((Find-TestServicesAssembly))
+    $info.ArgumentList.Add('debuginfod')
+    $info.ArgumentList.Add($(if ($DebianPackages) { '-U' } else { '-F' }))
+    $info.ArgumentList.Add((Resolve-Path -LiteralPath $Path).ProviderPath)
+    $info.UseShellExecute = $false
+    $info.RedirectStandardInput = $true
+    $info.RedirectStandardOutput = $true
+    $info.RedirectStandardError = $true
+    $process = [System.Diagnostics.Process]::Start($info)
+    $stderr = $process.StandardError.ReadToEndAsync()
+    $line = $process.StandardOutput.ReadLineAsync()
+    if (-not $line.Wait($StartTimeout) -or -not $line.Result) {
+        if (-not $process.HasExited) { $process.Kill() }
+        [void] $process.WaitForExit(10000)
+        throw "vmdebug-testhost debuginfod did not start within $($StartTimeout.TotalSeconds) s: $($stderr.Result)"
+    }
+    $description = $line.Result | ConvertFrom-Json
+    $server = [pscustomobject]@{
+        Kind = 'Debuginfod'; Process = $process
+        SkipReason = $description.PSObject.Properties['skipReason']?.Value
+        Url = $description.PSObject.Properties['url']?.Value
+        ProcessId = $description.PSObject.Properties['processId']?.Value
+        RootDirectory = $description.PSObject.Properties['rootDirectory']?.Value
+        ScanSeconds = $description.PSObject.Properties['scanSeconds']?.Value
+    }
+    $script:VmDebugStarted.Add($server)
+    $server
+}
+
+function Stop-TestDebuginfod($Server) {
+    if (-not $Server -or -not (Remove-TestTrackedItem $Server)) { return }
+    # Closing stdin makes the host stop debuginfod by its PID and remove its database.
+    $Server.Process.StandardInput.Close()
+    if (-not $Server.Process.WaitForExit(30000)) { $Server.Process.Kill(); [void] $Server.Process.WaitForExit(10000) }
+    $Server.Process.Dispose()
 }
 
 # vmdebug-testhost.dll from the solution build (dotnet build VmDebug.slnx), Release preferred; VMDEBUG_TESTHOST overrides.

@@ -21,5 +21,8 @@ public static class CommandCatalog
         WaitPanicCliCommand.Create(),
         PstoreCliCommand.Create(),
         TraceCliCommand.Create(),
+        WatchCliCommand.Create(),
+        CrashesCliCommand.Create(),
+        NmiCliCommand.Create(),
     ];
 }

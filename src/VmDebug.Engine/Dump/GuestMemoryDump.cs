@@ -17,6 +17,12 @@ public sealed class GuestMemoryDump
     public required ulong GuestRamBytes { get; init; }
     public required TimeSpan Duration { get; init; }
 
+    /// <summary>How long QEMU kept the guest paused writing (streamed dumps: until its stream ended); null when not measured.</summary>
+    public TimeSpan? GuestPaused { get; init; }
+
+    /// <summary>Disk the compressed spool of a streamed kdump dump took at most, beside the output; 0 when none was needed.</summary>
+    public long SpoolBytes { get; init; }
+
     /// <summary>The guest kernel's release from VMCOREINFO OSRELEASE; null when the guest gave no VMCOREINFO.</summary>
     public string? KernelRelease { get; init; }
 

@@ -6,8 +6,9 @@ using VmDebug.Engine.Vmcore;
 namespace VmDebug.Engine.Dump;
 
 /// <summary>
-/// Invoke-GuestMemoryDump / vmdebug dump: has QEMU (directly over QMP, or through libvirt) write guest memory,
-/// repairs what QEMU gets wrong so crash and makedumpfile read the file, and only then gives it its final name.
+/// Invoke-GuestMemoryDump / vmdebug dump: QEMU (directly over QMP, or through libvirt) streams guest memory into a
+/// pipe and VmDebug writes the file in any format (<see cref="StreamingGuestDump"/>); only WinDmp is still written by
+/// QEMU into VmDebug's file and repaired. The file gets its final name only when complete.
 /// </summary>
 public static class GuestMemoryDumper
 {
@@ -19,9 +20,9 @@ public static class GuestMemoryDumper
                 "Give exactly one target: a QMP socket or a libvirt domain.", request.QmpSocket ?? request.Domain);
         }
 
-        if (FilteredGuestDump.Applies(request))
+        if (StreamingGuestDump.Applies(request) && request.Format != DumpFormat.Elf)
         {
-            FilteredGuestDump.Validate(request);
+            StreamingGuestDump.Validate(request);
         }
         else if (request.DumpLevel is > 0 && request.Format == DumpFormat.Elf)
         {
@@ -57,8 +58,8 @@ public static class GuestMemoryDumper
         }
         try
         {
-            return FilteredGuestDump.Applies(request)
-                ? await FilteredGuestDump.DumpAsync(request, output, activity, clock, progress, wholeDump.Token).ConfigureAwait(false)
+            return StreamingGuestDump.Applies(request)
+                ? await StreamingGuestDump.DumpAsync(request, output, activity, clock, progress, wholeDump.Token).ConfigureAwait(false)
                 : await DumpAsync(request, output, activity, clock, progress, wholeDump.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested && request.Timeout is { } timeout)

@@ -45,10 +45,18 @@ internal static class QmpDumpSource
     public static async Task DumpAsync(QmpClient client, DumpFormat format, FileStream raw, string outputPath, string activity, TimeSpan stallTimeout,
         IProgress<OperationProgress> progress, CancellationToken cancellationToken)
     {
+        await StartAsync(client, format, raw.SafeFileHandle, cancellationToken).ConfigureAwait(false);
+        progress.Report(new OperationProgress(activity, "QEMU is writing guest memory (the guest is paused meanwhile)", 0));
+        await WaitAsync(client, outputPath, activity, stallTimeout, progress, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Passes <paramref name="file"/> (a file or a pipe's write end) to QEMU and starts a detached dump into it.</summary>
+    public static async Task StartAsync(QmpClient client, DumpFormat format, Microsoft.Win32.SafeHandles.SafeFileHandle file, CancellationToken cancellationToken)
+    {
         // One fixed name (the dump lock makes VmDebug the only dumper of this guest): getfd replaces and closes a
         // descriptor a killed earlier run passed but never used, which QEMU would otherwise hold, and its disk space, for good.
         const string fdName = "vmdebug-dump";
-        await client.GetFdAsync(fdName, raw.SafeFileHandle, null, cancellationToken).ConfigureAwait(false);
+        await client.GetFdAsync(fdName, file, null, cancellationToken).ConfigureAwait(false);
         try
         {
             await client.DumpGuestMemoryAsync(new DumpGuestMemoryRequest("fd:" + fdName) { Detach = true, Format = DumpFormats.QmpName(format) },
@@ -67,8 +75,12 @@ internal static class QmpDumpSource
             // The command may have reached QEMU: whether a dump now runs is for query-dump to say.
             throw await StillWritingAsync(client, e, cancellationToken).ConfigureAwait(false);
         }
+    }
 
-        progress.Report(new OperationProgress(activity, "QEMU is writing guest memory (the guest is paused meanwhile)", 0));
+    /// <summary>Polls query-dump until QEMU reports the dump completed; throws when it failed, stalled or QEMU went away.</summary>
+    public static async Task WaitAsync(QmpClient client, string outputPath, string activity, TimeSpan stallTimeout,
+        IProgress<OperationProgress> progress, CancellationToken cancellationToken, TimeSpan? pollInterval = null)
+    {
         var clock = Stopwatch.StartNew();
         var lastProgress = Stopwatch.StartNew();
         long lastCompleted = -1;
@@ -101,7 +113,7 @@ internal static class QmpDumpSource
                 var percent = state.Total > 0 ? (int)(100 * state.Completed / state.Total) : -1;
                 var rate = clock.Elapsed.TotalSeconds > 0 ? state.Completed / clock.Elapsed.TotalSeconds : -1;
                 progress.Report(new OperationProgress(activity, "QEMU is writing guest memory", percent, state.Completed, state.Total, rate));
-                await Task.Delay(PollInterval, cancellationToken).ConfigureAwait(false);
+                await Task.Delay(pollInterval ?? PollInterval, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException e) when (cancellationToken.IsCancellationRequested)
@@ -148,7 +160,7 @@ internal static class QmpDumpSource
     }
 
     /// <summary>QEMU says why a detached dump failed only in its DUMP_COMPLETED event.</summary>
-    private static async Task<VmDebugException> FailureAsync(QmpClient client, string outputPath, CancellationToken cancellationToken)
+    public static async Task<VmDebugException> FailureAsync(QmpClient client, string outputPath, CancellationToken cancellationToken)
     {
         using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         wait.CancelAfter(TimeSpan.FromSeconds(2));

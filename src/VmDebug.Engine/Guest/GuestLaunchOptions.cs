@@ -49,5 +49,8 @@ public sealed record GuestLaunchOptions
     /// <summary>More guest kernel command-line words (e.g. log_buf_len=, printk.devkmsg=on).</summary>
     public IReadOnlyList<string> KernelArguments { get; init; } = [];
 
+    /// <summary>More QEMU options (e.g. a second -qmp monitor a test drives while another client holds the first).</summary>
+    public IReadOnlyList<string> QemuArguments { get; init; } = [];
+
     public const string KmsgPortName = "org.vmdebug.kmsg";
 }

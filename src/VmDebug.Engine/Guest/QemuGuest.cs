@@ -92,6 +92,7 @@ public sealed class QemuGuest : IAsyncDisposable
         }
 
         args.AddRange(["-machine", machine]);
+        args.AddRange(options.QemuArguments);
 
         var cmdline = new List<string> { "console=ttyS0", "panic=0", "quiet", "loglevel=6" };
         cmdline.AddRange(options.KernelArguments);

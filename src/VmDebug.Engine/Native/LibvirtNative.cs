@@ -107,6 +107,8 @@ internal static unsafe partial class LibvirtNative
     [LibraryImport(Library)] internal static partial int virDomainMemoryPeek(LibvirtDomainHandle domain, ulong start, nuint size, void* buffer, uint flags);
     [LibraryImport(Library)] internal static partial int virDomainSuspend(LibvirtDomainHandle domain);
     [LibraryImport(Library)] internal static partial int virDomainResume(LibvirtDomainHandle domain);
+    [LibraryImport(Library)] internal static partial int virDomainReset(LibvirtDomainHandle domain, uint flags);
+    [LibraryImport(Library)] internal static partial int virDomainInjectNMI(LibvirtDomainHandle domain, uint flags);
 
     [LibraryImport(QemuLibrary, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int virDomainQemuMonitorCommand(LibvirtDomainHandle domain, string cmd, out byte* result, uint flags);

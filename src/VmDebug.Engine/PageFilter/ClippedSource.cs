@@ -1,9 +1,10 @@
+using VmDebug.Engine.Compression;
 using VmDebug.Engine.Vmcore;
 
 namespace VmDebug.Engine.PageFilter;
 
 /// <summary>A source seen only below a guest-physical address: what a dump level writes when the kernel's memory map ends earlier.</summary>
-internal sealed class ClippedSource : IGuestMemorySource, IKnownZeroPages
+internal sealed class ClippedSource : IGuestMemorySource, IKnownZeroPages, IStoredPages
 {
     private readonly IGuestMemorySource _inner;
     private readonly ulong _endPfn;
@@ -34,6 +35,14 @@ internal sealed class ClippedSource : IGuestMemorySource, IKnownZeroPages
 
     public int KnownZeroPages(ulong pfn, int maxPages) =>
         _inner is IKnownZeroPages zeros && pfn < _endPfn ? zeros.KnownZeroPages(pfn, (int)Math.Min((ulong)maxPages, _endPfn - pfn)) : 0;
+
+    public PageCompression StoredCompression => _inner is IStoredPages stored ? stored.StoredCompression : PageCompression.None;
+
+    public int ReadStored(ulong pfn, Span<byte> destination, out bool compressed)
+    {
+        compressed = false;
+        return _inner is IStoredPages stored && pfn < _endPfn ? stored.ReadStored(pfn, destination, out compressed) : -1;
+    }
 
     // The inner source belongs to the caller.
     public void Dispose()

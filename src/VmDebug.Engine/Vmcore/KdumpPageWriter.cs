@@ -181,6 +181,8 @@ internal sealed class KdumpPageWriter
         {
             var used = 0;
             var zeros = source as IKnownZeroPages;
+            // Pages already compressed with this codec are copied as they are.
+            var stored = source is IStoredPages pages && pages.StoredCompression == _options.Compression && _codec is not null ? pages : null;
             for (var i = 0; i < batch.Count; i++)
             {
                 var pfn = batch.FirstPfn + (ulong)i;
@@ -196,6 +198,22 @@ internal sealed class KdumpPageWriter
                         kinds[i + j] = excluded is not null && excluded[pfn + (ulong)j] ? PageKind.Excluded : PageKind.Zero;
                     }
                     i += run - 1;
+                    continue;
+                }
+                if (stored is not null)
+                {
+                    var storedLength = stored.ReadStored(pfn, scratch, out var compressed);
+                    if (storedLength <= 0)
+                    {
+                        kinds[i] = storedLength == 0 ? PageKind.Zero : PageKind.Absent;
+                        continue;
+                    }
+                    flags[i] = compressed ? _codecFlag : 0;
+                    scratch.AsSpan(0, storedLength).CopyTo(data.AsSpan(used));
+                    kinds[i] = PageKind.Stored;
+                    offsets[i] = used;
+                    sizes[i] = storedLength;
+                    used += storedLength;
                     continue;
                 }
                 var span = page.AsSpan(0, pageSize);

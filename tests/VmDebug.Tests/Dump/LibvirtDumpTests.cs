@@ -13,7 +13,7 @@ public sealed class LibvirtDumpTests(LibvirtDaemonFixture daemon)
     private const int Markers = 4;
 
     [Fact]
-    public async Task APanickedDomainsDumpsOpenInMakedumpfileAndCrashInEveryFormatThisQemuWrites()
+    public async Task APanickedDomainStreamsThroughAFifoAndOpensInMakedumpfileAndCrashInEveryFormat()
     {
         daemon.SkipIfUnavailable();
         var ct = TestContext.Current.CancellationToken;
@@ -33,46 +33,37 @@ public sealed class LibvirtDumpTests(LibvirtDaemonFixture daemon)
                 }
             }
 
-            foreach (var format in new[] { DumpFormat.Elf, DumpFormat.KdumpZlib })
+            // libvirt opens a FIFO VmDebug reads, as QMP's pipe: every format, LZO and zstd included, which this QEMU cannot write.
+            foreach (var (format, level) in new[] { (DumpFormat.Elf, 0), (DumpFormat.KdumpZlib, 0), (DumpFormat.KdumpLzo, 31), (DumpFormat.KdumpZstd, 31) })
             {
                 using var directory = new TempDirectory();
                 var path = directory.File("vmcore");
                 var dump = await GuestMemoryDumper.DumpAsync(
-                    new DumpRequest { Domain = name, ConnectionUri = daemon.Uri, Path = path, Format = format },
+                    new DumpRequest { Domain = name, ConnectionUri = daemon.Uri, Path = path, Format = format, DumpLevel = level == 0 ? null : level },
                     new CallbackProgress<OperationProgress>(_ => { }), ct);
 
                 Assert.Equal(DumpSource.Libvirt, dump.Source);
                 Assert.Equal(name, dump.Domain);
                 Assert.Equal(image.Release, dump.KernelRelease);
                 Assert.Empty(dump.Warnings);
+                Assert.Empty(dump.Repairs);
+                Assert.NotNull(dump.GuestPaused);
                 QmpDumpTests.AssertPrivateFile(path);
                 Assert.Single(Directory.GetFileSystemEntries(directory.Path));
+                if (level == 31)
+                {
+                    Assert.True(dump.Pages!.Kept < dump.Pages.Total / 4, dump.Pages.ToString());
+                }
 
-                var dmesg = await PeerTools.MakedumpfileDmesgAsync(path);
-                Assert.Contains($"vmdebug marker {Markers}", dmesg);
-                Assert.Contains("Kernel panic - not syncing", dmesg);
+                if (format != DumpFormat.KdumpZstd)
+                {
+                    var dmesg = await PeerTools.MakedumpfileDmesgAsync(path);
+                    Assert.Contains($"vmdebug marker {Markers}", dmesg);
+                    Assert.Contains("Kernel panic - not syncing", dmesg);
+                }
                 var log = await PeerTools.CrashLogAsync(image.Vmlinux!, path);
                 Assert.Contains("Kernel panic - not syncing: sysrq triggered crash", log);
             }
-
-            using var unsupported = new TempDirectory();
-            var error = await Assert.ThrowsAsync<LibvirtException>(() => GuestMemoryDumper.DumpAsync(
-                new DumpRequest { Domain = name, ConnectionUri = daemon.Uri, Path = unsupported.File("vmcore"), Format = DumpFormat.KdumpLzo },
-                new CallbackProgress<OperationProgress>(_ => { }), ct));
-            Assert.Contains("kdump-lzo", error.Message);
-            Assert.Empty(Directory.GetFileSystemEntries(unsupported.Path));
-
-            // With a dump level libvirt writes the raw ELF and VmDebug the LZO file, which this QEMU cannot write.
-            using var filteredDirectory = new TempDirectory();
-            var filteredPath = filteredDirectory.File("vmcore.lzo");
-            var filtered = await GuestMemoryDumper.DumpAsync(
-                new DumpRequest { Domain = name, ConnectionUri = daemon.Uri, Path = filteredPath, Format = DumpFormat.KdumpLzo, DumpLevel = 31 },
-                new CallbackProgress<OperationProgress>(_ => { }), ct);
-            Assert.Equal(DumpSource.Libvirt, filtered.Source);
-            Assert.True(filtered.Pages!.Kept < filtered.Pages.Total / 4, filtered.Pages.ToString());
-            QmpDumpTests.AssertPrivateFile(filteredPath);
-            Assert.Single(Directory.GetFileSystemEntries(filteredDirectory.Path));
-            Assert.Contains("Kernel panic - not syncing", await PeerTools.MakedumpfileDmesgAsync(filteredPath));
         }
         finally
         {

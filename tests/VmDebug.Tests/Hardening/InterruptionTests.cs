@@ -7,10 +7,11 @@ using VmDebug.Tests.Support;
 namespace VmDebug.Tests.Hardening;
 
 /// <summary>
-/// Real processes, real signals: vmdebug dump killed (SIGKILL) and hung up (SIGHUP) while QEMU writes and while
-/// VmDebug repairs, and vmdebug convert likewise. Afterwards `ls -a` of the output directory shows no new entry
-/// (temporaries are anonymous O_TMPFILE files), the guest runs again once QEMU has finished the dump it could not
-/// stop, and the next run reports nothing stale.
+/// Real processes, real signals: vmdebug dump killed (SIGKILL) and hung up (SIGHUP) while QEMU streams guest memory
+/// into VmDebug's pipe and while VmDebug assembles the kdump file, and vmdebug convert likewise. A dump interrupted
+/// while streaming ends QEMU's dump at once: its write into the pipe fails, query-dump says failed and the guest
+/// runs again. Afterwards `ls -a` of the output directory shows no new entry (temporaries are anonymous O_TMPFILE
+/// files), no guest-sized file appeared in $TMPDIR, and the next run reports nothing stale.
 /// </summary>
 public sealed partial class InterruptionTests
 {
@@ -20,8 +21,8 @@ public sealed partial class InterruptionTests
 
     private enum Phase
     {
-        QemuWriting,
-        Repairing,
+        QemuStreaming,
+        Assembling,
     }
 
     [Fact]
@@ -36,24 +37,31 @@ public sealed partial class InterruptionTests
         using var scratch = new TempDirectory();
         var output = Directory.CreateDirectory(scratch.File("out")).FullName;
         var before = Entries(output);
+        var started = DateTime.UtcNow;
 
-        foreach (var (signal, phase) in new[] { (Sigkill, Phase.QemuWriting), (Sigkill, Phase.Repairing), (Sighup, Phase.QemuWriting), (Sighup, Phase.Repairing) })
+        foreach (var (signal, phase) in new[] { (Sigkill, Phase.QemuStreaming), (Sigkill, Phase.Assembling), (Sighup, Phase.QemuStreaming), (Sighup, Phase.Assembling) })
         {
-            var (exit, stderr) = await InterruptAsync(["dump", "--socket", qemu.QmpSocketPath, "--output", Path.Combine(output, "vmcore"), "--format", "elf", "--json"],
-                output, signal, phase == Phase.QemuWriting ? qemu.Pid : null, ct);
+            var (exit, stderr) = await InterruptAsync(["dump", "--socket", qemu.QmpSocketPath, "--output", Path.Combine(output, "vmcore"), "--format", "kdump-zlib",
+                "--dump-level", "1", "--json"], output, signal, phase == Phase.QemuStreaming ? 1 : 2, ct);
             Assert.Equal(before, Entries(output));
             if (signal == Sighup)
             {
                 Assert.True(exit == 130, $"SIGHUP while {phase}: exit code {exit}, {stderr}");
                 var error = JsonNode.Parse(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1])!["error"]!;
-                Assert.Equal(phase == Phase.QemuWriting ? "DumpCancelled" : "OperationStopped", (string?)error["id"]);
-                if (phase == Phase.QemuWriting)
+                Assert.Equal(phase == Phase.QemuStreaming ? "DumpCancelled" : "OperationStopped", (string?)error["id"]);
+                if (phase == Phase.QemuStreaming)
                 {
-                    Assert.Matches(@"goes on writing \d+(\.\d+)? [KMG]i?B more", (string?)error["message"]);
+                    Assert.Contains("closed the pipe", (string?)error["message"]);
                 }
+            }
+            if (phase == Phase.QemuStreaming)
+            {
+                // QEMU's write into the pipe failed: it ended its dump instead of writing on into nothing.
+                Assert.Equal(QmpDumpState.Failed, await Dump.QmpDumpTests.DumpStateAfterAsync(qemu.QmpSocketPath, ct));
             }
             await WaitUntilGuestRunsAsync(qemu, output, ct);
             Assert.Equal(before, Entries(output));
+            AssertNoGuestSizedFileSince(Path.GetTempPath(), started, GuestMiB);
         }
 
         // The next run works and reports nothing stale; its vmcore is the only new entry.
@@ -66,7 +74,7 @@ public sealed partial class InterruptionTests
         foreach (var signal in new[] { Sigkill, Sighup })
         {
             var (exit, _) = await InterruptAsync(["convert", "--input", Path.Combine(output, "vmcore"), "--output", Path.Combine(converted, "vmcore.kdump"), "--format", "kdump-zlib", "--json"],
-                converted, signal, null, ct);
+                converted, signal, 1, ct);
             Assert.Empty(Entries(converted));
             Assert.Equal(signal == Sighup ? 130 : 128 + Sigkill, exit);
         }
@@ -76,12 +84,29 @@ public sealed partial class InterruptionTests
         Assert.Equal(["vmcore.kdump"], Entries(converted));
     }
 
+    /// <summary>$TMPDIR is shared with other runs: only files modified since <paramref name="since"/> of a quarter of the guest's size or more count.</summary>
+    internal static void AssertNoGuestSizedFileSince(string directory, DateTime since, int guestMiB)
+    {
+        var large = new DirectoryInfo(directory).EnumerateFiles().Where(f =>
+        {
+            try
+            {
+                return f.LastWriteTimeUtc >= since && f.Length >= (long)guestMiB << 18;
+            }
+            catch (IOException)
+            {
+                return false; // removed meanwhile
+            }
+        }).Select(f => f.FullName).ToList();
+        Assert.Empty(large);
+    }
+
     /// <summary>
-    /// Starts vmdebug, waits until the phase is under way — QEMU (<paramref name="qemuPid"/>) holds an anonymous file
-    /// in <paramref name="directory"/>, or, with no QEMU named, vmdebug itself holds one (two for a dump's repair) —
-    /// then signals it and returns its exit code (128+signal when the signal killed it) and stderr.
+    /// Starts vmdebug, waits until the phase is under way — vmdebug holds <paramref name="anonymousFiles"/> anonymous
+    /// files with data in <paramref name="directory"/> (a dump's spool while QEMU streams, spool and kdump file while it
+    /// assembles; a conversion's output) — then signals it and returns its exit code (128+signal when the signal killed it) and stderr.
     /// </summary>
-    private static async Task<(int ExitCode, string Stderr)> InterruptAsync(string[] arguments, string directory, int signal, int? qemuPid, CancellationToken ct)
+    private static async Task<(int ExitCode, string Stderr)> InterruptAsync(string[] arguments, string directory, int signal, int anonymousFiles, CancellationToken ct)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
         start.ArgumentList.Add(Support.Cli.ProgramPath);
@@ -92,15 +117,12 @@ public sealed partial class InterruptionTests
         using var process = Process.Start(start)!;
         var stderr = process.StandardError.ReadToEndAsync(ct);
         var stdout = process.StandardOutput.ReadToEndAsync(ct);
-        var watched = qemuPid ?? process.Id;
-        var wanted = qemuPid is null && arguments[0] == "dump" ? 2 : 1;
         var clock = Stopwatch.StartNew();
-        while (AnonymousFilesIn(watched, directory, written: qemuPid is not null) < wanted)
+        while (AnonymousFilesIn(process.Id, directory, written: anonymousFiles == 1) < anonymousFiles)
         {
             if (process.HasExited)
             {
-                var seen = string.Join(",", Directory.GetFileSystemEntries($"/proc/{watched}/fd").Select(f => new FileInfo(f).LinkTarget));
-                Assert.Fail($"vmdebug finished (exit code {process.ExitCode}) before it could be interrupted: {await stdout} {await stderr} {seen} {directory}");
+                Assert.Fail($"vmdebug finished (exit code {process.ExitCode}) before it could be interrupted: {await stdout} {await stderr} {directory}");
             }
             Assert.True(clock.Elapsed < Patience, $"vmdebug {arguments[0]} did not reach the phase to interrupt");
             await Task.Delay(5, ct);
@@ -117,7 +139,7 @@ public sealed partial class InterruptionTests
         Directory.GetFileSystemEntries(directory).Select(Path.GetFileName).Cast<string>().Order(StringComparer.Ordinal).ToArray();
 
     /// <summary>Open descriptors of <paramref name="pid"/> on unnamed (O_TMPFILE) files in <paramref name="directory"/>: "DIR/#INODE (deleted)".</summary>
-    /// <param name="written">Count only files with data: QEMU holds the descriptor from getfd on, before its dump starts.</param>
+    /// <param name="written">Count only files with data.</param>
     private static int AnonymousFilesIn(int pid, string directory, bool written = false)
     {
         try
@@ -135,7 +157,7 @@ public sealed partial class InterruptionTests
         }
     }
 
-    /// <summary>QEMU finishes the dump nobody can stop, closes the anonymous file (its space is then freed), and resumes the guest.</summary>
+    /// <summary>QEMU ends the dump, holds no file of VmDebug's, and resumes the guest.</summary>
     private static async Task WaitUntilGuestRunsAsync(BareQemuProcess qemu, string directory, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();

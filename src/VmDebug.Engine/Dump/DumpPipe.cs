@@ -1,0 +1,163 @@
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+using VmDebug.Engine.Files;
+using static VmDebug.Engine.Native.LibcPipes;
+
+namespace VmDebug.Engine.Dump;
+
+/// <summary>
+/// The pipe QEMU writes its dump into. The write end goes to QEMU with getfd and is closed here at once, so the
+/// read end sees end-of-file when QEMU closes its copy; when this process dies or gives up, the read end closes and
+/// QEMU's next write fails with EPIPE (QEMU ignores SIGPIPE), so QEMU ends the dump and resumes the guest instead of
+/// writing on into a file nobody wants. Reads are non-blocking with poll, so cancellation never waits on QEMU.
+/// </summary>
+internal sealed class DumpPipe : IDisposable
+{
+    private const int OCloexec = 0x80000, ONonBlock = 0x800;
+    private const int FSetPipeSize = 1031;
+    private const int EAgain = 11, EIntr = 4;
+    private const short PollIn = 0x1;
+    private const int PollMilliseconds = 100;
+    // The default pipe-max-size: fewer wake-ups per MiB QEMU writes.
+    private const int PipeBytes = 1 << 20;
+
+    private readonly SafeFileHandle _read;
+
+    private DumpPipe(SafeFileHandle read, SafeFileHandle write)
+    {
+        _read = read;
+        WriteEnd = write;
+    }
+
+    /// <summary>The end QEMU writes; pass it with getfd, then <see cref="CloseWriteEnd"/>.</summary>
+    public SafeFileHandle WriteEnd { get; }
+
+    /// <summary>Bytes read so far.</summary>
+    public long Position { get; private set; }
+
+    public static DumpPipe Create()
+    {
+        Span<int> fds = stackalloc int[2];
+        if (pipe2(ref MemoryMarshal.GetReference(fds), OCloexec) != 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            throw new VmDebugException("DumpPipeNotCreated", ErrorKind.ResourceUnavailable,
+                $"Cannot create the pipe QEMU writes the dump into: {Marshal.GetPInvokeErrorMessage(errno)}.", null);
+        }
+        var pipe = new DumpPipe(new SafeFileHandle(fds[0], ownsHandle: true), new SafeFileHandle(fds[1], ownsHandle: true));
+        // Best effort: a smaller pipe only costs more wake-ups.
+        _ = fcntl(fds[1], FSetPipeSize, PipeBytes);
+        if (fcntl(fds[0], 4 /* F_SETFL */, ONonBlock) != 0)
+        {
+            pipe.Dispose();
+            throw new VmDebugException("DumpPipeNotCreated", ErrorKind.ResourceUnavailable,
+                $"Cannot make the dump pipe non-blocking: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}.", null);
+        }
+        return pipe;
+    }
+
+    /// <summary>
+    /// Creates a FIFO at <paramref name="path"/> (in a directory only this user can enter) for a writer that opens a
+    /// path itself (libvirt). A FIFO read before its writer has opened it reads as ended, so this keeps a write end
+    /// of its own until the first bytes arrive; by then the real writer holds its own.
+    /// </summary>
+    public static DumpPipe OpenFifo(string path)
+    {
+        if (Native.LibcFiles.mkfifo(path, 0x180) != 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            throw new VmDebugException("DumpPipeNotCreated", ErrorKind.ResourceUnavailable,
+                $"Cannot create the FIFO '{path}' libvirt writes the dump into: {Marshal.GetPInvokeErrorMessage(errno)}.", path);
+        }
+        var read = UnixFile.Open(path, UnixFile.ORdOnly | ONonBlock | UnixFile.ONoFollow, 0, out var readErrno);
+        var write = readErrno == 0 ? UnixFile.Open(path, 1 /* O_WRONLY */ | ONonBlock | UnixFile.ONoFollow, 0, out readErrno) : null;
+        if (readErrno != 0 || write is null)
+        {
+            read.Dispose();
+            write?.Dispose();
+            throw new VmDebugException("DumpPipeNotCreated", ErrorKind.ResourceUnavailable,
+                $"Cannot open the FIFO '{path}': {Marshal.GetPInvokeErrorMessage(readErrno)}.", path);
+        }
+        _ = fcntl((int)read.DangerousGetHandle(), FSetPipeSize, PipeBytes);
+        return new DumpPipe(read, write) { _closeWriteEndOnData = true };
+    }
+
+    private bool _closeWriteEndOnData;
+
+    public void CloseWriteEnd() => WriteEnd.Dispose();
+
+    /// <summary>
+    /// Fills <paramref name="buffer"/> unless the stream ends first; returns the bytes read (fewer only at end of stream).
+    /// <paramref name="idle"/> is told how long no byte has come, so a stalled writer can be given up on.
+    /// </summary>
+    public int ReadFull(Span<byte> buffer, Action<TimeSpan> idle, CancellationToken cancellationToken)
+    {
+        var done = 0;
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (done < buffer.Length)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var n = Read(buffer[done..]);
+            if (n > 0)
+            {
+                if (_closeWriteEndOnData)
+                {
+                    _closeWriteEndOnData = false;
+                    WriteEnd.Dispose();
+                }
+                done += n;
+                Position += n;
+                waited.Restart();
+                continue;
+            }
+            if (n == 0)
+            {
+                break;
+            }
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno == EIntr)
+            {
+                continue;
+            }
+            if (errno != EAgain)
+            {
+                throw new IOException($"reading the dump pipe failed: {Marshal.GetPInvokeErrorMessage(errno)}", errno);
+            }
+            var pollFd = new PollFd { Fd = (int)_read.DangerousGetHandle(), Events = PollIn };
+            _ = poll(ref pollFd, 1, PollMilliseconds);
+            idle(waited.Elapsed);
+        }
+        return done;
+    }
+
+    /// <summary>Reads and drops <paramref name="bytes"/> bytes (gaps between the parts of QEMU's file).</summary>
+    public long Skip(long bytes, Action<TimeSpan> idle, CancellationToken cancellationToken)
+    {
+        var scratch = new byte[64 * 1024];
+        long skipped = 0;
+        while (skipped < bytes)
+        {
+            var n = ReadFull(scratch.AsSpan(0, (int)Math.Min(scratch.Length, bytes - skipped)), idle, cancellationToken);
+            if (n == 0)
+            {
+                break;
+            }
+            skipped += n;
+        }
+        return skipped;
+    }
+
+    private unsafe int Read(Span<byte> buffer)
+    {
+        fixed (byte* at = buffer)
+        {
+            return (int)read((int)_read.DangerousGetHandle(), at, (nuint)buffer.Length);
+        }
+    }
+
+    public void Dispose()
+    {
+        WriteEnd.Dispose();
+        _read.Dispose();
+    }
+}

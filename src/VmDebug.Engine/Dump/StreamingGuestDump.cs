@@ -1,0 +1,287 @@
+using System.Diagnostics;
+using VmDebug.Engine.PageFilter;
+using VmDebug.Engine.Qmp;
+using VmDebug.Engine.Vmcore;
+
+namespace VmDebug.Engine.Dump;
+
+/// <summary>
+/// Dumps over QMP without a guest-sized temporary: QEMU writes its fastest format, a raw ELF, into a pipe, and
+/// VmDebug reads it as it comes, skipping zero pages and compressing the rest in parallel, in order. An ELF
+/// destination is written as the pages arrive (zero pages as holes). A kdump destination needs the dump's own
+/// struct page array for its dump level, which arrives anywhere in the stream, so the compressed non-zero pages are
+/// spooled to an anonymous temporary, classified once QEMU is done (the guest runs again by then), and the file is
+/// assembled from the spool without compressing anything twice. The guest is paused only while QEMU writes.
+/// </summary>
+internal static class StreamingGuestDump
+{
+    private static readonly TimeSpan CompletionPoll = TimeSpan.FromMilliseconds(20);
+
+    public static bool Applies(DumpRequest request) => request.Format != DumpFormat.WinDmp;
+
+    /// <summary>Refuses a bad level or a missing codec library before the guest is paused.</summary>
+    public static void Validate(DumpRequest request)
+    {
+        PageClassifier.ValidateLevel(request.DumpLevel ?? 0);
+        Compression.PageCodec.Get(DumpFormats.PageCompressionOf(request.Format)!.Value);
+    }
+
+    public static async Task<GuestMemoryDump> DumpAsync(DumpRequest request, DumpOutputFile output, string activity, Stopwatch clock,
+        IProgress<OperationProgress> progress, CancellationToken cancellationToken)
+    {
+        Received received;
+        if (request.QmpSocket is { } socket)
+        {
+            using var guestLock = GuestDumpLock.Acquire(socket);
+            await using var client = await QmpClient.ConnectAsync(socket, null, cancellationToken).ConfigureAwait(false);
+            await QmpDumpSource.CheckAsync(client, DumpFormat.Elf, cancellationToken).ConfigureAwait(false);
+            using var pipe = DumpPipe.Create();
+            await QmpDumpSource.StartAsync(client, DumpFormat.Elf, pipe.WriteEnd, cancellationToken).ConfigureAwait(false);
+            // Only QEMU may hold the write end, or the stream would never end.
+            pipe.CloseWriteEnd();
+            received = await ReceiveAsync(pipe, request, output, socket, activity, progress, null,
+                () => WaitForQemuAsync(client, output, activity, request, progress, cancellationToken),
+                ended => WhyEndedAsync(client, output, ended, cancellationToken), cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            // libvirt opens the path it is given and passes that descriptor to QEMU (qemuDomainCoreDumpWithFormat ->
+            // doCoreDump -> qemuDumpToFd, libvirt 9.0): a FIFO VmDebug owns and reads works as QMP's pipe does.
+            using var guestLock = GuestDumpLock.Acquire($"libvirt:{request.ConnectionUri}#{request.Domain}");
+            var fifoDirectory = Directory.CreateTempSubdirectory("vmdebug-dump-");
+            try
+            {
+                var fifo = Path.Combine(fifoDirectory.FullName, "memory.elf");
+                using var pipe = DumpPipe.OpenFifo(fifo);
+                using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                var dumping = Libvirt.LibvirtDumpOperation.DumpAsync(request.ConnectionUri, request.Domain!, fifo, Libvirt.LibvirtDumpFormat.Raw, null, stop.Token);
+                try
+                {
+                    received = await ReceiveAsync(pipe, request, output, request.Domain!, activity, progress, dumping,
+                        async () => await dumping.ConfigureAwait(false),
+                        async ended =>
+                        {
+                            try
+                            {
+                                await dumping.ConfigureAwait(false);
+                                return ended;
+                            }
+                            catch (VmDebugException failed)
+                            {
+                                return failed;
+                            }
+                        }, cancellationToken).ConfigureAwait(false);
+                }
+                catch
+                {
+                    // The closed FIFO makes QEMU's write fail; libvirt then returns its error, which adds nothing here.
+                    pipe.Dispose();
+                    await stop.CancelAsync().ConfigureAwait(false);
+                    try
+                    {
+                        await dumping.ConfigureAwait(false);
+                    }
+                    catch (Exception e) when (e is VmDebugException or OperationCanceledException)
+                    {
+                        // Secondary to the failure being thrown.
+                    }
+                    throw;
+                }
+            }
+            finally
+            {
+                fifoDirectory.Delete(recursive: true);
+            }
+        }
+
+        var (target, pages, paused, spoolBytes) = received;
+        var summary = VmcoreFile.Describe(output.ReadPathOf(target));
+        output.Commit(target);
+        progress.Report(new OperationProgress(activity, "Done", 100, Completed: true));
+        var warnings = new List<string>();
+        if (!summary.HasVmcoreInfo)
+        {
+            warnings.Add("The guest gave no VMCOREINFO, so crash and makedumpfile cannot find the kernel's symbols in this dump. "
+                + "Likely cause: the guest has no vmcoreinfo device (QEMU -device vmcoreinfo; libvirt <features><vmcoreinfo state='on'/>) "
+                + "or its kernel did not load the qemu_fw_cfg module (needs Linux 4.17+ with CONFIG_FW_CFG_SYSFS).");
+        }
+        if (output.StaleWarning is { } stale)
+        {
+            warnings.Add(stale);
+        }
+        return new GuestMemoryDump
+        {
+            Path = output.Path,
+            Format = request.Format,
+            Source = request.QmpSocket is null ? DumpSource.Libvirt : DumpSource.Qmp,
+            Target = request.QmpSocket ?? request.Domain!,
+            Domain = request.Domain,
+            SizeBytes = summary.FileBytes,
+            GuestRamBytes = summary.RamBytes,
+            Duration = clock.Elapsed,
+            GuestPaused = paused,
+            SpoolBytes = spoolBytes,
+            KernelRelease = summary.OsRelease,
+            PhysBase = summary.PhysBase,
+            Repairs = [],
+            Pages = pages,
+            Warnings = warnings,
+        };
+    }
+
+    private sealed record Received(FileStream Target, GuestMemoryUsage? Pages, TimeSpan Paused, long SpoolBytes);
+
+    /// <summary>
+    /// Reads the stream into the destination's temporary (ELF) or the spool and then the kdump temporary.
+    /// <paramref name="writerDone"/> waits until the writer (QEMU, or libvirt) reports the dump complete;
+    /// <paramref name="whyEnded"/> asks it why the stream ended early; <paramref name="writer"/>, when the writer runs as
+    /// a task of this process, is watched while no data comes.
+    /// </summary>
+    private static async Task<Received> ReceiveAsync(DumpPipe pipe, DumpRequest request, DumpOutputFile output, string name, string activity,
+        IProgress<OperationProgress> progress, Task? writer, Func<Task> writerDone, Func<DumpStreamEndedException, Task<Exception>> whyEnded,
+        CancellationToken cancellationToken)
+    {
+        var level = request.DumpLevel ?? 0;
+        var compression = DumpFormats.PageCompressionOf(request.Format);
+        var writing = Stopwatch.StartNew();
+        progress.Report(new OperationProgress(activity, "QEMU is writing guest memory into VmDebug's pipe (the guest is paused meanwhile)", 0));
+        var stalled = StallCheck(name, request.StallTimeout, pipe);
+        // A writer that failed before writing (libvirt refusing the domain) says why at once, not after the stall timeout.
+        Action<TimeSpan> idle = writer is null ? stalled : waited =>
+        {
+            if (writer.IsFaulted)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(writer.Exception!.InnerException!);
+            }
+            stalled(waited);
+        };
+        // Cancelling after the stream is plain cancellation: the guest already runs again.
+        var streaming = true;
+        try
+        {
+            var head = ElfDumpStream.ReadHead(pipe, name, idle, cancellationToken);
+            // A kdump file is assembled after the stream: streaming counts for the first 90 percent.
+            var reporter = new ProgressReporter(progress, activity, compression is null ? head.MemoryBytes : head.MemoryBytes / 9 * 10);
+            long done = 0;
+            if (compression is null)
+            {
+                var target = output.CreateTemporary("elf");
+                var elf = new StreamedElfFile(target, head);
+                await ElfDumpStream.ReadPagesAsync(pipe, head, name, elf.Scan, scanned =>
+                {
+                    elf.Write(scanned);
+                    reporter.Report("Writing pages as QEMU streams them", done += scanned.Batch.Count * (long)head.PageSize);
+                    return ValueTask.CompletedTask;
+                }, idle, cancellationToken).ConfigureAwait(false);
+                elf.Finish();
+                await writerDone().ConfigureAwait(false);
+                streaming = false;
+                return new Received(target, null, writing.Elapsed, 0);
+            }
+
+            var spool = output.CreateTemporary("spool");
+            var spooled = new SpooledGuestMemory(spool.SafeFileHandle, head, compression.Value);
+            await ElfDumpStream.ReadPagesAsync(pipe, head, name, spooled.Compress, run =>
+            {
+                spooled.Append(run);
+                reporter.Report("Compressing pages as QEMU streams them", done += run.Lengths.Length * (long)head.PageSize);
+                return ValueTask.CompletedTask;
+            }, idle, cancellationToken).ConfigureAwait(false);
+            await writerDone().ConfigureAwait(false);
+            streaming = false;
+            var paused = writing.Elapsed;
+            spooled.Seal();
+            progress.Report(new OperationProgress(activity, $"Writing {request.Format} at dump level {level} (the guest runs again)"));
+            var kdump = output.CreateTemporary("kdump");
+            var pages = await DumpLevelWriter.WriteAsync(spooled, kdump, compression.Value, level, name, LastTenth(progress, activity), cancellationToken)
+                .ConfigureAwait(false);
+            output.Discard(spool);
+            return new Received(kdump, pages, paused, spooled.SpoolBytes);
+        }
+        catch (DumpStreamEndedException ended)
+        {
+            throw await whyEnded(ended).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException e) when (streaming && cancellationToken.IsCancellationRequested && e is not CancellationNoticeException)
+        {
+            pipe.Dispose();
+            throw new CancellationNoticeException(
+                "VmDebug closed the pipe QEMU was writing the dump into: QEMU's next write fails, so it ends the dump and resumes the guest if it was running. "
+                + "Nothing was left behind.", name, cancellationToken, e);
+        }
+    }
+
+    /// <summary>After the stream's end QEMU still has to report the dump completed (and resume the guest).</summary>
+    private static async Task WaitForQemuAsync(QmpClient client, DumpOutputFile output, string activity, DumpRequest request,
+        IProgress<OperationProgress> progress, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await QmpDumpSource.WaitAsync(client, output.Path, activity, request.StallTimeout, progress, cancellationToken, CompletionPoll).ConfigureAwait(false);
+        }
+        catch (QmpDisconnectedException e)
+        {
+            throw QemuExited(client, e);
+        }
+    }
+
+    /// <summary>The stream ended early: QEMU either reported a failure (its reason is in DUMP_COMPLETED) or is gone.</summary>
+    private static async Task<Exception> WhyEndedAsync(QmpClient client, DumpOutputFile output, DumpStreamEndedException ended,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            limit.CancelAfter(TimeSpan.FromSeconds(5));
+            while (true)
+            {
+                var state = await client.QueryDumpAsync(null, limit.Token).ConfigureAwait(false);
+                if (state.Status == QmpDumpState.Failed)
+                {
+                    return await QmpDumpSource.FailureAsync(client, output.Path, cancellationToken).ConfigureAwait(false);
+                }
+                if (state.Status != QmpDumpState.Active)
+                {
+                    return ended;
+                }
+                await Task.Delay(CompletionPoll, limit.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is QmpDisconnectedException or QmpProtocolException or IOException)
+        {
+            return QemuExited(client, e);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return ended;
+        }
+    }
+
+    private static VmDebugException QemuExited(QmpClient client, Exception e) =>
+        new("DumpQemuExited", ErrorKind.ConnectionError,
+            $"QEMU went away during the dump ({KmsgText.EscapeForDisplay(e.Message)}); nothing was left behind.", client.SocketPath, e);
+
+    /// <summary>The assembly's own progress as the last tenth of the dump's, under the dump's activity, so percentages only rise.</summary>
+    private static IProgress<OperationProgress> LastTenth(IProgress<OperationProgress> progress, string activity) =>
+        new Relay(p => progress.Report(p with
+        {
+            Activity = activity,
+            PercentComplete = p.PercentComplete < 0 ? -1 : Math.Min(99, 90 + p.PercentComplete / 10),
+            Completed = false,
+        }));
+
+    private sealed class Relay(Action<OperationProgress> report) : IProgress<OperationProgress>
+    {
+        public void Report(OperationProgress value) => report(value);
+    }
+
+    internal static Action<TimeSpan> StallCheck(string socket, TimeSpan stallTimeout, DumpPipe pipe) => idle =>
+    {
+        if (idle > stallTimeout)
+        {
+            throw new VmDebugException("DumpStalled", ErrorKind.OperationTimeout,
+                $"QEMU's dump of the guest behind '{socket}' has sent nothing for {idle.TotalSeconds:0} s, after {Units.FormatBytes(pipe.Position)}. "
+                + "VmDebug closed its pipe, so QEMU's next write fails and it resumes the guest (check QEMU's state).", socket);
+        }
+    };
+}

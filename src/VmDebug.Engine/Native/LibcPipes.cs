@@ -1,0 +1,27 @@
+using System.Runtime.InteropServices;
+
+namespace VmDebug.Engine.Native;
+
+/// <summary>libc pipe calls (x86_64 Linux) for the streaming dump's pipe and FIFO; their managed user is <c>Dump/DumpPipe</c>.</summary>
+internal static partial class LibcPipes
+{
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short Revents;
+    }
+
+    [LibraryImport("libc", SetLastError = true)]
+    internal static partial int pipe2(ref int fds, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    internal static partial int fcntl(int fd, int command, int argument);
+
+    [LibraryImport("libc", SetLastError = true)]
+    internal static unsafe partial nint read(int fd, byte* buffer, nuint count);
+
+    [LibraryImport("libc", SetLastError = true)]
+    internal static partial int poll(ref PollFd fds, nuint count, int timeoutMilliseconds);
+}
