@@ -41,9 +41,15 @@ public sealed class DebuginfodTestServer : IAsyncDisposable
     public static string? MissingReason(DebuginfodScan scan)
     {
         if (LibvirtTestDaemon.FindTool("debuginfod") is null)
+        {
             return "debuginfod is not installed: apt-get install debuginfod";
+        }
+
         if (scan == DebuginfodScan.DebianPackages && LibvirtTestDaemon.FindTool("bsdtar") is null)
+        {
             return "bsdtar is not installed (debuginfod -U unpacks .deb files with it): apt-get install libarchive-tools";
+        }
+
         return null;
     }
 
@@ -66,17 +72,20 @@ public sealed class DebuginfodTestServer : IAsyncDisposable
                      "-L", "--disable-source-scan", "--fdcache-prefetch=0",
                      scan == DebuginfodScan.DebianPackages ? "-U" : "-F", Path.GetFullPath(scanDirectory),
                  })
+        {
             start.ArgumentList.Add(arg);
+        }
+
         start.Environment["TMPDIR"] = root; // its fdcache of unpacked files goes away with the folder
         var clock = Stopwatch.StartNew();
         var process = Process.Start(start)!;
         var log = File.CreateText(Path.Combine(root, "debuginfod.log"));
         log.AutoFlush = true;
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (log) { log.WriteLine(e.Data); } } };
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (log) { log.WriteLine(e.Data); } } };
         process.BeginErrorReadLine();
         process.BeginOutputReadLine();
-        process.Exited += (_, _) => { lock (log) log.Dispose(); };
+        process.Exited += (_, _) => { lock (log) { log.Dispose(); } };
         process.EnableRaisingEvents = true;
         var server = new DebuginfodTestServer(process, root, port);
         var files = Directory.EnumerateFiles(scanDirectory, "*", new EnumerationOptions { RecurseSubdirectories = true }).Count();
@@ -101,9 +110,15 @@ public sealed class DebuginfodTestServer : IAsyncDisposable
         while (true)
         {
             if (_process.HasExited)
+            {
                 throw new InvalidOperationException($"debuginfod exited with code {_process.ExitCode}: {LogTail()}");
+            }
+
             if (deadline.Elapsed > timeout)
+            {
                 throw new TimeoutException($"debuginfod did not finish scanning within {timeout.TotalSeconds:0} s: {LogTail()}");
+            }
+
             try
             {
                 var metrics = await http.GetStringAsync(new Uri(Url, "metrics"));
@@ -111,7 +126,9 @@ public sealed class DebuginfodTestServer : IAsyncDisposable
                     && ScannedFiles(metrics) >= files
                     && Metric(metrics, "thread_work_pending{role=\"scan\"}") == 0
                     && Metric(metrics, "thread_busy{role=\"scan\"}") == 0)
+                {
                     return;
+                }
             }
             catch (HttpRequestException)
             {
@@ -126,7 +143,9 @@ public sealed class DebuginfodTestServer : IAsyncDisposable
         foreach (var line in metrics.Split('\n'))
         {
             if (line.StartsWith(name + " ", StringComparison.Ordinal) && long.TryParse(line.AsSpan(name.Length + 1), out var value))
+            {
                 return value;
+            }
         }
         return name.StartsWith("thread_busy", StringComparison.Ordinal) ? 0 : null; // an idle role may be absent
     }

@@ -18,10 +18,16 @@ public static class KernelDebugPackage
         var package = $"linux-image-{kernelRelease}-dbg";
         Directory.CreateDirectory(CacheDirectory);
         if (Find(package) is { } cached)
+        {
             return cached;
+        }
+
         var start = new ProcessStartInfo("apt-get") { WorkingDirectory = CacheDirectory, RedirectStandardError = true, RedirectStandardOutput = true };
         foreach (var arg in new[] { "download", "-q", "-o", "APT::Sandbox::User=root", package })
+        {
             start.ArgumentList.Add(arg);
+        }
+
         using var process = Process.Start(start)!;
         var stderr = process.StandardError.ReadToEndAsync();
         await process.StandardOutput.ReadToEndAsync();

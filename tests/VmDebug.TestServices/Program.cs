@@ -8,7 +8,10 @@ using VmDebug.TestServices;
 //                                likewise a private debuginfod over DIR (-F: ELF files, -U: .deb packages), once scanned.
 // A missing daemon prints {"skipReason": "..."} and exits 0, so the caller can skip naming the apt package.
 if (args is ["debuginfod", "-F" or "-U", var scanDirectory])
+{
     return await DebuginfodCommand.RunAsync(args[1] == "-U" ? DebuginfodScan.DebianPackages : DebuginfodScan.ElfFiles, scanDirectory);
+}
+
 if (args is not ["libvirtd"])
 {
     Console.Error.WriteLine("usage: vmdebug-testhost libvirtd | vmdebug-testhost debuginfod (-F|-U) DIR");

@@ -21,9 +21,14 @@ public static class NmiCliCommand
         command.Validators.Add(result =>
         {
             if ((result.GetValue(socket) is null) == (result.GetValue(domain) is null))
+            {
                 result.AddError("Give exactly one of --socket and --domain.");
+            }
+
             if (result.GetValue(socket) is not null && result.GetResult(connect) is { Implicit: false })
+            {
                 result.AddError("--connect applies only to --domain.");
+            }
         });
         command.SetEngineAction(json, async (parse, _, cancellationToken) =>
             parse.GetValue(socket) is { } path

@@ -27,7 +27,10 @@ public static class TraceCliCommand
         };
         command.Validators.Add(result =>
         {
-            if (result.GetValue(domain) is not null && result.GetValue(xml) is not null) result.AddError("Give at most one of --domain and --xml.");
+            if (result.GetValue(domain) is not null && result.GetValue(xml) is not null)
+            {
+                result.AddError("Give at most one of --domain and --xml.");
+            }
         });
         command.SetPlannedChangeAction(json, whatIf, parse => VirtioTraceSetupCommands.Plan(new VirtioTraceSetupRequest
         {
@@ -53,7 +56,10 @@ public static class TraceCliCommand
         };
         command.Validators.Add(result =>
         {
-            if (result.GetValue(duration) is { } s && (s <= 0 || s > 86400)) result.AddError("--duration must be more than 0 and at most 86400 seconds.");
+            if (result.GetValue(duration) is { } s && (s <= 0 || s > 86400))
+            {
+                result.AddError("--duration must be more than 0 and at most 86400 seconds.");
+            }
         });
         command.SetEngineAction(json, async (parse, progress, cancellationToken) => await VirtioTraceReceiver.ReceiveAsync(new VirtioTraceReceiveRequest
         {

@@ -1,9 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using VmDebug.Engine.CrashConfiguration;
 using VmDebug.Engine.Dump;
 using VmDebug.Engine.Fleet;
-using VmDebug.Engine.CrashConfiguration;
 
 namespace VmDebug.Cli.Commands;
 

@@ -20,8 +20,8 @@ public sealed class DebuginfodClient : IDisposable
     /// <summary>Name of the fetched file inside <c>CACHE/ID/</c>.</summary>
     public const string FileName = "vmlinux";
 
-    private readonly HttpClient http;
-    private readonly ConcurrentDictionary<string, Task<string>> inFlight = new(StringComparer.Ordinal);
+    private readonly HttpClient _http;
+    private readonly ConcurrentDictionary<string, Task<string>> _inFlight = new(StringComparer.Ordinal);
 
     public DebuginfodClient(IReadOnlyList<Uri> servers, HttpMessageHandler? handler = null)
     {
@@ -29,15 +29,17 @@ public sealed class DebuginfodClient : IDisposable
         foreach (var server in servers)
         {
             if (server is null || !server.IsAbsoluteUri || (server.Scheme != Uri.UriSchemeHttp && server.Scheme != Uri.UriSchemeHttps))
+            {
                 throw new ArgumentException($"Debuginfod server '{server}' is not an absolute http or https URL.", nameof(servers));
+            }
         }
         Servers = servers.ToArray();
         // Without a handler of the caller's, connecting must not wait for ever on a server that drops packets.
-        http = new HttpClient(handler ?? new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(15) }, disposeHandler: true)
+        _http = new HttpClient(handler ?? new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(15) }, disposeHandler: true)
         {
             Timeout = Timeout.InfiniteTimeSpan,
         };
-        http.DefaultRequestHeaders.UserAgent.ParseAdd($"vmdebug/{typeof(DebuginfodClient).Assembly.GetName().Version}");
+        _http.DefaultRequestHeaders.UserAgent.ParseAdd($"vmdebug/{typeof(DebuginfodClient).Assembly.GetName().Version}");
     }
 
     public IReadOnlyList<Uri> Servers { get; }
@@ -64,8 +66,11 @@ public sealed class DebuginfodClient : IDisposable
         foreach (var entry in (value ?? "").Split([' ', '\t', '\n'], StringSplitOptions.RemoveEmptyEntries))
         {
             if (!Uri.TryCreate(entry, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+            {
                 throw new DebuginfodException("DebuginfodUrlInvalid", ErrorKind.InvalidArgument,
                     $"DEBUGINFOD_URLS entry '{KmsgText.EscapeForDisplay(entry)}' is not an absolute http or https URL.", "");
+            }
+
             servers.Add(uri);
         }
         return servers;
@@ -83,20 +88,26 @@ public sealed class DebuginfodClient : IDisposable
         var directory = Path.Combine(Path.GetFullPath(cacheDirectory), id);
         var target = Path.Combine(directory, FileName);
         if (CachedFile(target, id) is { } cached)
+        {
             return cached;
-        var download = inFlight.GetOrAdd(target, _ => FetchAndForgetAsync(id, directory, target, cancellationToken));
+        }
+
+        var download = _inFlight.GetOrAdd(target, _ => FetchAndForgetAsync(id, directory, target, cancellationToken));
         return await download.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    public void Dispose() => http.Dispose();
+    public void Dispose() => _http.Dispose();
 
     /// <summary>Lowercase hex; refuses anything that is not an even number of hex digits within the bound.</summary>
     internal static string NormalizeBuildId(string? buildId)
     {
         if (string.IsNullOrEmpty(buildId) || buildId.Length > MaxBuildIdHexDigits || buildId.Length % 2 != 0 || !buildId.All(Uri.IsHexDigit))
+        {
             throw new DebuginfodException("DebuginfodBuildIdInvalid", ErrorKind.InvalidArgument,
                 $"Build id '{KmsgText.EscapeForDisplay(buildId ?? "")}' is not an even number of hex digits (2 to {MaxBuildIdHexDigits}).",
                 buildId ?? "");
+        }
+
         return buildId.ToLowerInvariant();
     }
 
@@ -109,18 +120,24 @@ public sealed class DebuginfodClient : IDisposable
         }
         finally
         {
-            inFlight.TryRemove(target, out _);
+            _inFlight.TryRemove(target, out _);
         }
     }
 
     private async Task<string> FetchAsync(string id, string directory, string target, CancellationToken cancellationToken)
     {
         if (Servers.Count == 0)
+        {
             throw new DebuginfodException("DebuginfodNoServers", ErrorKind.InvalidArgument,
                 $"No debuginfod server to ask for build id {id}: give a URL or set DEBUGINFOD_URLS.", id);
+        }
+
         PrepareDirectory(directory, id);
         if (CachedFile(target, id) is { } cached)
+        {
             return cached; // another process finished it meanwhile
+        }
+
         var failures = new List<DebuginfodException>();
         foreach (var server in Servers)
         {
@@ -143,30 +160,44 @@ public sealed class DebuginfodClient : IDisposable
         var url = new Uri(server.AbsoluteUri.TrimEnd('/') + $"/buildid/{id}/debuginfo");
         using var response = await SendAsync(server, url, id, cancellationToken).ConfigureAwait(false);
         if (response.StatusCode == HttpStatusCode.NotFound)
+        {
             throw new DebuginfodException("DebuginfodNotFound", ErrorKind.ObjectNotFound,
                 $"Debuginfod server {server} has no debug information for build id {id} (404).", id, server);
+        }
+
         if (!response.IsSuccessStatusCode)
+        {
             throw new DebuginfodException("DebuginfodServerError", ErrorKind.ProtocolError,
                 $"Debuginfod server {server} answered {(int)response.StatusCode} {KmsgText.EscapeForDisplay(response.ReasonPhrase ?? "")} for build id {id}.",
                 id, server);
+        }
+
         if (response.Content.Headers.ContentLength is long announced && announced > MaxDownloadBytes)
+        {
             throw TooLarge(server, id, $"announces {announced} bytes");
+        }
 
         var temporary = Path.Combine(directory, $".{FileName}.{Convert.ToHexString(RandomNumberGenerator.GetBytes(6)).ToLowerInvariant()}.partial");
         using (var handle = UnixFile.Open(temporary, UnixFile.ORdWr | UnixFile.OCreat | UnixFile.OExcl | UnixFile.ONoFollow, 0x1a4 /* 0644 */, out var errno))
         {
             if (handle.IsInvalid)
+            {
                 throw CacheFault(id, directory, $"cannot create a temporary there: {UnixFile.ErrorText(errno)}");
+            }
+
             using var file = new FileStream(handle, FileAccess.ReadWrite);
             try
             {
                 await CopyBoundedAsync(response, file, server, id, cancellationToken).ConfigureAwait(false);
                 var found = ReadBuildId(file, server, id);
                 if (found != id)
+                {
                     throw new DebuginfodException("DebuginfodBuildIdMismatch", ErrorKind.InvalidData,
                         found is null
                             ? $"Debuginfod server {server} sent a file without a build-id note for build id {id}."
                             : $"Debuginfod server {server} sent a file whose build id is {found}, not {id}.", id, server);
+                }
+
                 file.Flush(flushToDisk: true);
             }
             catch
@@ -190,7 +221,7 @@ public sealed class DebuginfodClient : IDisposable
         headers.CancelAfter(ResponseTimeout);
         try
         {
-            return await http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, headers.Token).ConfigureAwait(false);
+            return await _http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, headers.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -218,10 +249,16 @@ public sealed class DebuginfodClient : IDisposable
                 stall.CancelAfter(StallTimeout);
                 var read = await body.ReadAsync(buffer, stall.Token).ConfigureAwait(false);
                 if (read == 0)
+                {
                     break;
+                }
+
                 total += read;
                 if (total > MaxDownloadBytes)
+                {
                     throw TooLarge(server, id, "sent more");
+                }
+
                 await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
             }
         }
@@ -237,8 +274,10 @@ public sealed class DebuginfodClient : IDisposable
                 $"Debuginfod server {server} broke off build id {id} after {total} bytes: {e.Message}", id, server, e);
         }
         if (response.Content.Headers.ContentLength is long expected && expected != total)
+        {
             throw new DebuginfodException("DebuginfodUnreachable", ErrorKind.ConnectionError,
                 $"Debuginfod server {server} sent {total} of the {expected} bytes of build id {id}.", id, server);
+        }
     }
 
     private static string? ReadBuildId(FileStream file, Uri server, string id)
@@ -259,9 +298,15 @@ public sealed class DebuginfodClient : IDisposable
     {
         var status = UnixFile.LStat(target);
         if (status is null)
+        {
             return null;
+        }
+
         if (!status.Value.IsRegular)
+        {
             throw CacheFault(id, target, $"it is a {status.Value.TypeName}, not a regular file");
+        }
+
         return target;
     }
 
@@ -271,10 +316,15 @@ public sealed class DebuginfodClient : IDisposable
         Directory.CreateDirectory(parent);
         var made = UnixFile.MakeDirectory(directory, 0x1ed /* 0755 */);
         if (made != 0 && made != UnixFile.EExist)
+        {
             throw CacheFault(id, directory, UnixFile.ErrorText(made));
+        }
+
         var status = UnixFile.LStat(directory);
         if (status is not { IsDirectory: true })
+        {
             throw CacheFault(id, directory, status is null ? "it vanished" : $"it is a {status.Value.TypeName}, not a directory");
+        }
     }
 
     private static DebuginfodException CacheFault(string id, string path, string reason) =>
@@ -291,7 +341,10 @@ public sealed class DebuginfodClient : IDisposable
     private static DebuginfodException Combine(string id, List<DebuginfodException> failures)
     {
         if (failures.Count == 1)
+        {
             return failures[0];
+        }
+
         static int Rank(DebuginfodException e) => e.ErrorId switch
         {
             "DebuginfodUnreachable" => 0,

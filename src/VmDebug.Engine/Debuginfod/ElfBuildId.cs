@@ -23,7 +23,10 @@ internal static class ElfBuildId
         file.Position = 0;
         var read = file.ReadAtLeast(ident, 64, throwOnEndOfStream: false);
         if (read < 52 || !ident[..4].SequenceEqual("\u007fELF"u8))
+        {
             throw new InvalidDataException("it is not an ELF file (no \\x7fELF magic)");
+        }
+
         var is64 = ident[4] switch
         {
             1 => false,
@@ -31,7 +34,10 @@ internal static class ElfBuildId
             _ => throw new InvalidDataException($"its ELF class {ident[4]} is neither 32- nor 64-bit"),
         };
         if (is64 && read < 64)
+        {
             throw new InvalidDataException("its 64-bit ELF header is cut short");
+        }
+
         var little = ident[5] switch
         {
             1 => true,
@@ -39,9 +45,9 @@ internal static class ElfBuildId
             _ => throw new InvalidDataException($"its ELF data encoding {ident[5]} is neither little- nor big-endian"),
         };
         var header = new Reader(little);
-        ulong shoff = is64 ? header.U64(ident[40..]) : header.U32(ident[32..]);
+        var shoff = is64 ? header.U64(ident[40..]) : header.U32(ident[32..]);
         int shentsize = header.U16(ident[(is64 ? 58 : 46)..]), shnum = header.U16(ident[(is64 ? 60 : 48)..]);
-        ulong phoff = is64 ? header.U64(ident[32..]) : header.U32(ident[28..]);
+        var phoff = is64 ? header.U64(ident[32..]) : header.U32(ident[28..]);
         int phentsize = header.U16(ident[(is64 ? 54 : 42)..]), phnum = header.U16(ident[(is64 ? 56 : 44)..]);
 
         var fromSections = FindInTable(file, header, shoff, shentsize, shnum, is64 ? 64 : 40, entry =>
@@ -58,26 +64,43 @@ internal static class ElfBuildId
         int minEntrySize, NoteArea noteOf)
     {
         if (count == 0 || tableOffset == 0)
+        {
             return null;
+        }
+
         if (entrySize < minEntrySize || count > MaxHeaders)
+        {
             throw new InvalidDataException($"its header table has {count} entries of {entrySize} bytes");
+        }
+
         var length = (ulong)file.Length;
         if (tableOffset > length || (ulong)entrySize * (ulong)count > length - tableOffset)
+        {
             throw new InvalidDataException($"its header table at offset {tableOffset} runs past the end of the file");
+        }
+
         var table = new byte[entrySize * count];
         file.Position = (long)tableOffset;
         file.ReadExactly(table);
         for (var i = 0; i < count; i++)
         {
             if (noteOf(table.AsSpan(i * entrySize, entrySize)) is not var (offset, size, align))
+            {
                 continue;
+            }
+
             if (size == 0 || size > MaxNoteBytes || offset > length || size > length - offset)
+            {
                 continue; // an empty, oversized or stripped note area holds nothing we can trust
+            }
+
             var notes = new byte[size];
             file.Position = (long)offset;
             file.ReadExactly(notes);
             if (FindBuildId(notes, reader, align == 8 ? 8 : 4) is { } id)
+            {
                 return id;
+            }
         }
         return null;
     }
@@ -92,9 +115,15 @@ internal static class ElfBuildId
             var nameStart = (ulong)pos + 12;
             var descStart = nameStart + Align(nameSize, align);
             if (descStart + descSize > (ulong)notes.Length)
+            {
                 return null;
+            }
+
             if (type == NoteGnuBuildId && nameSize == 4 && notes.Slice((int)nameStart, 4).SequenceEqual("GNU\0"u8) && descSize > 0)
+            {
                 return Convert.ToHexString(notes.Slice((int)descStart, (int)descSize)).ToLowerInvariant();
+            }
+
             pos = (int)Math.Min(descStart + Align(descSize, align), (ulong)notes.Length);
         }
         return null;

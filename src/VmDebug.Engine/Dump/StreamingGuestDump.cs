@@ -147,7 +147,7 @@ internal static class StreamingGuestDump
         progress.Report(new OperationProgress(activity, "QEMU is writing guest memory into VmDebug's pipe (the guest is paused meanwhile)", 0));
         var stalled = StallCheck(name, request.StallTimeout, pipe);
         // A writer that failed before writing (libvirt refusing the domain) says why at once, not after the stall timeout.
-        Action<TimeSpan> idle = writer is null ? stalled : waited =>
+        var idle = writer is null ? stalled : waited =>
         {
             if (writer.IsFaulted)
             {

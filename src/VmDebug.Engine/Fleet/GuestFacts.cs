@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using System.Xml.Linq;
-using VmDebug.Engine.Kmsg;
 using VmDebug.Engine.Libvirt;
 using VmDebug.Engine.Qmp;
 

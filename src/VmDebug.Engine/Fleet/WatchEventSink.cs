@@ -1,5 +1,4 @@
 using System.Threading.Channels;
-using VmDebug.Engine.Kmsg;
 
 namespace VmDebug.Engine.Fleet;
 

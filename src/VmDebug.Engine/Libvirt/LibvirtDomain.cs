@@ -207,13 +207,19 @@ public sealed unsafe class LibvirtDomain : IDisposable
     /// <summary>Resets the domain as a reset button would (virDomainReset); a paused domain stays paused.</summary>
     public void Reset()
     {
-        if (LibvirtNative.virDomainReset(Handle, 0) < 0) throw Fail("Resetting the domain");
+        if (LibvirtNative.virDomainReset(Handle, 0) < 0)
+        {
+            throw Fail("Resetting the domain");
+        }
     }
 
     /// <summary>Sends the guest a non-maskable interrupt (virDomainInjectNMI; QEMU's inject-nmi, libvirt 0.9.1+).</summary>
     public void InjectNmi()
     {
-        if (LibvirtNative.virDomainInjectNMI(Handle, 0) < 0) throw Fail("Injecting an NMI");
+        if (LibvirtNative.virDomainInjectNMI(Handle, 0) < 0)
+        {
+            throw Fail("Injecting an NMI");
+        }
     }
 
     private LibvirtException Fail(string operation) => LibvirtErrors.FromLastError(operation, Name ?? "(unnamed domain)");

@@ -25,8 +25,12 @@ internal static partial class FifoNative
     private static unsafe bool Wait(SafeFileHandle handle, short events, int timeoutMs)
     {
         var fd = new PollFd { Fd = (int)handle.DangerousGetHandle(), Events = events };
-        int n = poll(&fd, 1, timeoutMs);
-        if (n < 0 && UnixFile.LastError != EIntr) throw new IOException($"poll failed: {UnixFile.ErrorText(UnixFile.LastError)}");
+        var n = poll(&fd, 1, timeoutMs);
+        if (n < 0 && UnixFile.LastError != EIntr)
+        {
+            throw new IOException($"poll failed: {UnixFile.ErrorText(UnixFile.LastError)}");
+        }
+
         return n > 0;
     }
 

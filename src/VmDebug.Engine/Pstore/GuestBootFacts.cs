@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using VmDebug.Engine.KernelLog;
-using VmDebug.Engine.Kmsg;
 
 namespace VmDebug.Engine.Pstore;
 

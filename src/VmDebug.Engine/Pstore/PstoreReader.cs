@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text;
 using VmDebug.Engine.GuestKernel;
 using VmDebug.Engine.KernelLog;
-using VmDebug.Engine.Kmsg;
 
 namespace VmDebug.Engine.Pstore;
 

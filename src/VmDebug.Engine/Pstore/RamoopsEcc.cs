@@ -10,8 +10,8 @@ internal sealed class RamoopsEcc
     public const int BlockSize = 128;
     private const int FieldPolynomial = 0x11d;
 
-    private static readonly byte[] s_exp = new byte[512];
-    private static readonly byte[] s_log = new byte[256];
+    private static readonly byte[] Exp = new byte[512];
+    private static readonly byte[] Log = new byte[256];
 
     private readonly byte[] _generator; // coefficients of x^0 … x^(n-1); x^n's is 1
 
@@ -20,17 +20,17 @@ internal sealed class RamoopsEcc
         var x = 1;
         for (var i = 0; i < 255; i++)
         {
-            s_exp[i] = (byte)x;
-            s_log[x] = (byte)i;
+            Exp[i] = (byte)x;
+            Log[x] = (byte)i;
             x <<= 1;
             if ((x & 0x100) != 0)
             {
                 x ^= FieldPolynomial;
             }
         }
-        for (var i = 255; i < s_exp.Length; i++)
+        for (var i = 255; i < Exp.Length; i++)
         {
-            s_exp[i] = s_exp[i - 255];
+            Exp[i] = Exp[i - 255];
         }
     }
 
@@ -44,9 +44,9 @@ internal sealed class RamoopsEcc
         {
             for (var j = root + 1; j > 0; j--)
             {
-                g[j] = (byte)(g[j - 1] ^ Multiply(g[j], s_exp[root]));
+                g[j] = (byte)(g[j - 1] ^ Multiply(g[j], Exp[root]));
             }
-            g[0] = Multiply(g[0], s_exp[root]);
+            g[0] = Multiply(g[0], Exp[root]);
         }
         _generator = g[..paritySize];
     }
@@ -83,5 +83,5 @@ internal sealed class RamoopsEcc
         return (blocks, (blocks + 1) * paritySize);
     }
 
-    private static byte Multiply(byte a, byte b) => a == 0 || b == 0 ? (byte)0 : s_exp[s_log[a] + s_log[b]];
+    private static byte Multiply(byte a, byte b) => a == 0 || b == 0 ? (byte)0 : Exp[Log[a] + Log[b]];
 }

@@ -24,13 +24,22 @@ internal sealed class RingBufferPageCounter
     public RingBufferPageCounter(int pageSize = DefaultPageSize)
     {
         if (pageSize < 64 || pageSize > 1 << 20 || (pageSize & (pageSize - 1)) != 0)
+        {
             throw new ArgumentOutOfRangeException(nameof(pageSize), pageSize, "a power of two from 64 bytes to 1 MiB");
+        }
+
         _page = new byte[pageSize];
     }
 
     public long Bytes { get; private set; }
     /// <summary>Bytes as last published by the reading thread, for progress from another thread.</summary>
-    internal long BytesSnapshot;
+    internal long BytesSnapshot
+    {
+        get => Volatile.Read(ref _bytesSnapshot);
+        set => Volatile.Write(ref _bytesSnapshot, value);
+    }
+
+    private long _bytesSnapshot;
     public long Pages { get; private set; }
     public long Events { get; private set; }
     /// <summary>Pages whose header says events were lost before them (RB_MISSED_EVENTS).</summary>
@@ -47,7 +56,7 @@ internal sealed class RingBufferPageCounter
         Bytes += data.Length;
         while (!data.IsEmpty)
         {
-            int take = Math.Min(data.Length, _page.Length - _filled);
+            var take = Math.Min(data.Length, _page.Length - _filled);
             data[..take].CopyTo(_page.AsSpan(_filled));
             _filled += take;
             data = data[take..];
@@ -62,22 +71,32 @@ internal sealed class RingBufferPageCounter
     private void CountPage(ReadOnlySpan<byte> page)
     {
         Pages++;
-        long commit = BinaryPrimitives.ReadInt64LittleEndian(page[8..]);
-        if ((commit & MissedEvents) != 0) PagesWithLostEvents++;
-        long used = commit & CommitMask;
-        int end = HeaderSize + (int)Math.Min(used, page.Length - HeaderSize);
-        bool malformed = used > page.Length - HeaderSize;
-        if (!malformed && (commit & MissedStored) != 0 && end + 8 <= page.Length)
-            LostEvents += Math.Max(0, BinaryPrimitives.ReadInt64LittleEndian(page[end..]));
+        var commit = BinaryPrimitives.ReadInt64LittleEndian(page[8..]);
+        if ((commit & MissedEvents) != 0)
+        {
+            PagesWithLostEvents++;
+        }
 
-        int offset = HeaderSize;
+        var used = commit & CommitMask;
+        var end = HeaderSize + (int)Math.Min(used, page.Length - HeaderSize);
+        var malformed = used > page.Length - HeaderSize;
+        if (!malformed && (commit & MissedStored) != 0 && end + 8 <= page.Length)
+        {
+            LostEvents += Math.Max(0, BinaryPrimitives.ReadInt64LittleEndian(page[end..]));
+        }
+
+        var offset = HeaderSize;
         while (offset + 4 <= end)
         {
-            uint header = BinaryPrimitives.ReadUInt32LittleEndian(page[offset..]);
-            int typeLen = (int)(header & 31);
-            uint timeDelta = header >> 5;
-            if (typeLen == TypePadding && timeDelta == 0) break; // the rest of the page is padding
-            long length = typeLen switch
+            var header = BinaryPrimitives.ReadUInt32LittleEndian(page[offset..]);
+            var typeLen = (int)(header & 31);
+            var timeDelta = header >> 5;
+            if (typeLen == TypePadding && timeDelta == 0)
+            {
+                break; // the rest of the page is padding
+            }
+
+            var length = typeLen switch
             {
                 // A large event (0) or a discarded one (padding with a delta): array[0] is the length, itself included.
                 0 or TypePadding => offset + 8 <= end ? 4L + BinaryPrimitives.ReadUInt32LittleEndian(page[(offset + 4)..]) : -1,
@@ -89,9 +108,16 @@ internal sealed class RingBufferPageCounter
                 malformed = true;
                 break;
             }
-            if (typeLen <= 28) Events++;
+            if (typeLen <= 28)
+            {
+                Events++;
+            }
+
             offset += (int)length;
         }
-        if (malformed) MalformedPages++;
+        if (malformed)
+        {
+            MalformedPages++;
+        }
     }
 }

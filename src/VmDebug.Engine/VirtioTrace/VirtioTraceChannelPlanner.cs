@@ -30,17 +30,31 @@ public static class VirtioTraceChannelPlanner
     public static IReadOnlyList<VirtioTraceChannel> Plan(int cpuCount, string directory, bool metadata, IEnumerable<int>? freePorts = null)
     {
         if (cpuCount is < 1 or > MaxCpus)
+        {
             throw new VmDebugException("VirtioTraceCpuCountInvalid", ErrorKind.InvalidArgument,
                 $"The CPU count {cpuCount} is out of range: trace-agent handles 1 to {MaxCpus} CPUs, one channel each.", cpuCount);
+        }
+
         if (!System.IO.Path.IsPathFullyQualified(directory))
+        {
             throw new VmDebugException("VirtioTraceDirectoryNotAbsolute", ErrorKind.InvalidArgument,
                 $"The FIFO directory '{directory}' is not an absolute path: QEMU opens the FIFOs from its own working directory.", directory);
+        }
+
         using var ports = (freePorts ?? Enumerable.Range(1, int.MaxValue - 1)).Where(p => p >= 1).GetEnumerator();
         int NextPort() => ports.MoveNext() ? ports.Current : throw new VmDebugException("VirtioTracePortsExhausted", ErrorKind.LimitsExceeded,
             "No free virtio-serial port is left for the virtio-trace channels.", directory);
         var channels = new List<VirtioTraceChannel> { Channel(ControlName, NextPort(), directory, null) };
-        for (int cpu = 0; cpu < cpuCount; cpu++) channels.Add(Channel(CpuName(cpu), NextPort(), directory, cpu));
-        if (metadata) channels.Add(Channel(MetadataName, NextPort(), directory, null));
+        for (var cpu = 0; cpu < cpuCount; cpu++)
+        {
+            channels.Add(Channel(CpuName(cpu), NextPort(), directory, cpu));
+        }
+
+        if (metadata)
+        {
+            channels.Add(Channel(MetadataName, NextPort(), directory, null));
+        }
+
         return channels;
     }
 
@@ -53,7 +67,7 @@ public static class VirtioTraceChannelPlanner
     /// </summary>
     public static IReadOnlyList<string> QemuArguments(IReadOnlyList<VirtioTraceChannel> channels, string controllerId = "vmdebug-trace-serial")
     {
-        int maxPort = channels.Max(c => c.Port);
+        var maxPort = channels.Max(c => c.Port);
         var controller = $"virtio-serial-pci,id={controllerId}" + (maxPort >= DefaultMaxPorts ? $",max_ports={maxPort + 1}" : "");
         var arguments = new List<string> { "-device", controller };
         foreach (var channel in channels)

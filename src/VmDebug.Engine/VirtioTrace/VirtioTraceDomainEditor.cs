@@ -17,11 +17,26 @@ internal static class VirtioTraceDomainEditor
         var used = new HashSet<int>();
         foreach (var channel in Devices(doc).Elements())
         {
-            if (channel.Name.LocalName is not ("channel" or "console" or "serial")) continue;
-            if (VirtioTraceChannelPlanner.IsTraceChannelName((string?)channel.Element("target")?.Attribute("name"))) continue;
+            if (channel.Name.LocalName is not ("channel" or "console" or "serial"))
+            {
+                continue;
+            }
+
+            if (VirtioTraceChannelPlanner.IsTraceChannelName((string?)channel.Element("target")?.Attribute("name")))
+            {
+                continue;
+            }
+
             var address = channel.Element("address");
-            if ((string?)address?.Attribute("type") != "virtio-serial" || ParseInt((string?)address!.Attribute("controller")) is not (null or 0)) continue;
-            if (ParseInt((string?)address.Attribute("port")) is { } port) used.Add(port);
+            if ((string?)address?.Attribute("type") != "virtio-serial" || ParseInt((string?)address!.Attribute("controller")) is not (null or 0))
+            {
+                continue;
+            }
+
+            if (ParseInt((string?)address.Attribute("port")) is { } port)
+            {
+                used.Add(port);
+            }
         }
         // A virtio console takes port 0 whether or not it names an address.
         used.Add(0);
@@ -37,7 +52,10 @@ internal static class VirtioTraceDomainEditor
             .Where(c => VirtioTraceChannelPlanner.IsTraceChannelName((string?)c.Element("target")?.Attribute("name"))).ToList();
         var wanted = channels.Select(c => Element(c).ToString(SaveOptions.DisableFormatting)).ToHashSet(StringComparer.Ordinal);
         // Already exactly as wanted: nothing to do (a second run changes nothing).
-        if (existing.Count == channels.Count && existing.All(e => wanted.Contains(Normalized(e)))) return changes;
+        if (existing.Count == channels.Count && existing.All(e => wanted.Contains(Normalized(e))))
+        {
+            return changes;
+        }
 
         XElement? anchor = null;
         foreach (var old in existing)
@@ -54,8 +72,12 @@ internal static class VirtioTraceDomainEditor
             changes.Add($"Add pipe channel {channel.Name} on virtio-serial port {channel.Port.ToString(CultureInfo.InvariantCulture)} ({channel.Path}.in/.out)");
         }
 
-        int maxPort = channels.Max(c => c.Port);
-        if (maxPort >= VirtioTraceChannelPlanner.DefaultMaxPorts) SetControllerPorts(devices, maxPort + 1, changes);
+        var maxPort = channels.Max(c => c.Port);
+        if (maxPort >= VirtioTraceChannelPlanner.DefaultMaxPorts)
+        {
+            SetControllerPorts(devices, maxPort + 1, changes);
+        }
+
         return changes;
     }
 
@@ -81,7 +103,11 @@ internal static class VirtioTraceDomainEditor
     private static string Normalized(XElement channel)
     {
         var copy = new XElement(channel);
-        foreach (var text in copy.DescendantNodes().OfType<XText>().ToList()) text.Remove();
+        foreach (var text in copy.DescendantNodes().OfType<XText>().ToList())
+        {
+            text.Remove();
+        }
+
         copy.Element("target")?.Attribute("state")?.Remove();
         copy.Element("alias")?.Remove();
         return copy.ToString(SaveOptions.DisableFormatting);
@@ -96,7 +122,11 @@ internal static class VirtioTraceDomainEditor
             controller = new XElement("controller", new XAttribute("type", "virtio-serial"), new XAttribute("index", "0"));
             DomainXmlDocument.Insert(devices, controller, after: devices.Elements("controller").LastOrDefault());
         }
-        if (ParseInt((string?)controller.Attribute("ports")) is { } current && current >= ports) return;
+        if (ParseInt((string?)controller.Attribute("ports")) is { } current && current >= ports)
+        {
+            return;
+        }
+
         controller.SetAttributeValue("ports", ports.ToString(CultureInfo.InvariantCulture));
         changes.Add($"virtio-serial controller 0 ports = {ports.ToString(CultureInfo.InvariantCulture)}");
     }

@@ -18,14 +18,19 @@ public static class VirtioTraceFifos
     {
         var missing = new List<string>();
         if (CheckDirectory(directory) is false)
+        {
             return channels.SelectMany(c => new[] { c.HostInput, c.HostOutput }).ToList();
+        }
+
         foreach (var path in channels.SelectMany(c => new[] { c.HostInput, c.HostOutput }))
         {
             var status = UnixFile.LStat(path);
             if (status is null) { missing.Add(path); continue; }
             if (status.Value.Type != UnixFileStatus.Fifo || status.Value.Uid != UnixFile.EffectiveUid)
+            {
                 throw new VmDebugException("VirtioTraceFifoConflict", ErrorKind.ResourceExists,
                     $"{path} exists and is a {status.Value.TypeName} owned by uid {status.Value.Uid}, not a FIFO of yours: remove it or choose another directory.", path);
+            }
         }
         return missing;
     }
@@ -36,23 +41,31 @@ public static class VirtioTraceFifos
         var missing = Missing(directory, channels);
         if (CheckDirectory(directory) is false)
         {
-            int mkdirError = UnixFile.MakeDirectory(directory, DirectoryMode);
+            var mkdirError = UnixFile.MakeDirectory(directory, DirectoryMode);
             if (mkdirError != 0 && mkdirError != UnixFile.EExist)
+            {
                 throw new VmDebugException("VirtioTraceDirectoryFailed", ErrorKind.WriteError,
                     $"Cannot create the FIFO directory {directory}: {UnixFile.ErrorText(mkdirError)}.", directory);
+            }
+
             CheckDirectory(directory);
         }
         var created = new List<string>();
         foreach (var path in missing)
         {
-            int error = FifoNative.MakeFifo(path, FifoMode);
+            var error = FifoNative.MakeFifo(path, FifoMode);
             if (error == UnixFile.EExist) { Missing(directory, channels); continue; } // appeared meanwhile: checked again
             if (error != 0)
+            {
                 throw new VmDebugException("VirtioTraceFifoFailed", ErrorKind.WriteError, $"Cannot create the FIFO {path}: {UnixFile.ErrorText(error)}.", path);
+            }
             // mkfifo applies the umask: set 0600 exactly, through a descriptor that cannot have followed a link.
             using var handle = UnixFile.Open(path, UnixFile.ORdOnly | UnixFile.ONonBlock | UnixFile.ONoFollow, 0, out var openError);
             if (openError != 0 || FifoNative.ChangeMode(handle, FifoMode) != 0)
+            {
                 throw new VmDebugException("VirtioTraceFifoFailed", ErrorKind.WriteError, $"Cannot set mode 0600 on the FIFO {path}.", path);
+            }
+
             created.Add(path);
         }
         return created;
@@ -62,16 +75,29 @@ public static class VirtioTraceFifos
     public static bool CheckDirectory(string directory)
     {
         var status = UnixFile.LStat(directory);
-        if (status is null) return false;
+        if (status is null)
+        {
+            return false;
+        }
+
         if (!status.Value.IsDirectory)
+        {
             throw new VmDebugException("VirtioTraceDirectoryInvalid", ErrorKind.InvalidArgument,
                 $"{directory} is a {status.Value.TypeName}, not a directory (links are not followed).", directory);
+        }
+
         if (status.Value.Uid != UnixFile.EffectiveUid)
+        {
             throw new VmDebugException("VirtioTraceDirectoryNotOwned", ErrorKind.PermissionDenied,
                 $"{directory} belongs to uid {status.Value.Uid}, not to you (uid {UnixFile.EffectiveUid}): someone else could replace its FIFOs.", directory);
+        }
+
         if ((status.Value.Permissions & 0x12) != 0) // group or other write
+        {
             throw new VmDebugException("VirtioTraceDirectoryWritable", ErrorKind.PermissionDenied,
                 $"{directory} is writable by its group or by others (mode {Convert.ToString(status.Value.Permissions, 8)}): someone else could replace its FIFOs.", directory);
+        }
+
         return true;
     }
 }

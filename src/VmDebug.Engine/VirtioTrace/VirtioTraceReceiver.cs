@@ -22,12 +22,21 @@ public static class VirtioTraceReceiver
     {
         var directory = request.Directory;
         if (!VirtioTraceFifos.CheckDirectory(directory))
+        {
             throw new VmDebugException("VirtioTraceDirectoryNotFound", ErrorKind.ObjectNotFound, $"The FIFO directory {directory} does not exist.", directory);
+        }
+
         var cpuCount = 0;
-        while (cpuCount < VirtioTraceChannelPlanner.MaxCpus && UnixFile.LStat(CpuOutput(directory, cpuCount)) is not null) cpuCount++;
+        while (cpuCount < VirtioTraceChannelPlanner.MaxCpus && UnixFile.LStat(CpuOutput(directory, cpuCount)) is not null)
+        {
+            cpuCount++;
+        }
+
         if (cpuCount == 0)
+        {
             throw new VmDebugException("VirtioTraceChannelsNotFound", ErrorKind.ObjectNotFound,
                 $"{directory} has no {VirtioTraceChannelPlanner.CpuName(0)}.out: set the channels up with Add-VirtioTraceChannel first.", directory);
+        }
 
         var control = OpenFifo(Path.Combine(directory, VirtioTraceChannelPlanner.ControlName + ".in"), FifoNative.OWrOnly);
         var sources = new List<SafeFileHandle>();
@@ -36,23 +45,37 @@ public static class VirtioTraceReceiver
         var succeeded = false;
         try
         {
-            for (int cpu = 0; cpu < cpuCount; cpu++) sources.Add(OpenFifo(CpuOutput(directory, cpu), UnixFile.ORdOnly));
+            for (var cpu = 0; cpu < cpuCount; cpu++)
+            {
+                sources.Add(OpenFifo(CpuOutput(directory, cpu), UnixFile.ORdOnly));
+            }
+
             var metadataFifo = Path.Combine(directory, VirtioTraceChannelPlanner.MetadataName + ".out");
-            SafeFileHandle? metadataSource = UnixFile.LStat(metadataFifo) is null ? null : OpenFifo(metadataFifo, UnixFile.ORdOnly);
-            if (metadataSource is not null) sources.Add(metadataSource);
+            var metadataSource = UnixFile.LStat(metadataFifo) is null ? null : OpenFifo(metadataFifo, UnixFile.ORdOnly);
+            if (metadataSource is not null)
+            {
+                sources.Add(metadataSource);
+            }
 
             CreateOutputDirectory(request.OutputPath);
-            for (int cpu = 0; cpu < cpuCount; cpu++) outputs.Add(CreateOutput(Path.Combine(request.OutputPath, RawName(cpu)), created));
+            for (var cpu = 0; cpu < cpuCount; cpu++)
+            {
+                outputs.Add(CreateOutput(Path.Combine(request.OutputPath, RawName(cpu)), created));
+            }
+
             var metadataTar = Path.Combine(request.OutputPath, "metadata.tar");
-            if (metadataSource is not null) outputs.Add(CreateOutput(metadataTar, created));
+            if (metadataSource is not null)
+            {
+                outputs.Add(CreateOutput(metadataTar, created));
+            }
 
             var counters = Enumerable.Range(0, cpuCount).Select(_ => new RingBufferPageCounter(request.PageSize)).ToArray();
             var state = new DrainState();
             var readers = new List<Task<ChannelEnd>>();
-            for (int i = 0; i < sources.Count; i++)
+            for (var i = 0; i < sources.Count; i++)
             {
-                int index = i;
-                bool isMetadata = index >= cpuCount;
+                var index = i;
+                var isMetadata = index >= cpuCount;
                 readers.Add(Task.Factory.StartNew(
                     () => Drain(sources[index], outputs[index], isMetadata ? null : counters[index], isMetadata ? request.MaxMetadataBytes : long.MaxValue, state, request),
                     CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default));
@@ -68,20 +91,33 @@ public static class VirtioTraceReceiver
                 cancellationToken.IsCancellationRequested ? TimeSpan.FromSeconds(5) : request.DrainLimit);
             progress?.Report(new OperationProgress(activity, "Draining after the stop order", 100, counters.Sum(c => c.Bytes)));
             var ends = await Task.WhenAll(readers).ConfigureAwait(false);
-            foreach (var output in outputs) output.Flush(flushToDisk: true);
+            foreach (var output in outputs)
+            {
+                output.Flush(flushToDisk: true);
+            }
 
             var warnings = new List<string>();
-            for (int cpu = 0; cpu < cpuCount; cpu++)
+            for (var cpu = 0; cpu < cpuCount; cpu++)
             {
                 if (ends[cpu] == ChannelEnd.WriterGone)
+                {
                     warnings.Add($"{CpuOutput(directory, cpu)}: QEMU closed the channel (the guest stopped or QEMU exited) before the stop order.");
+                }
+
                 if (counters[cpu].TrailingBytes > 0)
+                {
                     warnings.Add($"CPU {cpu}: {counters[cpu].TrailingBytes} bytes after the last whole page were kept in the file but not counted.");
+                }
+
                 if (counters[cpu].MalformedPages > 0)
+                {
                     warnings.Add($"CPU {cpu}: {counters[cpu].MalformedPages} pages have lengths that do not fit a page: counted as far as they were sound.");
+                }
             }
             if (counters.All(c => c.Bytes == 0))
+            {
                 warnings.Add("No trace data arrived: is trace-agent running in the guest, with events enabled? (A page is sent only once it is full.)");
+            }
 
             string? metadataPath = null;
             if (metadataSource is not null)
@@ -89,41 +125,72 @@ public static class VirtioTraceReceiver
                 var tarLength = outputs[^1].Length;
                 outputs[^1].Dispose();
                 if (ends[^1] == ChannelEnd.LimitReached)
+                {
                     warnings.Add($"The guest's metadata exceeded {request.MaxMetadataBytes} bytes and was cut off.");
+                }
+
                 if (tarLength == 0)
                 {
                     File.Delete(metadataTar);
                     created.Remove(metadataTar);
                     warnings.Add("No metadata arrived on trace-metadata: the guest sends it once, so take it from an earlier receive or have the guest send it again.");
                 }
-                else metadataPath = ExtractMetadata(metadataTar, Path.Combine(request.OutputPath, "tracing"), request.MaxMetadataBytes, warnings, created);
+                else
+                {
+                    metadataPath = ExtractMetadata(metadataTar, Path.Combine(request.OutputPath, "tracing"), request.MaxMetadataBytes, warnings, created);
+                }
             }
 
             var cpus = Enumerable.Range(0, cpuCount).Select(cpu => new VirtioTraceCpuCapture
             {
-                Cpu = cpu, Path = Path.Combine(request.OutputPath, RawName(cpu)), Bytes = counters[cpu].Bytes, Pages = counters[cpu].Pages,
-                Events = counters[cpu].Events, PagesWithLostEvents = counters[cpu].PagesWithLostEvents, LostEvents = counters[cpu].LostEvents,
-                MalformedPages = counters[cpu].MalformedPages, TrailingBytes = counters[cpu].TrailingBytes,
+                Cpu = cpu,
+                Path = Path.Combine(request.OutputPath, RawName(cpu)),
+                Bytes = counters[cpu].Bytes,
+                Pages = counters[cpu].Pages,
+                Events = counters[cpu].Events,
+                PagesWithLostEvents = counters[cpu].PagesWithLostEvents,
+                LostEvents = counters[cpu].LostEvents,
+                MalformedPages = counters[cpu].MalformedPages,
+                TrailingBytes = counters[cpu].TrailingBytes,
             }).ToList();
             progress?.Report(new OperationProgress(activity, "Done", 100, cpus.Sum(c => c.Bytes), Completed: true));
             succeeded = true;
             return new VirtioTraceCapture
             {
-                Directory = directory, OutputPath = request.OutputPath, Duration = collected, Cpus = cpus, MetadataPath = metadataPath,
-                RestoreCommands = metadataPath is null ? [] : RestoreCommands(metadataPath, request.OutputPath, cpus), Warnings = warnings,
+                Directory = directory,
+                OutputPath = request.OutputPath,
+                Duration = collected,
+                Cpus = cpus,
+                MetadataPath = metadataPath,
+                RestoreCommands = metadataPath is null ? [] : RestoreCommands(metadataPath, request.OutputPath, cpus),
+                Warnings = warnings,
             };
         }
         finally
         {
             control.Dispose();
-            foreach (var source in sources) source.Dispose();
-            foreach (var output in outputs) output.Dispose();
+            foreach (var source in sources)
+            {
+                source.Dispose();
+            }
+
+            foreach (var output in outputs)
+            {
+                output.Dispose();
+            }
+
             if (!succeeded)
             {
                 foreach (var path in created.AsEnumerable().Reverse())
                 {
-                    if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
-                    else File.Delete(path);
+                    if (Directory.Exists(path))
+                    {
+                        Directory.Delete(path, recursive: true);
+                    }
+                    else
+                    {
+                        File.Delete(path);
+                    }
                 }
             }
         }
@@ -150,12 +217,21 @@ public static class VirtioTraceReceiver
     {
         var handle = UnixFile.Open(path, access | UnixFile.ONonBlock | UnixFile.ONoFollow | UnixFile.ONoCtty, 0, out var errno);
         if (errno == FifoNative.ENxio)
+        {
             throw new VmDebugException("VirtioTraceGuestNotConnected", ErrorKind.ConnectionError,
                 $"Nothing holds {path} open: start the guest (QEMU opens the FIFOs of its pipe chardevs when it starts).", path);
+        }
+
         if (errno == UnixFile.ENoEnt)
+        {
             throw new VmDebugException("VirtioTraceChannelsNotFound", ErrorKind.ObjectNotFound, $"{path} does not exist: set the channels up with Add-VirtioTraceChannel first.", path);
+        }
+
         if (errno != 0)
+        {
             throw new VmDebugException("VirtioTraceFifoOpenFailed", ErrorKind.ReadError, $"Cannot open {path}: {UnixFile.ErrorText(errno)}.", path);
+        }
+
         if (UnixFile.FStat(handle).Type != UnixFileStatus.Fifo)
         {
             handle.Dispose();
@@ -169,22 +245,33 @@ public static class VirtioTraceReceiver
         var status = UnixFile.LStat(path);
         if (status is null)
         {
-            int error = UnixFile.MakeDirectory(path, 0x1c0 /* 0700 */);
+            var error = UnixFile.MakeDirectory(path, 0x1c0 /* 0700 */);
             if (error != 0 && error != UnixFile.EExist)
+            {
                 throw new VmDebugException("VirtioTraceOutputFailed", ErrorKind.WriteError, $"Cannot create the output directory {path}: {UnixFile.ErrorText(error)}.", path);
+            }
+
             status = UnixFile.LStat(path);
         }
         if (status is not { IsDirectory: true })
+        {
             throw new VmDebugException("VirtioTraceOutputInvalid", ErrorKind.InvalidArgument, $"The output path {path} is not a directory (links are not followed).", path);
+        }
     }
 
     private static FileStream CreateOutput(string path, List<string> created)
     {
         var handle = UnixFile.Open(path, FifoNative.OWrOnly | UnixFile.OCreat | UnixFile.OExcl | UnixFile.ONoFollow, 0x180 /* 0600 */, out var errno);
         if (errno == UnixFile.EExist)
+        {
             throw new VmDebugException("VirtioTraceOutputExists", ErrorKind.ResourceExists, $"{path} already exists: choose another output directory (nothing is replaced).", path);
+        }
+
         if (errno != 0)
+        {
             throw new VmDebugException("VirtioTraceOutputFailed", ErrorKind.WriteError, $"Cannot create {path}: {UnixFile.ErrorText(errno)}.", path);
+        }
+
         created.Add(path);
         return new FileStream(handle, FileAccess.Write, ReadBufferSize);
     }
@@ -194,8 +281,10 @@ public static class VirtioTraceReceiver
         var bytes = System.Text.Encoding.ASCII.GetBytes(order);
         // The FIFO's buffer is empty unless QEMU stopped reading it: a bounded wait, never a hang.
         if (!FifoNative.WaitWritable(control, 5000) || FifoNative.Write(control, bytes) != bytes.Length)
+        {
             throw new VmDebugException("VirtioTraceControlFailed", ErrorKind.ConnectionError,
                 $"Cannot send \"{order.Trim()}\" to {Path.Combine(directory, VirtioTraceChannelPlanner.ControlName)}.in: QEMU does not read it.", directory);
+        }
     }
 
     private static async Task WaitCollecting(TimeSpan? duration, Stopwatch clock, RingBufferPageCounter[] counters, string activity,
@@ -204,7 +293,11 @@ public static class VirtioTraceReceiver
         while (!cancellationToken.IsCancellationRequested && (duration is null || clock.Elapsed < duration))
         {
             // Every channel closed by QEMU: nothing more can come.
-            if (readers.All(r => r.IsCompleted)) return;
+            if (readers.All(r => r.IsCompleted))
+            {
+                return;
+            }
+
             var left = duration is { } d ? d - clock.Elapsed : TimeSpan.FromMilliseconds(500);
             try
             {
@@ -214,8 +307,8 @@ public static class VirtioTraceReceiver
             {
                 return; // Ctrl+C is how an open-ended receive ends: stop the agent and keep what came.
             }
-            long bytes = counters.Sum(c => Volatile.Read(ref c.BytesSnapshot));
-            int percent = duration is { } total ? (int)Math.Min(99, clock.Elapsed.TotalMilliseconds * 100 / Math.Max(1, total.TotalMilliseconds)) : -1;
+            var bytes = counters.Sum(c => c.BytesSnapshot);
+            var percent = duration is { } total ? (int)Math.Min(99, clock.Elapsed.TotalMilliseconds * 100 / Math.Max(1, total.TotalMilliseconds)) : -1;
             progress?.Report(new OperationProgress(activity, $"{counters.Length} CPUs, {bytes} bytes", percent, bytes,
                 BytesPerSecond: bytes / Math.Max(0.001, clock.Elapsed.TotalSeconds)));
         }
@@ -248,20 +341,35 @@ public static class VirtioTraceReceiver
         while (!state.Done(lastData))
         {
             FifoNative.WaitReadable(source, PollMs);
-            int n = FifoNative.Read(source, buffer);
-            if (n == -UnixFile.EWouldBlock || n == -FifoNative.EIntr) continue;
-            if (n < 0) throw new VmDebugException("VirtioTraceReadFailed", ErrorKind.ReadError, $"Reading a virtio-trace channel failed: {UnixFile.ErrorText(-n)}.", request.Directory);
-            if (n == 0) return ChannelEnd.WriterGone;
+            var n = FifoNative.Read(source, buffer);
+            if (n == -UnixFile.EWouldBlock || n == -FifoNative.EIntr)
+            {
+                continue;
+            }
+
+            if (n < 0)
+            {
+                throw new VmDebugException("VirtioTraceReadFailed", ErrorKind.ReadError, $"Reading a virtio-trace channel failed: {UnixFile.ErrorText(-n)}.", request.Directory);
+            }
+
+            if (n == 0)
+            {
+                return ChannelEnd.WriterGone;
+            }
+
             lastData = Stopwatch.GetTimestamp();
-            int keep = (int)Math.Min(n, limit - total);
+            var keep = (int)Math.Min(n, limit - total);
             output.Write(buffer, 0, keep);
             total += keep;
             if (counter is not null)
             {
                 counter.Add(buffer.AsSpan(0, keep));
-                Volatile.Write(ref counter.BytesSnapshot, counter.Bytes);
+                counter.BytesSnapshot = counter.Bytes;
             }
-            if (total >= limit) return ChannelEnd.LimitReached;
+            if (total >= limit)
+            {
+                return ChannelEnd.LimitReached;
+            }
         }
         return ChannelEnd.Stopped;
     }
@@ -276,24 +384,47 @@ public static class VirtioTraceReceiver
         created.Add(destination);
         var root = Path.GetFullPath(destination) + Path.DirectorySeparatorChar;
         long bytes = 0;
-        int entries = 0;
+        var entries = 0;
         try
         {
             using var stream = File.OpenRead(tarPath);
             using var reader = new TarReader(stream);
             while (reader.GetNextEntry() is { } entry)
             {
-                if (++entries > MaxTarEntries) throw new InvalidDataException($"more than {MaxTarEntries} entries");
+                if (++entries > MaxTarEntries)
+                {
+                    throw new InvalidDataException($"more than {MaxTarEntries} entries");
+                }
+
                 var name = entry.Name;
-                while (name.StartsWith("./", StringComparison.Ordinal)) name = name[2..];
-                if (name.Length == 0 || name == ".") continue;
+                while (name.StartsWith("./", StringComparison.Ordinal))
+                {
+                    name = name[2..];
+                }
+
+                if (name.Length == 0 || name == ".")
+                {
+                    continue;
+                }
+
                 var target = Path.GetFullPath(Path.Combine(destination, name));
                 if (name.StartsWith('/') || !target.StartsWith(root, StringComparison.Ordinal) || name.Split('/').Contains(".."))
+                {
                     throw new InvalidDataException($"the entry '{Escape(entry.Name)}' points outside the archive");
+                }
+
                 if (entry.EntryType == TarEntryType.Directory) { Directory.CreateDirectory(target); continue; }
-                if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile)) continue;
+                if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile))
+                {
+                    continue;
+                }
+
                 bytes += entry.Length;
-                if (bytes > maxBytes) throw new InvalidDataException($"its files exceed {maxBytes} bytes");
+                if (bytes > maxBytes)
+                {
+                    throw new InvalidDataException($"its files exceed {maxBytes} bytes");
+                }
+
                 Directory.CreateDirectory(Path.GetDirectoryName(target)!);
                 using var file = new FileStream(target, FileMode.CreateNew, FileAccess.Write);
                 entry.DataStream?.CopyTo(file);

@@ -28,9 +28,17 @@ public sealed class VirtioTraceSetupChange : PlannedChange<VirtioTraceSetup>
 
     public override string Describe()
     {
-        if (!HasChanges) return $"{Target}: no change.\n";
+        if (!HasChanges)
+        {
+            return $"{Target}: no change.\n";
+        }
+
         var text = new StringBuilder();
-        foreach (var fifo in Preview.FifosCreated) text.Append("Create FIFO ").Append(fifo).Append(" (0600)\n");
+        foreach (var fifo in Preview.FifosCreated)
+        {
+            text.Append("Create FIFO ").Append(fifo).Append(" (0600)\n");
+        }
+
         return text.Append(Preview.Diff).ToString();
     }
 
@@ -42,8 +50,16 @@ public sealed class VirtioTraceSetupChange : PlannedChange<VirtioTraceSetup>
         _edit?.Apply(_libvirt is null ? null : _libvirt.Define, cancellationToken);
         return new VirtioTraceSetup
         {
-            Domain = Preview.Domain, Path = Preview.Path, Directory = Preview.Directory, CpuCount = Preview.CpuCount, Channels = Preview.Channels,
-            QemuArguments = Preview.QemuArguments, FifosCreated = created, Changes = Preview.Changes, Warnings = Preview.Warnings, Diff = Preview.Diff,
+            Domain = Preview.Domain,
+            Path = Preview.Path,
+            Directory = Preview.Directory,
+            CpuCount = Preview.CpuCount,
+            Channels = Preview.Channels,
+            QemuArguments = Preview.QemuArguments,
+            FifosCreated = created,
+            Changes = Preview.Changes,
+            Warnings = Preview.Warnings,
+            Diff = Preview.Diff,
             TakesEffectAtNextBoot = Preview.TakesEffectAtNextBoot,
         };
     }
@@ -52,6 +68,9 @@ public sealed class VirtioTraceSetupChange : PlannedChange<VirtioTraceSetup>
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing) _libvirt?.Dispose();
+        if (disposing)
+        {
+            _libvirt?.Dispose();
+        }
     }
 }

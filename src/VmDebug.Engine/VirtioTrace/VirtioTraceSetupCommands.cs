@@ -20,7 +20,10 @@ public static class VirtioTraceSetupCommands
         try
         {
             DomainXmlEdit edit;
-            if (request.XmlPath is not null) edit = DomainXmlEdit.Load(null, request.XmlPath, domainIsRunning: false);
+            if (request.XmlPath is not null)
+            {
+                edit = DomainXmlEdit.Load(null, request.XmlPath, domainIsRunning: false);
+            }
             else
             {
                 libvirt = LibvirtHost.Open(request.ConnectionUri);
@@ -31,7 +34,11 @@ public static class VirtioTraceSetupCommands
             // virtio-serial ports run to 511 (QEMU's limit on max_ports is 512 including port 0).
             var channels = VirtioTraceChannelPlanner.Plan(request.CpuCount, request.Directory, request.Metadata,
                 Enumerable.Range(1, 511).Where(p => !used.Contains(p)));
-            foreach (var change in VirtioTraceDomainEditor.Apply(edit.Document, channels)) edit.Record(true, change);
+            foreach (var change in VirtioTraceDomainEditor.Apply(edit.Document, channels))
+            {
+                edit.Record(true, change);
+            }
+
             return new VirtioTraceSetupChange(Preview(request, channels, edit), edit, libvirt, request.XmlPath ?? $"domain '{request.Domain}'");
         }
         catch

@@ -34,8 +34,16 @@ public sealed class ReceiveVirtioTraceCommand : VmDebugCmdlet
             Duration = MyInvocation.BoundParameters.ContainsKey(nameof(Duration)) ? TimeSpan.FromSeconds(Duration) : null,
         };
         var progress = CreateProgress();
-        if (!TryRunEngine(ct => VirtioTraceReceiver.ReceiveAsync(request, progress, ct), out var capture, request.Directory)) return;
-        foreach (var warning in capture.Warnings) WriteWarning(warning);
+        if (!TryRunEngine(ct => VirtioTraceReceiver.ReceiveAsync(request, progress, ct), out var capture, request.Directory))
+        {
+            return;
+        }
+
+        foreach (var warning in capture.Warnings)
+        {
+            WriteWarning(warning);
+        }
+
         WriteObject(capture);
     }
 }

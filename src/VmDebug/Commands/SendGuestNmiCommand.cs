@@ -31,13 +31,18 @@ public sealed class SendGuestNmiCommand : VmDebugCmdlet
         var viaQmp = ParameterSetName == QmpSet;
         var target = viaQmp ? GetUnresolvedProviderPathFromPSPath(QmpSocket) : Domain;
         if (!ShouldProcess(target, "Inject a non-maskable interrupt (a guest with kernel.unknown_nmi_panic=1 panics on it)"))
+        {
             return;
+        }
 
         if (TryRunEngine(ct => viaQmp ? GuestNmiSender.SendAsync(target, ct) : GuestNmiSender.SendAsync(ConnectionUri, Domain, ct),
                 out var nmi, target))
         {
             foreach (var warning in nmi.Warnings)
+            {
                 WriteWarning(warning);
+            }
+
             WriteObject(nmi);
         }
     }

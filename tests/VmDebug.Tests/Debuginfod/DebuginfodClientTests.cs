@@ -20,7 +20,10 @@ public sealed class SmallElfDebuginfodFixture : IAsyncLifetime
 
     public void SkipIfUnavailable()
     {
-        if (SkipReason is not null) Assert.Skip(SkipReason);
+        if (SkipReason is not null)
+        {
+            Assert.Skip(SkipReason);
+        }
     }
 
     public async ValueTask InitializeAsync()
@@ -28,7 +31,11 @@ public sealed class SmallElfDebuginfodFixture : IAsyncLifetime
         SkipReason = DebuginfodTestServer.MissingReason(DebuginfodScan.ElfFiles)
                      ?? (TestEnvironment.FindTool("gcc") is null ? "gcc is not installed (apt package gcc)" : null)
                      ?? (TestEnvironment.FindTool("readelf") is null ? "readelf is not installed (apt package binutils)" : null);
-        if (SkipReason is not null) return;
+        if (SkipReason is not null)
+        {
+            return;
+        }
+
         FirstBuildId = await CompileAsync(FirstPath, "int main(void) { return 1; }");
         SecondBuildId = await CompileAsync(SecondPath, "int main(void) { return 2; }");
         _server = await DebuginfodTestServer.StartAsync(_files.Path, DebuginfodScan.ElfFiles, TimeSpan.FromMinutes(2));
@@ -49,7 +56,11 @@ public sealed class SmallElfDebuginfodFixture : IAsyncLifetime
 
     public async ValueTask DisposeAsync()
     {
-        if (_server is not null) await _server.DisposeAsync();
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
+
         _files.Dispose();
     }
 }

@@ -26,7 +26,7 @@ public sealed class StreamingDumpFaultTests
         var streaming = new TaskCompletionSource();
         var dumping = GuestMemoryDumper.DumpAsync(
             new DumpRequest { QmpSocket = qemu.QmpSocketPath, Path = directory.File("vmcore"), Format = DumpFormat.KdumpZstd, DumpLevel = 31 },
-            new CallbackProgress<OperationProgress>(p => { if (p.BytesDone > 0) streaming.TrySetResult(); }), TestContext.Current.CancellationToken);
+            new CallbackProgress<OperationProgress>(p => { if (p.BytesDone > 0) { streaming.TrySetResult(); } }), TestContext.Current.CancellationToken);
         await streaming.Task.WaitAsync(Patience, TestContext.Current.CancellationToken);
         qemu.Kill();
 
@@ -51,7 +51,7 @@ public sealed class StreamingDumpFaultTests
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var dumping = GuestMemoryDumper.DumpAsync(
             new DumpRequest { QmpSocket = qemu.QmpSocketPath, Path = directory.File("vmcore"), Format = DumpFormat.Elf },
-            new CallbackProgress<OperationProgress>(p => { if (p.BytesDone > 0) cancel.Cancel(); }), cancel.Token);
+            new CallbackProgress<OperationProgress>(p => { if (p.BytesDone > 0) { cancel.Cancel(); } }), cancel.Token);
 
         var cancelled = await Assert.ThrowsAsync<CancellationNoticeException>(() => dumping);
         var clock = Stopwatch.StartNew();

@@ -1,6 +1,5 @@
 using VmDebug.Engine.CrashConfiguration;
 using VmDebug.Engine.Fleet;
-using VmDebug.Engine.Guest;
 using VmDebug.Engine.Libvirt;
 using VmDebug.Tests.Libvirt;
 using VmDebug.Tests.Support;

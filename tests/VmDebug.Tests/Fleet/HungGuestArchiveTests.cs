@@ -48,7 +48,9 @@ public sealed class HungGuestArchiveTests
         await watcher.WaitForAsync(e => e is { Kind: WatchEventKind.Watching, Guest: "hung" }, TimeSpan.FromSeconds(60), "watching hung");
         await HungGuest.WaitUntilHungAsync(guest.ReadConsole, Token);
         await using (var control = await QmpClient.ConnectAsync(WatcherRun.ControlSocket(directory), null, Token))
+        {
             Assert.Equal("running", (await control.QueryStatusAsync(null, Token)).Status);
+        }
 
         var (exit, _, stderr) = await Support.Cli.RunAsync("nmi", "--socket", WatcherRun.ControlSocket(directory));
         Assert.True(exit == 0, stderr);

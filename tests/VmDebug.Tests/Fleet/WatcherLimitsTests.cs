@@ -115,8 +115,18 @@ public sealed class WatcherLimitsTests
             }
             CrashArchive.WriteCrashJson(folder, new GuestCrash
             {
-                Guest = "old", Host = "test", PanicKind = "Panicked", PanicTime = time, CaptureSeconds = 1, DumpFile = "vmcore.kdump",
-                DumpFormat = DumpFormat.KdumpZstd, DumpLevel = 31, DumpBytes = 15 << 20, GuestRamBytes = 256 << 20, Path = folder, ArchivePath = archive,
+                Guest = "old",
+                Host = "test",
+                PanicKind = "Panicked",
+                PanicTime = time,
+                CaptureSeconds = 1,
+                DumpFile = "vmcore.kdump",
+                DumpFormat = DumpFormat.KdumpZstd,
+                DumpLevel = 31,
+                DumpBytes = 15 << 20,
+                GuestRamBytes = 256 << 20,
+                Path = folder,
+                ArchivePath = archive,
             });
             folders.Add(folder);
         }

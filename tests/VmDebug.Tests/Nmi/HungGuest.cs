@@ -45,7 +45,10 @@ internal static class HungGuest
         while (!readConsole().Contains(HangingLine, StringComparison.Ordinal))
         {
             if (clock.Elapsed > TimeSpan.FromMinutes(3))
+            {
                 Assert.Fail($"The guest did not reach its busy loop within 3 minutes. Console:\n{readConsole()}");
+            }
+
             await Task.Delay(250, cancellationToken);
         }
     }

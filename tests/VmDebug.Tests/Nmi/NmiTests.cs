@@ -25,7 +25,9 @@ public sealed class NmiQmpTests
         await using var guest = await QemuGuest.StartAsync(image, HungGuest.LaunchOptions, cancellationToken: Token);
         await HungGuest.WaitUntilHungAsync(guest.ReadConsole, Token);
         await using (var qmp = await QmpClient.ConnectAsync(guest.QmpSocketPath, null, Token))
+        {
             Assert.Equal("running", (await qmp.QueryStatusAsync(null, Token)).Status);
+        }
 
         var (exit, stdout, stderr) = await Support.Cli.RunAsync("nmi", "--socket", guest.QmpSocketPath, "--json");
 
@@ -59,7 +61,9 @@ public sealed class NmiQmpTests
         var image = TestEnvironment.Guest;
         await using var guest = await QemuGuest.StartAsync(image, HungGuest.LaunchOptions with { KernelArguments = [] }, cancellationToken: Token);
         await using (var qmp = await QmpClient.ConnectAsync(guest.QmpSocketPath, null, Token))
+        {
             await qmp.StopAsync(null, Token);
+        }
 
         var (exit, stdout, stderr) = await Support.Cli.RunAsync("nmi", "--socket", guest.QmpSocketPath);
 
@@ -126,7 +130,10 @@ public sealed class NmiLibvirtTests(LibvirtDaemonFixture daemon)
             while (domain.GetState().State != LibvirtDomainState.Crashed)
             {
                 if (clock.Elapsed > TimeSpan.FromSeconds(60))
+                {
                     Assert.Fail($"The domain is {domain.GetState().State} 60 s after the NMI. Console:\n{HungGuest.ReadShared(console)}");
+                }
+
                 await Task.Delay(200, Token);
             }
             Assert.Equal(1, domain.GetState().Reason); // VIR_DOMAIN_CRASHED_PANICKED: the guest panicked (pvpanic)
@@ -138,7 +145,11 @@ public sealed class NmiLibvirtTests(LibvirtDaemonFixture daemon)
         }
         finally
         {
-            if (domain.IsActive) domain.Destroy();
+            if (domain.IsActive)
+            {
+                domain.Destroy();
+            }
+
             domain.Undefine();
         }
     }

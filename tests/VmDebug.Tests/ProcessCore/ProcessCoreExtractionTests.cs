@@ -56,7 +56,12 @@ public sealed class ProcessCoreExtractionTests
         using var scratch = new TempDirectory();
         await using var guest = await QemuGuest.StartAsync(image, new GuestLaunchOptions
         {
-            MachineType = machine, MemoryMiB = memoryMiB, MemoryBackend = backend, MemoryPath = memoryPath, Markers = 3, ProcessCoreDumps = true,
+            MachineType = machine,
+            MemoryMiB = memoryMiB,
+            MemoryBackend = backend,
+            MemoryPath = memoryPath,
+            Markers = 3,
+            ProcessCoreDumps = true,
         }, cancellationToken: ct);
         await ProcessCoreCapture.WaitForGuestAsync(guest, ct);
         await ProcessCoreCapture.PauseAsync(guest, ct);

@@ -1,5 +1,5 @@
-using VmDebug.Engine.Guest;
 using VmDebug.Engine;
+using VmDebug.Engine.Guest;
 using VmDebug.Engine.ProcessCore;
 using VmDebug.Engine.Vmcore;
 using VmDebug.Tests.Support;
@@ -67,7 +67,10 @@ public sealed class ProcessCoreReaderTests
         Assert.True(run.ExitCode == 0, $"makedumpfile -l -d 31: {run.Stdout}{run.Stderr}");
         var filtered = await ProcessCoreDumper.DumpAsync(new ProcessCoreDumpRequest
         {
-            CoreFile = core, Path = scratch.File("vmcore-d31.kdump"), Format = DumpFormat.KdumpLzo, DumpLevel = 31,
+            CoreFile = core,
+            Path = scratch.File("vmcore-d31.kdump"),
+            Format = DumpFormat.KdumpLzo,
+            DumpLevel = 31,
         }, ProcessCoreCapture.NoProgress, ct);
         Assert.Equal(31, filtered.DumpLevel);
         Assert.True(filtered.Pages!.Free > 0, "no free page was classified");
@@ -81,7 +84,10 @@ public sealed class ProcessCoreReaderTests
         Assert.Contains("Kernel panic - not syncing: sysrq triggered crash", await PeerTools.MakedumpfileDmesgAsync(filtered.Path));
         await Assert.ThrowsAsync<VmDebugException>(() => ProcessCoreDumper.DumpAsync(new ProcessCoreDumpRequest
         {
-            CoreFile = core, Path = scratch.File("refused.elf"), Format = DumpFormat.Elf, DumpLevel = 31,
+            CoreFile = core,
+            Path = scratch.File("refused.elf"),
+            Format = DumpFormat.Elf,
+            DumpLevel = 31,
         }, ProcessCoreCapture.NoProgress, ct));
     }
 }

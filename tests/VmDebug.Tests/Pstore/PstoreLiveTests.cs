@@ -35,7 +35,10 @@ public sealed class PstoreLiveTests : IDisposable
         // panic_after applies to every boot: 3 s leaves time to stop the second boot before it panics again.
         await using var guest = await QemuGuest.StartAsync(TestEnvironment.Guest, new GuestLaunchOptions
         {
-            MemoryMiB = 1024, PanicAfterSeconds = 3, PanicAction = "none", AllowReboot = true,
+            MemoryMiB = 1024,
+            PanicAfterSeconds = 3,
+            PanicAction = "none",
+            AllowReboot = true,
             KernelArguments = [.. RamoopsArguments, "vmdebug.pstore_show=1", "panic=1"],
         }, cancellationToken: Ct);
         var shown = await WaitForPstoreShowAsync(guest, "dmesg-ramoops-0");
@@ -81,7 +84,10 @@ public sealed class PstoreLiveTests : IDisposable
     {
         await using var guest = await QemuGuest.StartAsync(TestEnvironment.Guest, new GuestLaunchOptions
         {
-            MemoryMiB = 1024, PanicAfterSeconds = 1, PanicAction = "pause", KernelArguments = RamoopsArguments,
+            MemoryMiB = 1024,
+            PanicAfterSeconds = 1,
+            PanicAction = "pause",
+            KernelArguments = RamoopsArguments,
         }, cancellationToken: Ct);
         await WaitForStatusAsync(guest, "guest-panicked");
         var error = await Assert.ThrowsAsync<PstoreException>(() =>

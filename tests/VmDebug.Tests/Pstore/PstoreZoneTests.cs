@@ -22,8 +22,14 @@ public sealed class PstoreZoneTests
     /// <summary>1 dmesg zone of 8 KiB, console 4 KiB, ftrace 4 KiB over 2 CPUs, pmsg 4 KiB.</summary>
     private static PstoreLayout Layout(int ecc = 0) => new()
     {
-        MemAddress = Base, MemSize = 0x5000, RecordSize = 0x2000, ConsoleSize = 0x1000, FtraceSize = 0x1000, PmsgSize = 0x1000,
-        EccSize = ecc, Cpus = 2,
+        MemAddress = Base,
+        MemSize = 0x5000,
+        RecordSize = 0x2000,
+        ConsoleSize = 0x1000,
+        FtraceSize = 0x1000,
+        PmsgSize = 0x1000,
+        EccSize = ecc,
+        Cpus = 2,
     };
 
     private static SparsePhysicalMemory EmptyRegion(PstoreLayout layout, out IReadOnlyList<PstoreZoneSpec> zones)

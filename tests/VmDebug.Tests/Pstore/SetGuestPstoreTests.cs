@@ -1,6 +1,5 @@
 using VmDebug.Engine;
 using VmDebug.Engine.GuestKernel;
-using VmDebug.Engine.Libvirt;
 using VmDebug.Engine.Pstore;
 using VmDebug.Tests.Libvirt;
 using VmDebug.Tests.Support;

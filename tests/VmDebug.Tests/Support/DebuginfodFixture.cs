@@ -18,7 +18,11 @@ public sealed class DebuginfodFixture : IAsyncLifetime
     {
         get
         {
-            if (SkipReason is not null) Assert.Skip(SkipReason);
+            if (SkipReason is not null)
+            {
+                Assert.Skip(SkipReason);
+            }
+
             return _server ?? throw new InvalidOperationException("The debuginfod fixture is not started.");
         }
     }
@@ -32,7 +36,11 @@ public sealed class DebuginfodFixture : IAsyncLifetime
     {
         SkipReason = DebuginfodTestServer.MissingReason(DebuginfodScan.DebianPackages)
                      ?? (TestEnvironment.FindTool("qemu-system-x86_64") is null ? "qemu-system-x86_64 is not installed (apt package qemu-system-x86)" : null);
-        if (SkipReason is not null) return;
+        if (SkipReason is not null)
+        {
+            return;
+        }
+
         KernelRelease = TestEnvironment.GuestWithDebugSymbols.Release;
         var deb = await KernelDebugPackage.EnsureAsync(KernelRelease);
         _packages = new TempDirectory("vmdebug-debuginfod-debs-");
@@ -42,7 +50,11 @@ public sealed class DebuginfodFixture : IAsyncLifetime
 
     public async ValueTask DisposeAsync()
     {
-        if (_server is not null) await _server.DisposeAsync();
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
+
         _packages?.Dispose();
     }
 }

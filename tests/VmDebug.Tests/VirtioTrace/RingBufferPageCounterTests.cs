@@ -55,7 +55,7 @@ public class RingBufferPageCounterTests
     public void StopsAtTheCommitAndAtNullPadding()
     {
         var builder = new PageBuilder().Small(2).Small(2);
-        int twoEvents = builder.Used;
+        var twoEvents = builder.Used;
         builder.Small(2);
         var counter = new RingBufferPageCounter();
         counter.Add(builder.Build(commit: twoEvents)); // the third event is past commit: not yet written
@@ -86,9 +86,9 @@ public class RingBufferPageCounterTests
         whole.Add(stream);
         var chunked = new RingBufferPageCounter();
         var random = new Random(16);
-        for (int offset = 0; offset < stream.Length;)
+        for (var offset = 0; offset < stream.Length;)
         {
-            int n = Math.Min(random.Next(1, 5000), stream.Length - offset);
+            var n = Math.Min(random.Next(1, 5000), stream.Length - offset);
             chunked.Add(stream.AsSpan(offset, n));
             offset += n;
         }

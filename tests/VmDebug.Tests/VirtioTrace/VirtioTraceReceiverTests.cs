@@ -21,7 +21,10 @@ public class VirtioTraceReceiverTests
             VirtioTraceFifos.Create(dir, channels);
             Control = Open(channels[0].HostInput);
             Cpus = channels.Where(c => c.Cpu is not null).Select(c => Open(c.HostOutput)).ToList();
-            if (metadata) Metadata = Open(channels[^1].HostOutput);
+            if (metadata)
+            {
+                Metadata = Open(channels[^1].HostOutput);
+            }
         }
 
         public string Directory { get; }
@@ -41,8 +44,11 @@ public class VirtioTraceReceiverTests
 
     private static VirtioTraceReceiveRequest Request(string dir, string output, double seconds = 1) => new()
     {
-        Directory = dir, OutputPath = output, Duration = TimeSpan.FromSeconds(seconds),
-        DrainQuiet = TimeSpan.FromMilliseconds(300), DrainLimit = TimeSpan.FromSeconds(5),
+        Directory = dir,
+        OutputPath = output,
+        Duration = TimeSpan.FromSeconds(seconds),
+        DrainQuiet = TimeSpan.FromMilliseconds(300),
+        DrainLimit = TimeSpan.FromSeconds(5),
     };
 
     [Fact]
@@ -52,7 +58,7 @@ public class VirtioTraceReceiverTests
         using var qemu = new FakeQemu(Path.Combine(host.Root, "fifos"), 2, metadata: false);
         var page = new RingBufferPageCounterTests.PageBuilder().Small(2).Small(3).Large(100).Build();
         // More than a FIFO holds (64 KiB): only a concurrent reader lets all of it through.
-        var writers = qemu.Cpus.Select((fifo, cpu) => Task.Run(() => { for (int i = 0; i < 40 * (cpu + 1); i++) fifo.Write(page); })).ToList();
+        var writers = qemu.Cpus.Select((fifo, cpu) => Task.Run(() => { for (var i = 0; i < 40 * (cpu + 1); i++) { fifo.Write(page); } })).ToList();
 
         var capture = await VirtioTraceReceiver.ReceiveAsync(Request(qemu.Directory, Path.Combine(host.Root, "out")), null, CancellationToken.None);
         await Task.WhenAll(writers);
@@ -104,7 +110,10 @@ public class VirtioTraceReceiverTests
         // An archive that climbs out of the output is not unpacked; the receive still succeeds and says why.
         var evil = new MemoryStream();
         using (var writer = new TarWriter(evil, TarEntryFormat.Ustar, leaveOpen: true))
+        {
             writer.WriteEntry(new UstarTarEntry(TarEntryType.RegularFile, "../../escaped") { DataStream = new MemoryStream([1]) });
+        }
+
         qemu.Metadata.Write(evil.ToArray());
         var second = await VirtioTraceReceiver.ReceiveAsync(Request(qemu.Directory, Path.Combine(host.Root, "out2")), null, CancellationToken.None);
         Assert.Null(second.MetadataPath);

@@ -106,7 +106,10 @@ public class VirtioTraceSetupTests
         change.Apply(CancellationToken.None);
         var (code, stdout, stderr) = TestHost.Run("virt-xml-validate", xmlPath, "domain");
         Assert.True(code == 0, stdout + stderr + "\n" + File.ReadAllText(xmlPath));
-        if (cpus > 28) Assert.Contains("<controller type='virtio-serial' index='0' ports='43'/>", File.ReadAllText(xmlPath));
+        if (cpus > 28)
+        {
+            Assert.Contains("<controller type='virtio-serial' index='0' ports='43'/>", File.ReadAllText(xmlPath));
+        }
     }
 
     [Fact]
