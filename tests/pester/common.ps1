@@ -222,11 +222,12 @@ function Remove-TestArtifacts {
 # the xunit LibvirtDaemonFixture: tests/VmDebug.TestServices run as `vmdebug-testhost libvirtd`. It serves until we
 # close its standard input. The result: Uri, ReadOnlyUri, SocketPath, QemuConfPath, RunDirectory, RootDirectory,
 # DaemonProcessId, and SkipReason (non-null when libvirtd is not installed: then call Set-ItResult -Skipped -Because).
-function Start-TestLibvirtDaemon([timespan] $StartTimeout = [timespan]::FromSeconds(180)) {
-    $hostDll = Find-TestServicesAssembly
+# Starts `vmdebug-testhost SERVICE ARGS…` and returns its process and the JSON line it prints once ready; the service
+# runs until its stdin is closed.
+function Start-TestHostService([string[]] $Arguments, [timespan] $StartTimeout) {
     $info = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
-    $info.ArgumentList.Add($hostDll)
-    $info.ArgumentList.Add('libvirtd')
+    $info.ArgumentList.Add((Find-TestServicesAssembly))
+    foreach ($argument in $Arguments) { $info.ArgumentList.Add($argument) }
     $info.UseShellExecute = $false
     $info.RedirectStandardInput = $true
     $info.RedirectStandardOutput = $true
@@ -237,11 +238,16 @@ function Start-TestLibvirtDaemon([timespan] $StartTimeout = [timespan]::FromSeco
     if (-not $line.Wait($StartTimeout) -or -not $line.Result) {
         if (-not $process.HasExited) { $process.Kill() }
         [void] $process.WaitForExit(10000)
-        throw "vmdebug-testhost libvirtd did not start within $($StartTimeout.TotalSeconds) s: $($stderr.Result)"
+        throw "vmdebug-testhost $($Arguments[0]) did not start within $($StartTimeout.TotalSeconds) s: $($stderr.Result)"
     }
-    $description = $line.Result | ConvertFrom-Json
+    [pscustomobject]@{ Process = $process; Description = $line.Result | ConvertFrom-Json }
+}
+
+function Start-TestLibvirtDaemon([timespan] $StartTimeout = [timespan]::FromSeconds(180)) {
+    $started = Start-TestHostService -Arguments 'libvirtd' -StartTimeout $StartTimeout
+    $description = $started.Description
     $daemon = [pscustomobject]@{
-        Kind = 'LibvirtDaemon'; Process = $process
+        Kind = 'LibvirtDaemon'; Process = $started.Process
         SkipReason = $description.PSObject.Properties['skipReason']?.Value
         Uri = $description.PSObject.Properties['uri']?.Value; ReadOnlyUri = $description.PSObject.Properties['readOnlyUri']?.Value
         SocketPath = $description.PSObject.Properties['socketPath']?.Value
@@ -268,24 +274,10 @@ function Stop-TestLibvirtDaemon($Daemon) {
 # bsdtar is not installed: then call Set-ItResult -Skipped -Because). Scanning the kernel's 283 MB -dbg .deb takes
 # minutes on a loaded machine: start one per file.
 function Start-TestDebuginfod([string] $Path, [switch] $DebianPackages, [timespan] $StartTimeout = [timespan]::FromMinutes(10)) {
-    $info = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
-    $info.ArgumentList.Add((Find-TestServicesAssembly))
-    $info.ArgumentList.Add('debuginfod')
-    $info.ArgumentList.Add($(if ($DebianPackages) { '-U' } else { '-F' }))
-    $info.ArgumentList.Add((Resolve-Path -LiteralPath $Path).ProviderPath)
-    $info.UseShellExecute = $false
-    $info.RedirectStandardInput = $true
-    $info.RedirectStandardOutput = $true
-    $info.RedirectStandardError = $true
-    $process = [System.Diagnostics.Process]::Start($info)
-    $stderr = $process.StandardError.ReadToEndAsync()
-    $line = $process.StandardOutput.ReadLineAsync()
-    if (-not $line.Wait($StartTimeout) -or -not $line.Result) {
-        if (-not $process.HasExited) { $process.Kill() }
-        [void] $process.WaitForExit(10000)
-        throw "vmdebug-testhost debuginfod did not start within $($StartTimeout.TotalSeconds) s: $($stderr.Result)"
-    }
-    $description = $line.Result | ConvertFrom-Json
+    $mode = if ($DebianPackages) { '-U' } else { '-F' }
+    $started = Start-TestHostService -Arguments 'debuginfod', $mode, (Resolve-Path -LiteralPath $Path).ProviderPath -StartTimeout $StartTimeout
+    $description = $started.Description
+    $process = $started.Process
     $server = [pscustomobject]@{
         Kind = 'Debuginfod'; Process = $process
         SkipReason = $description.PSObject.Properties['skipReason']?.Value

@@ -142,8 +142,12 @@ public static class GuestMemoryDumper
         ?? CrashConfiguration.UnixSocketPeer.TryGetListenerProcessId(request.QmpSocket!)?.ToString(System.Globalization.CultureInfo.InvariantCulture)
         ?? System.IO.Path.GetFileNameWithoutExtension(request.QmpSocket!);
 
-    /// <summary>Describes the finished temporary <paramref name="written"/> under the name it is about to get.</summary>
-    private static GuestMemoryDump Summarize(string written, DumpOutputFile output, DumpRequest request, IReadOnlyList<VmcoreRepair> repairs, Stopwatch clock)
+    /// <summary>
+    /// Describes the finished temporary <paramref name="written"/> under the name it is about to get; streamed dumps
+    /// add their pause, spool and page counts.
+    /// </summary>
+    internal static GuestMemoryDump Summarize(string written, DumpOutputFile output, DumpRequest request, IReadOnlyList<VmcoreRepair> repairs, Stopwatch clock,
+        TimeSpan? guestPaused = null, long spoolBytes = 0, GuestMemoryUsage? pages = null)
     {
         var summary = VmcoreFile.Describe(written);
         var warnings = new List<string>();
@@ -168,9 +172,12 @@ public static class GuestMemoryDumper
             SizeBytes = summary.FileBytes,
             GuestRamBytes = summary.RamBytes,
             Duration = clock.Elapsed,
+            GuestPaused = guestPaused,
+            SpoolBytes = spoolBytes,
             KernelRelease = summary.OsRelease,
             PhysBase = summary.PhysBase,
             Repairs = repairs,
+            Pages = pages,
             Warnings = warnings,
         };
     }

@@ -95,38 +95,10 @@ internal static class StreamingGuestDump
         }
 
         var (target, pages, paused, spoolBytes) = received;
-        var summary = VmcoreFile.Describe(output.ReadPathOf(target));
+        var dump = GuestMemoryDumper.Summarize(output.ReadPathOf(target), output, request, [], clock, paused, spoolBytes, pages);
         output.Commit(target);
         progress.Report(new OperationProgress(activity, "Done", 100, Completed: true));
-        var warnings = new List<string>();
-        if (!summary.HasVmcoreInfo)
-        {
-            warnings.Add("The guest gave no VMCOREINFO, so crash and makedumpfile cannot find the kernel's symbols in this dump. "
-                + "Likely cause: the guest has no vmcoreinfo device (QEMU -device vmcoreinfo; libvirt <features><vmcoreinfo state='on'/>) "
-                + "or its kernel did not load the qemu_fw_cfg module (needs Linux 4.17+ with CONFIG_FW_CFG_SYSFS).");
-        }
-        if (output.StaleWarning is { } stale)
-        {
-            warnings.Add(stale);
-        }
-        return new GuestMemoryDump
-        {
-            Path = output.Path,
-            Format = request.Format,
-            Source = request.QmpSocket is null ? DumpSource.Libvirt : DumpSource.Qmp,
-            Target = request.QmpSocket ?? request.Domain!,
-            Domain = request.Domain,
-            SizeBytes = summary.FileBytes,
-            GuestRamBytes = summary.RamBytes,
-            Duration = clock.Elapsed,
-            GuestPaused = paused,
-            SpoolBytes = spoolBytes,
-            KernelRelease = summary.OsRelease,
-            PhysBase = summary.PhysBase,
-            Repairs = [],
-            Pages = pages,
-            Warnings = warnings,
-        };
+        return dump;
     }
 
     private sealed record Received(FileStream Target, GuestMemoryUsage? Pages, TimeSpan Paused, long SpoolBytes);
