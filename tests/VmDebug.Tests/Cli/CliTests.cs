@@ -88,7 +88,7 @@ public sealed class CliTests
     }
 
     [Fact]
-    public async Task DumpWritesARepairedFileAndRefusesToOverwrite()
+    public async Task DumpWritesAFileMakedumpfileReadsAndRefusesToOverwrite()
     {
         var ct = TestContext.Current.CancellationToken;
         await using var guest = await QemuGuest.StartAsync(TestEnvironment.Guest, new GuestLaunchOptions { PanicAfterSeconds = 0, Markers = 2 }, cancellationToken: ct);
@@ -100,7 +100,9 @@ public sealed class CliTests
         Assert.True(dump.ExitCode == 0, dump.Stderr);
         var result = JsonNode.Parse(dump.Stdout)!;
         Assert.Equal(output, (string?)result["path"]);
-        Assert.Contains("PhysBaseCorrected", result["repairs"]!.AsArray().Select(r => (string?)r!["code"]));
+        // VmDebug writes the kdump file itself from QEMU's stream, so QEMU's kdump bugs (phys_base) need no repair.
+        Assert.Empty(result["repairs"]!.AsArray());
+        Assert.NotNull((long?)result["physBase"]);
         Assert.Contains("vmdebug marker 2", await PeerTools.MakedumpfileDmesgAsync(output));
 
         var again = await Support.Cli.RunAsync("dump", "--socket", guest.QmpSocketPath, "--format", "elf", "--output", output);

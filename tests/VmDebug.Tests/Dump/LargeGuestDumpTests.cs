@@ -23,7 +23,7 @@ public sealed class LargeGuestDumpTests
         var dump = await GuestMemoryDumper.DumpAsync(
             new DumpRequest { QmpSocket = guest.QmpSocketPath, Path = directory.File("vmcore"), Format = DumpFormat.Elf }, progress, ct);
 
-        var during = reports.Where(p => p.Status.StartsWith("QEMU is writing", StringComparison.Ordinal))
+        var during = reports.Where(p => p.Status.EndsWith("as QEMU streams them", StringComparison.Ordinal))
             .Where(p => p.BytesDone > 0 && p.BytesTotal >= 2L << 30 && p.PercentComplete is >= 0 and < 100).ToList();
         Assert.True(during.Count >= 3, $"only {during.Count} progress reports with bytes before completion");
         Assert.True(during.Zip(during.Skip(1)).All(pair => pair.Second.BytesDone >= pair.First.BytesDone), "progress went backwards");
@@ -51,7 +51,7 @@ public sealed class LargeGuestDumpTests
 
         Assert.Equal(1, killed);
         Assert.Equal("DumpQemuExited", error.ErrorId);
-        Assert.Contains("partial dump was removed", error.Message);
+        Assert.Contains("nothing was left behind", error.Message);
         Assert.Empty(Directory.GetFileSystemEntries(directory.Path));
     }
 
@@ -110,15 +110,15 @@ public sealed class LargeGuestDumpTests
             new DumpRequest { QmpSocket = guest.QmpSocketPath, Path = directory.File("vmcore"), Format = DumpFormat.Elf }, progress, cancel.Token));
 
         Assert.Empty(Directory.GetFileSystemEntries(directory.Path));
-        // QEMU cannot stop the dump: the notice says so, with what is left, and the guest runs again once QEMU is done.
-        Assert.Contains("paused until that write ends", cancelled.Notice);
-        Assert.Matches(@"writing \d+(\.\d+)? [KMG]iB more \(\d+(\.\d+)? ([KMG]i)?B of 2 GiB done\)", cancelled.Notice);
+        // Closing the pipe makes QEMU's next write fail: QEMU ends the dump and resumes the guest at once.
+        Assert.Contains("closed the pipe", cancelled.Notice);
+        Assert.Contains("Nothing was left behind", cancelled.Notice);
         Assert.Equal(guest.QmpSocketPath, cancelled.Target);
         await using var qmp = await QmpClient.ConnectAsync(guest.QmpSocketPath, null, ct);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         while ((await qmp.QueryStatusAsync(null, ct)).Status != "running")
         {
-            Assert.True(clock.Elapsed < TimeSpan.FromMinutes(3), "the guest was not resumed after QEMU's write ended");
+            Assert.True(clock.Elapsed < TimeSpan.FromMinutes(1), "the guest was not resumed after the pipe closed");
             await Task.Delay(200, ct);
         }
     }
