@@ -152,7 +152,11 @@ public sealed partial class KernelLogDumpTests(Kernel61Fixture fixture)
         foreach (var frame in crash.CallTrace.Where(f => f.Module is null))
         {
             Assert.True(frame.Address is not null, $"call-trace frame {frame} was not resolved through kallsyms");
-            resolved.Add((frame.Address!.Value, frame.Symbol, frame.Offset));
+            // The kernel prints call-trace frames with %pB: the return address minus one is looked up and the offset
+            // printed one more, so a call ending its function prints "f+0x30/0x30" for the next symbol's first byte.
+            // The byte before the return address is the one every reader must name the same.
+            Assert.True(frame.Offset >= 1, $"call-trace frame {frame} has offset 0, which %pB never prints");
+            resolved.Add((frame.Address!.Value - 1, frame.Symbol, frame.Offset - 1));
         }
         return resolved;
     }
