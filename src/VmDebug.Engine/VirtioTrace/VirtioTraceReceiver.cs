@@ -299,6 +299,11 @@ public static class VirtioTraceReceiver
             }
 
             var left = duration is { } d ? d - clock.Elapsed : TimeSpan.FromMilliseconds(500);
+            // The duration may have run out since the loop's check: a delay of -1 ms would wait forever (seen in CI).
+            if (left <= TimeSpan.Zero)
+            {
+                return;
+            }
             try
             {
                 await Task.Delay(left < TimeSpan.FromMilliseconds(500) ? left : TimeSpan.FromMilliseconds(500), cancellationToken).ConfigureAwait(false);
