@@ -1,9 +1,9 @@
 using System.Globalization;
 using VmDebug.Fuzz;
 
-// VmDebug.Fuzz [--minutes N | --cases N] [--seed N] [--failures DIR] [--seeds DIR]
+// VmDebug.Fuzz [--minutes N | --cases N] [--seed N] [--failures DIR] [--seeds DIR] [--kind KIND[,KIND...]]
 // VmDebug.Fuzz --replay FILE|DIR... [--kind KIND]   (files named KIND-HASH.bin as saved, or any files as KIND)
-// VmDebug.Fuzz --make-seeds DIR --vmcore ELF [--qemu-elf ELF] [--qemu-flat FLAT] [--core CORE] [--console LOG]
+// VmDebug.Fuzz --make-seeds DIR --vmcore ELF [--qemu-elf ELF] [--qemu-flat FLAT] [--core CORE] [--console LOG] [--kernel-dump ELF]
 var options = Options.Parse(args);
 if (options.MakeSeeds is { } seedOutput)
 {
@@ -29,6 +29,16 @@ try
     }
     else
     {
+        // --kind K[,K...] fuzzes only those kinds.
+        if (options.Kind is { } only)
+        {
+            var names = only.Split(',');
+            kinds = kinds.Where(k => names.Contains(k.Name)).ToList();
+            if (kinds.Count != names.Length)
+            {
+                throw new ArgumentException($"--kind {only}: no such kind or no seeds for it");
+            }
+        }
         var random = new Random(options.RandomSeed);
         var mutator = new Mutator(random);
         var deadline = options.Duration;
@@ -76,7 +86,7 @@ internal sealed record Options
                 "--make-seeds" => options with { MakeSeeds = Next() },
                 "--replay" => options.AddReplay(Next()),
                 "--kind" => options with { Kind = Next() },
-                "--vmcore" or "--qemu-elf" or "--qemu-flat" or "--core" or "--console" => options.AddSource(args[i][2..], Next()),
+                "--vmcore" or "--qemu-elf" or "--qemu-flat" or "--core" or "--console" or "--kernel-dump" => options.AddSource(args[i][2..], Next()),
                 _ => throw new ArgumentException($"unknown option {args[i]}"),
             };
         }
