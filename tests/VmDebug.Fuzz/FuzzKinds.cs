@@ -49,6 +49,7 @@ internal static class FuzzKinds
             new("qmp-reply", Seeds("qmp", _ => true), MutateQmp, FuzzTargets.QmpAsync),
         };
         kinds.AddRange(KernelFuzzKinds.Load(seedDirectory));
+        kinds.AddRange(FileFuzzKinds.Load(seedDirectory));
         return kinds.Where(k => k.Seeds.Count > 0).ToList();
     }
 

@@ -1,0 +1,199 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Text;
+using VmDebug.Engine.Debuginfod;
+using VmDebug.Engine.Fleet;
+using VmDebug.Engine.ProcessCore;
+using VmDebug.Engine.VirtioTrace;
+
+namespace VmDebug.Fuzz;
+
+/// <summary>
+/// Kinds for the files VmDebug reads beside dumps: the fleet archive's crash.json (Get-GuestCrash), a debuginfod
+/// server's ELF (build-id check before the rename), systemd-coredump file names and compressed cores
+/// (Get-QemuCoreDump's listing and extraction), and virtio-trace ring-buffer pages (Receive-VirtioTrace's counter).
+/// </summary>
+internal static class FileFuzzKinds
+{
+    private static readonly (int, int)[] ElfHeaderFields = [(4, 1), (5, 1), (32, 8), (40, 8), (54, 2), (56, 2), (58, 2), (60, 2), (62, 2)];
+    private static readonly (int, int)[] SectionHeaderFields = [(4, 4), (24, 8), (32, 8), (48, 8)];
+
+    public static IEnumerable<FuzzKind> Load(string seedDirectory)
+    {
+        byte[][] Seeds(string sub) =>
+            Directory.Exists(Path.Combine(seedDirectory, sub))
+                ? [.. Directory.GetFiles(Path.Combine(seedDirectory, sub)).Order(StringComparer.Ordinal).Select(File.ReadAllBytes)]
+                : [];
+        yield return new FuzzKind("crash-json", Seeds("crash"), (d, m) => m.MutateTextBytes(Encoding.UTF8.GetString(d)), CrashJsonAsync);
+        var elves = Seeds("debuginfod");
+        yield return new FuzzKind("debuginfod-elf", elves, MutateElf, DebuginfodAsync);
+        yield return new FuzzKind("systemd-core-name", Seeds("core-name"), (d, m) => m.MutateTextBytes(Encoding.UTF8.GetString(d)), CoreNamesAsync);
+        yield return new FuzzKind("compressed-core", Seeds("compressed-core"), MutateCompressed, CompressedCoreAsync);
+        yield return new FuzzKind("virtio-trace-page", Seeds("trace"), MutateTracePages, TracePagesAsync);
+    }
+
+    /// <summary>Get-GuestCrash's read of an archive holding one crash folder with the case as its crash.json.</summary>
+    private static Task CrashJsonAsync(byte[] data, string file)
+    {
+        var folder = Path.Combine(file + ".archive", "guest", "20261201T112651Z");
+        Directory.CreateDirectory(folder);
+        try
+        {
+            File.WriteAllBytes(Path.Combine(folder, "crash.json"), data);
+            var problems = new List<string>();
+            _ = new CrashArchive(file + ".archive").List(null, null, problems);
+            _ = CrashArchive.Read(folder);
+        }
+        finally
+        {
+            Directory.Delete(file + ".archive", recursive: true);
+        }
+        return Task.CompletedTask;
+    }
+
+    /// <summary>A debuginfod server that answers with the case; the client downloads it, checks its build id and renames it into the cache.</summary>
+    private static async Task DebuginfodAsync(byte[] data, string file)
+    {
+        var cache = file + ".cache";
+        try
+        {
+            // The id asked for is the one the case's note still holds (a file the check must accept, unless its
+            // headers lead elsewhere), or any other (a file it must refuse).
+            using var client = new DebuginfodClient([new Uri("http://debuginfod.fuzz.invalid/")], new CaseHandler(data));
+            await client.FetchDebugInfoAsync(BuildIdOf(data), cache, CancellationToken.None);
+        }
+        finally
+        {
+            if (Directory.Exists(cache))
+            {
+                Directory.Delete(cache, recursive: true);
+            }
+        }
+    }
+
+    /// <summary>What the core listing does with each name of the case (one per line).</summary>
+    private static Task CoreNamesAsync(byte[] data, string file)
+    {
+        foreach (var name in Encoding.UTF8.GetString(data).Split('\n'))
+        {
+            _ = SystemdCoreFileName.TryParse(name);
+        }
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Get-QemuCoreDump's listing (headers only) of a compressed core, then the whole decompression and the core's analysis.</summary>
+    private static Task CompressedCoreAsync(byte[] data, string file)
+    {
+        File.WriteAllBytes(file, data);
+        _ = QemuCoreDumpFinder.Inspect(file, CancellationToken.None);
+        if (CompressedCoreFile.FormatOf(data) is { } format)
+        {
+            using var core = ProcessCoreFile.Open(CompressedCoreFile.Open(file, format, CancellationToken.None));
+            if (QemuCoreAnalysis.IsQemu(core))
+            {
+                QemuCoreAnalysis.Analyze(core, null);
+            }
+        }
+        return Task.CompletedTask;
+    }
+
+    /// <summary>One CPU's stream fed to the counter in the chunk sizes a FIFO gives (the first byte picks them).</summary>
+    private static Task TracePagesAsync(byte[] data, string file)
+    {
+        var counter = new RingBufferPageCounter();
+        var chunk = 1 + ((data.Length > 0 ? data[0] : 0) * 64);
+        for (var offset = 0; offset < data.Length; offset += chunk)
+        {
+            counter.Add(data.AsSpan(offset, Math.Min(chunk, data.Length - offset)));
+        }
+        return Task.CompletedTask;
+    }
+
+    /// <summary>ELF header fields, a SHT_NOTE section's header, or the build-id note's sizes and type.</summary>
+    private static byte[] MutateElf(byte[] d, Mutator m)
+    {
+        var shoff = (long)BinaryPrimitives.ReadUInt64LittleEndian(d.AsSpan(40));
+        var shnum = BinaryPrimitives.ReadUInt16LittleEndian(d.AsSpan(60));
+        var notes = Enumerable.Range(0, shnum).Select(i => shoff + i * 64L)
+            .Where(s => s + 64 <= d.Length && BinaryPrimitives.ReadUInt32LittleEndian(d.AsSpan((int)s + 4)) == 7).ToArray();
+        var edits = 1 + m.Random.Next(2);
+        for (var e = 0; e < edits; e++)
+        {
+            switch (m.Random.Next(3))
+            {
+                case 0:
+                    m.MutateOneOf(d, 0, ElfHeaderFields);
+                    break;
+                case 1 when notes.Length > 0:
+                    m.MutateOneOf(d, notes[m.Random.Next(notes.Length)], SectionHeaderFields);
+                    break;
+                default:
+                    var note = d.AsSpan().IndexOf("\u0004\0\0\0\u0014\0\0\0\u0003\0\0\0GNU\0"u8);
+                    if (note >= 0)
+                    {
+                        m.MutateOneOf(d, note, [(0, 4), (4, 4), (8, 4)]);
+                    }
+                    break;
+            }
+        }
+        return m.Random.Next(16) == 0 ? m.Truncate(d) : d;
+    }
+
+    /// <summary>The container's header bytes (frame, stream and block headers sit at the start), any word, or a cut.</summary>
+    private static byte[] MutateCompressed(byte[] d, Mutator m)
+    {
+        switch (m.Random.Next(4))
+        {
+            case 0:
+                m.FlipBytes(d, 0, 32, 1 + m.Random.Next(3));
+                break;
+            case 1:
+                m.MutateOneOf(d, m.Random.Next(Math.Max(1, d.Length - 4)), [(0, 4), (0, 2), (0, 1)]);
+                break;
+            case 2:
+                m.FlipBytes(d, 0, d.Length, 1 + m.Random.Next(8));
+                break;
+            default:
+                // Two frames end to end (systemd never writes that, a hostile file may).
+                return m.Random.Next(2) == 0 ? m.Truncate(d) : [.. d, .. d.AsSpan(0, m.Random.Next(d.Length))];
+        }
+        return d;
+    }
+
+    /// <summary>A page header (time stamp, commit and its flag bits) or an event header (type_len, time delta, array length).</summary>
+    private static byte[] MutateTracePages(byte[] d, Mutator m)
+    {
+        var pages = Math.Max(1, d.Length / RingBufferPageCounter.DefaultPageSize);
+        var page = (long)m.Random.Next(pages) * RingBufferPageCounter.DefaultPageSize;
+        var edits = 1 + m.Random.Next(3);
+        for (var e = 0; e < edits; e++)
+        {
+            switch (m.Random.Next(3))
+            {
+                case 0:
+                    m.MutateOneOf(d, page, [(0, 8), (8, 8), (8, 4), (12, 4)]);
+                    break;
+                case 1:
+                    m.MutateOneOf(d, page + 16 + (m.Random.Next((RingBufferPageCounter.DefaultPageSize - 24) / 4) * 4), [(0, 4), (4, 4), (0, 1)]);
+                    break;
+                default:
+                    m.FlipBytes(d, page, page + RingBufferPageCounter.DefaultPageSize, 1 + m.Random.Next(8));
+                    break;
+            }
+        }
+        return m.Random.Next(12) == 0 ? m.Truncate(d) : d;
+    }
+
+    private static string BuildIdOf(byte[] elf)
+    {
+        var note = elf.AsSpan().IndexOf("\u0004\0\0\0\u0014\0\0\0\u0003\0\0\0GNU\0"u8);
+        return note < 0 || note + 36 > elf.Length ? "00" : Convert.ToHexString(elf.AsSpan(note + 16, 20)).ToLowerInvariant();
+    }
+
+    /// <summary>Answers every request with the case's bytes, as a server would send a file.</summary>
+    private sealed class CaseHandler(byte[] data) : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK) { Content = new ByteArrayContent(data), RequestMessage = request });
+    }
+}
