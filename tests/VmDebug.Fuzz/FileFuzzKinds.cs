@@ -30,6 +30,7 @@ internal static class FileFuzzKinds
         yield return new FuzzKind("systemd-core-name", Seeds("core-name"), (d, m) => m.MutateTextBytes(Encoding.UTF8.GetString(d)), CoreNamesAsync);
         yield return new FuzzKind("compressed-core", Seeds("compressed-core"), MutateCompressed, CompressedCoreAsync);
         yield return new FuzzKind("virtio-trace-page", Seeds("trace"), MutateTracePages, TracePagesAsync);
+        yield return new FuzzKind("virtio-trace-metadata", Seeds("trace-metadata"), MutateTar, TraceMetadataAsync);
     }
 
     /// <summary>Get-GuestCrash's read of an archive holding one crash folder with the case as its crash.json.</summary>
@@ -107,6 +108,92 @@ internal static class FileFuzzKinds
             counter.Add(data.AsSpan(offset, Math.Min(chunk, data.Length - offset)));
         }
         return Task.CompletedTask;
+    }
+
+    /// <summary>Receive-VirtioTrace's unpacking of the guest's metadata tar (bounded, plain files inside the output only).</summary>
+    private static Task TraceMetadataAsync(byte[] data, string file)
+    {
+        File.WriteAllBytes(file, data);
+        var destination = file + ".tracing";
+        try
+        {
+            VirtioTraceReceiver.ExtractMetadata(file, destination, new VirtioTraceReceiveRequest { Directory = file, OutputPath = destination }.MaxMetadataBytes, [], []);
+        }
+        finally
+        {
+            if (Directory.Exists(destination))
+            {
+                Directory.Delete(destination, recursive: true);
+            }
+        }
+        return Task.CompletedTask;
+    }
+
+    /// <summary>One field of one entry's ustar header (name, mode, size, type, link, prefix), its checksum mostly made right again.</summary>
+    private static byte[] MutateTar(byte[] d, Mutator m)
+    {
+        var headers = new List<int>();
+        for (var at = 0; at + 512 <= d.Length && d.AsSpan(at, 512).ContainsAnyExcept((byte)0);)
+        {
+            headers.Add(at);
+            var size = ParseOctal(d.AsSpan(at + 124, 12));
+            at += 512 + (int)Math.Min((size + 511) / 512 * 512, d.Length);
+        }
+        if (headers.Count == 0)
+        {
+            m.FlipBytes(d, 0, d.Length, 4);
+            return d;
+        }
+        var header = headers[m.Random.Next(headers.Count)];
+        (int Offset, int Width)[] fields = [(0, 100), (100, 8), (124, 12), (148, 8), (156, 1), (157, 100), (345, 155)];
+        var (offset, width) = fields[m.Random.Next(fields.Length)];
+        var field = d.AsSpan(header + offset, width);
+        switch (m.Random.Next(4))
+        {
+            case 0:
+                m.FlipBytes(d, header + offset, header + offset + width, 1 + m.Random.Next(3));
+                break;
+            case 1:
+                // A number in the field's octal form, whatever it means there.
+                var octal = Convert.ToString((long)(m.Interesting(d.Length) & long.MaxValue), 8);
+                field.Fill((byte)'0');
+                Encoding.ASCII.GetBytes(octal.Length >= width ? octal[^(width - 1)..] : octal).CopyTo(field[Math.Max(0, width - 1 - octal.Length)..]);
+                field[^1] = 0;
+                break;
+            case 2:
+                string[] names = ["../escape", "/etc/passwd", "a/../../b", "./", "x\0y", "events/../../z", new string('n', 99), "\u001b[2J"];
+                field.Clear();
+                var name = Encoding.UTF8.GetBytes(names[m.Random.Next(names.Length)]);
+                name.AsSpan(0, Math.Min(name.Length, width)).CopyTo(field);
+                break;
+            default:
+                d[header + 156] = (byte)"0123456789xgLKA\0"[m.Random.Next(16)];
+                break;
+        }
+        if (m.Random.Next(4) != 0)
+        {
+            var sum = 0;
+            for (var i = 0; i < 512; i++)
+            {
+                sum += i is >= 148 and < 156 ? ' ' : d[header + i];
+            }
+            Encoding.ASCII.GetBytes(Convert.ToString(sum, 8).PadLeft(6, '0') + "\0 ").CopyTo(d.AsSpan(header + 148));
+        }
+        return m.Random.Next(16) == 0 ? m.Truncate(d) : d;
+    }
+
+    private static long ParseOctal(ReadOnlySpan<byte> field)
+    {
+        long value = 0;
+        foreach (var b in field)
+        {
+            if (b is < (byte)'0' or > (byte)'7')
+            {
+                break;
+            }
+            value = (value * 8) + (b - '0');
+        }
+        return value;
     }
 
     /// <summary>ELF header fields, a SHT_NOTE section's header, or the build-id note's sizes and type.</summary>
