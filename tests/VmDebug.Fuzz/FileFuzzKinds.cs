@@ -24,7 +24,7 @@ internal static class FileFuzzKinds
             Directory.Exists(Path.Combine(seedDirectory, sub))
                 ? [.. Directory.GetFiles(Path.Combine(seedDirectory, sub)).Order(StringComparer.Ordinal).Select(File.ReadAllBytes)]
                 : [];
-        yield return new FuzzKind("crash-json", Seeds("crash"), (d, m) => m.MutateTextBytes(Encoding.UTF8.GetString(d)), CrashJsonAsync);
+        yield return new FuzzKind("crash-json", Seeds("crash"), MutateCrashJson, CrashJsonAsync);
         var elves = Seeds("debuginfod");
         yield return new FuzzKind("debuginfod-elf", elves, MutateElf, DebuginfodAsync);
         yield return new FuzzKind("systemd-core-name", Seeds("core-name"), (d, m) => m.MutateTextBytes(Encoding.UTF8.GetString(d)), CoreNamesAsync);
@@ -194,6 +194,29 @@ internal static class FileFuzzKinds
             value = (value * 8) + (b - '0');
         }
         return value;
+    }
+
+    /// <summary>Token edits, or one member's value replaced by another JSON type or the member given twice.</summary>
+    private static byte[] MutateCrashJson(byte[] d, Mutator m)
+    {
+        var lines = Encoding.UTF8.GetString(d).Split('\n').ToList();
+        var members = Enumerable.Range(0, lines.Count).Where(i => lines[i].Contains("\": ", StringComparison.Ordinal)).ToList();
+        if (members.Count == 0 || m.Random.Next(3) == 0)
+        {
+            return m.MutateTextBytes(Encoding.UTF8.GetString(d));
+        }
+        var i = members[m.Random.Next(members.Count)];
+        if (m.Random.Next(4) == 0)
+        {
+            lines.Insert(i, lines[i].TrimEnd(',') + ",");
+        }
+        else
+        {
+            string[] values = ["\"1\"", "1.5", "99999999999", "-1", "null", "[]", "{}", "true", "\"\\u001b[2J\"", "\"9999-99-99\"", "[\"x\", 1]", "1e400"];
+            var colon = lines[i].IndexOf("\": ", StringComparison.Ordinal) + 3;
+            lines[i] = lines[i][..colon] + values[m.Random.Next(values.Length)] + (lines[i].EndsWith(',') ? "," : "");
+        }
+        return Encoding.UTF8.GetBytes(string.Join('\n', lines));
     }
 
     /// <summary>ELF header fields, a SHT_NOTE section's header, or the build-id note's sizes and type.</summary>

@@ -221,19 +221,22 @@ public sealed class CrashArchive
                 $"'{path}' has {info.Length} bytes; a crash.json has at most {MaxCrashJsonBytes}.", path);
         }
         JsonObject json;
+        JsonNode? version;
         try
         {
             json = JsonNode.Parse(File.ReadAllBytes(path)) as JsonObject ?? throw new JsonException("not an object");
+            // The object's members are indexed on first access: a name given twice surfaces here.
+            version = json["schemaVersion"];
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or ArgumentException)
         {
             throw new VmDebugException("CrashJsonInvalid", ErrorKind.InvalidData, $"'{path}' is not valid crash JSON: {e.Message}", path, e);
         }
-        var version = json["schemaVersion"]?.GetValue<int>();
-        if (version != 1)
+        if (version is not JsonValue value || !value.TryGetValue<int>(out var number) || number != 1)
         {
+            var shown = version?.ToJsonString() ?? "(none)";
             throw new VmDebugException("CrashJsonVersionUnknown", ErrorKind.InvalidData,
-                $"'{path}' has schemaVersion {version?.ToString(CultureInfo.InvariantCulture) ?? "(none)"}; this VmDebug reads 1.", path);
+                $"'{path}' has schemaVersion {(shown.Length > 40 ? shown[..40] + "…" : shown)}; this VmDebug reads 1.", path);
         }
         try
         {
@@ -262,7 +265,7 @@ public sealed class CrashArchive
                 ArchivePath = System.IO.Path.GetDirectoryName(System.IO.Path.GetDirectoryName(full))!,
             };
         }
-        catch (Exception e) when (e is InvalidOperationException or FormatException or NullReferenceException or VmDebugException)
+        catch (Exception e) when (e is InvalidOperationException or FormatException or ArgumentException or NullReferenceException or VmDebugException)
         {
             throw new VmDebugException("CrashJsonInvalid", ErrorKind.InvalidData, $"'{path}' lacks or mistypes a crash.json field: {e.Message}", path, e);
         }
