@@ -19,7 +19,7 @@ public sealed class CompressedCoreCorruptionTests
     {
         using var directory = new TempDirectory();
         var core = Path.Combine(directory.Path, "core.qemu-system-x86.0.636b33439b7a4fda8099c648bfa99308.4242.1764598011000000.lz4");
-        File.Copy(Path.Combine(AppContext.BaseDirectory, "Hardening", "TestData", "fuzz", name), core);
+        File.Copy(Path.Combine(AppContext.BaseDirectory, "Support", "TestData", "fuzz", name), core);
 
         var listing = Assert.Throws<CompressionException>(() => QemuCoreDumpFinder.Inspect(core, CancellationToken.None));
         Assert.True(listing.ErrorId == "CompressedCoreCorrupt", what);
