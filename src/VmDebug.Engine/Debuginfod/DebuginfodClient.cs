@@ -65,7 +65,7 @@ public sealed class DebuginfodClient : IDisposable
 
     /// <summary>A debuginfod server as a user gives it (--debuginfod, -Debuginfod): an absolute http or https URL.</summary>
     /// <exception cref="VmDebugException">DebuginfodUrlInvalid (InvalidArgument), naming the text and what is wrong with it.</exception>
-    public static Uri ParseServer(string text, string what = "debuginfod server")
+    public static Uri ParseServer(string text, string? what = null)
     {
         ArgumentNullException.ThrowIfNull(text);
         var reason = !Uri.TryCreate(text, UriKind.Absolute, out var uri) ? "it is not an absolute URL"
@@ -73,7 +73,7 @@ public sealed class DebuginfodClient : IDisposable
             : uri.Query.Length > 0 || uri.Fragment.Length > 0 ? "it has a query or fragment, where debuginfod appends /buildid/ID/debuginfo"
             : null;
         return reason is null ? uri! : throw new VmDebugException("DebuginfodUrlInvalid", ErrorKind.InvalidArgument,
-            $"{char.ToUpperInvariant(what[0])}{what[1..]} '{KmsgText.EscapeForDisplay(text)}' is not a debuginfod server URL: {reason}. " +
+            $"{(what is null ? "" : what + " ")}'{KmsgText.EscapeForDisplay(text)}' is not a debuginfod server URL: {reason}. " +
             "Give an absolute http or https URL such as http://localhost:8002.", text);
     }
 

@@ -62,7 +62,7 @@ internal sealed class LibvirtDomainSource
                 {
                     down.Start();
                 }
-                lastProblem = Report(lastProblem, $"{e.Message} Retrying, at most {MaxRetryInterval.TotalSeconds:0} s apart.");
+                lastProblem = Report(lastProblem, $"{e.Message.TrimEnd().TrimEnd('.')}. Retrying, at most {MaxRetryInterval.TotalSeconds:0} s apart.");
             }
 
             try

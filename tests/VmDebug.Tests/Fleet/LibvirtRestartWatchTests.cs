@@ -59,7 +59,7 @@ public sealed class LibvirtRestartWatchTests(LibvirtDaemonFixture daemon)
             Assert.NotEqual(before, daemon.DaemonProcessId);
             var back = await watcher.WaitForAsync(e => e is { Kind: WatchEventKind.Watching, Guest: null } && e.Message.StartsWith("Reconnected", StringComparison.Ordinal),
                 TimeSpan.FromSeconds(60), "the reconnection said");
-            TestContext.Current.SendDiagnosticMessage($"libvirtd answered again; the watcher reconnected {restart.Elapsed.TotalSeconds:0.0} s after the start began");
+            TestContext.Current.SendDiagnosticMessage($"the watcher said it reconnected {restart.Elapsed.TotalSeconds:0.0} s after libvirtd's start began ({back.Message})");
 
             // The domain that ran across the restart: its panic comes through the new daemon's events.
             await WaitForConsoleAsync(console, "vmdebug marker 1", ct);
