@@ -2,7 +2,6 @@ using System.Diagnostics;
 using VmDebug.Engine.Fleet;
 using VmDebug.Engine.Libvirt;
 using VmDebug.Engine.Nmi;
-using VmDebug.Tests.Libvirt;
 using VmDebug.Tests.Support;
 
 namespace VmDebug.Tests.Fleet;
