@@ -128,6 +128,24 @@ public sealed class CrashArchive
             && pid != Environment.ProcessId && Directory.Exists($"/proc/{pid}");
     }
 
+    /// <summary>
+    /// The time given to --after: ISO 8601 (2026-12-01T14:00:00Z, 2026-12-01T15:00+01:00, 2026-12-01), UTC unless it
+    /// carries an offset, as the archive's folder names and crash.json are.
+    /// </summary>
+    /// <exception cref="VmDebugException">CrashTimeInvalid (InvalidArgument), naming the text.</exception>
+    public static DateTimeOffset ParseTime(string text, string option = "--after")
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (text.Length <= 64 && DateTimeOffset.TryParse(text.Trim(), CultureInfo.InvariantCulture,
+                DateTimeStyles.AssumeUniversal | DateTimeStyles.AllowWhiteSpaces, out var time))
+        {
+            return time;
+        }
+        throw new VmDebugException("CrashTimeInvalid", ErrorKind.InvalidArgument,
+            $"'{KmsgText.EscapeForDisplay(text.Length <= 64 ? text : text[..64] + "...")}' given to {option} is not a date and time: " +
+            "use ISO 8601, e.g. 2026-12-01T14:00:00Z or 2026-12-01 (UTC unless an offset such as +01:00 is given).", text);
+    }
+
     /// <summary>Every archived crash (folders with a readable crash.json), oldest first; <paramref name="problems"/> gets the unreadable ones.</summary>
     public IReadOnlyList<GuestCrash> List(string? guest = null, DateTimeOffset? after = null, ICollection<string>? problems = null)
     {
