@@ -17,7 +17,7 @@ public static class CrashesCliCommand
         {
             DateTimeOffset? since = parse.GetValue(after) is { } text ? CrashArchive.ParseTime(text) : null;
             var problems = new List<string>();
-            var crashes = new CrashArchive(parse.GetValue(archive)!).List(parse.GetValue(guest), since, problems);
+            var crashes = new CrashArchive(parse.GetValue(archive)!).ListExisting(parse.GetValue(guest), since, problems);
             foreach (var problem in problems)
             {
                 Console.Error.WriteLine($"vmdebug: skipped: {problem}");

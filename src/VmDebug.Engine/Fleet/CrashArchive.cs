@@ -146,6 +146,14 @@ public sealed class CrashArchive
             "use ISO 8601, e.g. 2026-12-01T14:00:00Z or 2026-12-01 (UTC unless an offset such as +01:00 is given).", text);
     }
 
+    /// <summary>The crashes a user asked to list: as <see cref="List"/>, but a missing archive is an error, since an
+    /// empty list would read as "no crashes" when the directory was mistyped.</summary>
+    /// <exception cref="VmDebugException">ArchiveNotFound (ObjectNotFound), naming the directory.</exception>
+    public IReadOnlyList<GuestCrash> ListExisting(string? guest, DateTimeOffset? after, ICollection<string> problems) =>
+        Directory.Exists(Root)
+            ? List(guest, after, problems)
+            : throw new VmDebugException("ArchiveNotFound", ErrorKind.ObjectNotFound, $"The crash archive '{Root}' does not exist.", Root);
+
     /// <summary>Every archived crash (folders with a readable crash.json), oldest first; <paramref name="problems"/> gets the unreadable ones.</summary>
     public IReadOnlyList<GuestCrash> List(string? guest = null, DateTimeOffset? after = null, ICollection<string>? problems = null)
     {

@@ -54,6 +54,22 @@ public sealed class WatchArgumentErrorTests
     }
 
     [Fact]
+    public async Task CrashesOnAnArchiveThatDoesNotExistIsNotFoundNotAnEmptyList()
+    {
+        using var directory = new TempDirectory();
+        var missing = directory.File("no-such-archive");
+        var (exit, stdout, stderr) = await Support.Cli.RunAsync("crashes", "--archive", missing, "--json");
+
+        Assert.Equal(4, exit);
+        Assert.Equal("", stdout);
+        var error = JsonNode.Parse(stderr.Trim())!["error"]!;
+        Assert.Equal("ArchiveNotFound", (string?)error["id"]);
+        Assert.Equal("ObjectNotFound", (string?)error["kind"]);
+        Assert.Equal(missing, (string?)error["target"]);
+        Assert.False(Directory.Exists(missing), "listing must not create the archive");
+    }
+
+    [Fact]
     public async Task CrashesAfterReadsIso8601AsUtcUnlessAnOffsetIsGiven()
     {
         Assert.Equal(new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero), CrashArchive.ParseTime("2026-12-01"));
