@@ -97,8 +97,8 @@ internal sealed unsafe class ZstdRingDecoder : IDecompressedChunks
             }
             if (header.FrameType == ZstdFrameHeader.SkippableFrame)
             {
-                // Metadata frames (content size = their length): nothing to decode.
-                _input.Skip(header.HeaderSize + (long)header.FrameContentSize);
+                // Metadata: magic, length (libzstd leaves headerSize 0 for these), that many bytes.
+                _input.Skip(8 + (long)header.FrameContentSize);
                 return;
             }
             EnsureRing(header.WindowSize);
@@ -144,7 +144,10 @@ internal sealed unsafe class ZstdRingDecoder : IDecompressedChunks
         }
     }
 
-    /// <summary>Moves the unread bytes (less than a page: the reader takes whole pages) to the start of <paramref name="ring"/>.</summary>
+    /// <summary>
+    /// Moves the unread bytes to the start of <paramref name="ring"/>: less than a page (the reader takes whole pages),
+    /// or what came before the first chunk when a frame's ring grows.
+    /// </summary>
     private void Turn(byte[] ring)
     {
         var carry = _decoded - _consumed;
