@@ -150,6 +150,7 @@ internal sealed class CompressedCoreFile : SparseFile
         using var headerStream = HeadersOnly ? Decompress(Path, _format) : null;
         using var chunks = HeadersOnly ? null
             : _format == CoreFileCompression.Zstd ? new ZstdRingDecoder(Path, cancellationToken)
+            : _format == CoreFileCompression.Lz4 ? new StreamChunks(Decompress(Path, _format))
             : (IDecompressedChunks)new DecompressedBlocks(Decompress(Path, _format), BlockBytes, ReadAheadBlocks, cancellationToken);
         var block = HeadersOnly ? GC.AllocateUninitializedArray<byte>(BlockBytes) : [];
         int start = 0, filled = 0;
