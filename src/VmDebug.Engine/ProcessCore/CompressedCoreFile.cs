@@ -13,7 +13,9 @@ namespace VmDebug.Engine.ProcessCore;
 /// on the stack at the very end of the core), so an ELF vmcore is written in that same pass. Otherwise guest RAM is
 /// read in a second sequential pass when the vmcore is written; a small window of recent blocks absorbs the
 /// writers' slightly out-of-order parallel reads, and a read further back restarts the stream (counted in
-/// <see cref="Passes"/>). Decompression runs a few blocks ahead on its own thread in both passes.
+/// <see cref="Passes"/>). In the first pass zstd and lz4 decode on the reader's thread into small buffers, each chunk
+/// scanned and written while it is still in cache (zstd without a copy out of libzstd: <see cref="ZstdRingDecoder"/>);
+/// xz, and every second pass, decode a few blocks ahead on a thread of their own.
 /// </summary>
 internal sealed class CompressedCoreFile : SparseFile
 {
