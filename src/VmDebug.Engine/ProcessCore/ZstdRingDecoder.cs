@@ -13,7 +13,7 @@ namespace VmDebug.Engine.ProcessCore;
 /// ZSTD_decompressStream does) and no byte crosses to another core: on a QEMU core, gigabytes of zeros are written
 /// once, into cache, and read once. A block never straddles the ring's end: the decoder turns to the ring's start
 /// there, carrying the unfinished page along, so chunks stay whole pages. Memory stays at the ring (the window and
-/// two blocks) whatever the size of the data.
+/// three blocks) whatever the size of the data.
 /// </summary>
 internal sealed unsafe class ZstdRingDecoder : IDecompressedChunks
 {
