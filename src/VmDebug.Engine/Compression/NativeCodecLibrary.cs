@@ -13,6 +13,7 @@ internal sealed class NativeCodecLibrary
     public static readonly NativeCodecLibrary Lzo = new("LZO", LzoNative.Library, "liblzo2-2");
     public static readonly NativeCodecLibrary Zstd = new("zstd", ZstdNative.Library, "libzstd1");
     public static readonly NativeCodecLibrary Lzma = new("xz", LzmaNative.Library, "liblzma5");
+    public static readonly NativeCodecLibrary Libdeflate = new("zlib", LibdeflateNative.Library, "libdeflate0");
 
     private readonly Lazy<bool> _loadable;
 

@@ -5,6 +5,11 @@ public abstract class PageCodec
 {
     public abstract PageCompression Kind { get; }
 
+    /// <summary>Throws <see cref="CompressionException"/> when this codec can read pages here but not write them.</summary>
+    public virtual void EnsureCanCompress()
+    {
+    }
+
     /// <summary>Worst-case compressed size of <paramref name="inputLength"/> bytes.</summary>
     public abstract int MaxCompressedLength(int inputLength);
 
