@@ -9,6 +9,7 @@ packages=(
     libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-daemon-system libvirt-daemon-system-sysv libvirt0
     libxml2-utils                       # xmllint; virt-xml-validate is in libvirt-clients
     liblzo2-2 libsnappy1v5 libzstd1     # LZO, snappy, zstd for kdump pages
+    libdeflate0                         # zlib kdump pages are compressed by libdeflate (libz reads them)
     socat                               # guest-side forwarding examples and hybrid vsock checks
     openssh-server                      # PowerShell remoting over SSH to a private sshd in the Pester tests
     kexec-tools python3-drgn            # more independent readers (vmcore-dmesg, drgn)
