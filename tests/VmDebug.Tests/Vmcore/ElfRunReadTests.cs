@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using VmDebug.Engine.Vmcore;
+using VmDebug.Tests.Support;
 
 namespace VmDebug.Tests.Vmcore;
 
