@@ -1,7 +1,6 @@
 using System.Net;
 using VmDebug.Engine.Debuginfod;
 using VmDebug.Tests.Support;
-using VmDebug.TestServices;
 
 namespace VmDebug.Tests.Debuginfod;
 
