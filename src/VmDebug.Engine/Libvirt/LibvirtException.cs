@@ -1,5 +1,3 @@
-using VmDebug.Engine.Native;
-
 namespace VmDebug.Engine.Libvirt;
 
 /// <summary>

@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using VmDebug.Engine;
 using VmDebug.Engine.CrashConfiguration;
 using VmDebug.Engine.Libvirt;
 

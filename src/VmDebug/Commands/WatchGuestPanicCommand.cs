@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using VmDebug.Engine.Fleet;
+using VmDebug.Engine.Libvirt;
 
 namespace VmDebug.Commands;
 
@@ -29,7 +30,7 @@ public sealed class WatchGuestPanicCommand : VmDebugCmdlet
 
     [Parameter(ParameterSetName = DomainSet)]
     [ValidateNotNullOrEmpty]
-    public string ConnectionUri { get; set; } = "qemu:///system";
+    public string ConnectionUri { get; set; } = LibvirtConnection.DefaultUri;
 
     /// <summary>The crash archive directory (created when missing).</summary>
     [Parameter(Mandatory = true)]
