@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using K4os.Compression.LZ4.Streams;
 using VmDebug.Engine.Compression;
 
 namespace VmDebug.Engine.ProcessCore;
@@ -123,7 +122,7 @@ internal sealed class CompressedCoreFile : SparseFile
             {
                 CoreFileCompression.Zstd => new ZstdDecompressionStream(file, path),
                 CoreFileCompression.Xz => new XzDecompressionStream(file, path),
-                _ => LZ4Stream.Decode(file, leaveOpen: false),
+                _ => new Lz4DecompressionStream(file, path),
             };
         }
         catch

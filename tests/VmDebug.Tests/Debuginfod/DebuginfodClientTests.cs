@@ -186,7 +186,7 @@ public sealed class DebuginfodClientTests(SmallElfDebuginfodFixture debuginfod) 
             DebuginfodClient.ParseServerList("  http://a.example:8002   https://b.example/debuginfod/ "));
         Assert.Empty(DebuginfodClient.ParseServerList(null));
         Assert.Empty(DebuginfodClient.ParseServerList(""));
-        var e = Assert.Throws<DebuginfodException>(() => DebuginfodClient.ParseServerList("http://a.example ftp://b.example"));
+        var e = Assert.Throws<VmDebug.Engine.VmDebugException>(() => DebuginfodClient.ParseServerList("http://a.example ftp://b.example"));
         Assert.Equal("DebuginfodUrlInvalid", e.ErrorId);
         Assert.Contains("ftp://b.example", e.Message);
     }
