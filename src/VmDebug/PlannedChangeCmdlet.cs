@@ -6,7 +6,7 @@ namespace VmDebug.Commands;
 /// Base of the cmdlets that change configuration: it binds the request (<see cref="CreateRequest"/>, on the pipeline
 /// thread), plans the change (<see cref="Plan"/>, the one engine call), writes each planned edit as verbose, asks
 /// ShouldProcess with the exact diff (what -WhatIf prints and -Confirm shows), then applies it and writes the result
-/// after its warnings.
+/// after its warnings (the flow is <see cref="VmDebugCmdlet.ProcessPlannedChange{TResult}"/>).
 /// </summary>
 /// <typeparam name="TRequest">The engine's request record.</typeparam>
 /// <typeparam name="TResult">The output object.</typeparam>
@@ -28,33 +28,6 @@ public abstract class PlannedChangeCmdlet<TRequest, TResult> : VmDebugCmdlet
     protected override void ProcessRecord()
     {
         var request = CreateRequest();
-        if (!TryRunEngine(_ => Task.FromResult(Plan(request)), out var change, ErrorTarget(request)))
-        {
-            return;
-        }
-
-        using (change)
-        {
-            foreach (var line in change.Changes)
-            {
-                WriteVerbose(line);
-            }
-
-            var diff = change.Describe();
-            if (!ShouldProcess(diff, $"{change.Description} of {change.Target}?\n{diff}", MyInvocation.MyCommand.Name))
-            {
-                return;
-            }
-
-            if (TryRunEngine(ct => Task.FromResult(change.Apply(ct)), out var result, ApplyErrorTarget(request, change)))
-            {
-                foreach (var warning in change.WarningsOf(result))
-                {
-                    WriteWarning(warning);
-                }
-
-                WriteObject(result);
-            }
-        }
+        ProcessPlannedChange(() => Plan(request), ErrorTarget(request), change => ApplyErrorTarget(request, change));
     }
 }

@@ -123,6 +123,45 @@ public abstract class VmDebugCmdlet : PSCmdlet, IDisposable
     }
 
     /// <summary>
+    /// The planned-change flow of <see cref="PlannedChangeCmdlet{TRequest, TResult}"/>: plans the change (the one
+    /// engine call), writes each planned edit as verbose, asks ShouldProcess with the exact diff (what -WhatIf prints
+    /// and -Confirm shows), then applies it and writes the result after its warnings. A cmdlet whose parameters it
+    /// shares with a reading cmdlet's base (Set-GuestPanicDevice) calls it from its own ProcessRecord.
+    /// </summary>
+    protected void ProcessPlannedChange<TResult>(Func<PlannedChange<TResult>> plan, object? planErrorTarget, Func<PlannedChange<TResult>, object?> applyErrorTarget)
+        where TResult : class
+    {
+        if (!TryRunEngine(_ => Task.FromResult(plan()), out var change, planErrorTarget))
+        {
+            return;
+        }
+
+        using (change)
+        {
+            foreach (var line in change.Changes)
+            {
+                WriteVerbose(line);
+            }
+
+            var diff = change.Describe();
+            if (!ShouldProcess(diff, $"{change.Description} of {change.Target}?\n{diff}", MyInvocation.MyCommand.Name))
+            {
+                return;
+            }
+
+            if (TryRunEngine(ct => Task.FromResult(change.Apply(ct)), out var result, applyErrorTarget(change)))
+            {
+                foreach (var warning in change.WarningsOf(result))
+                {
+                    WriteWarning(warning);
+                }
+
+                WriteObject(result);
+            }
+        }
+    }
+
+    /// <summary>
     /// Streams an engine sequence, handing each item to <paramref name="onItem"/> on the pipeline thread as it arrives
     /// (WriteObject for results, WriteWarning or WriteVerbose for events). At most <see cref="MaxItemsInFlight"/> items
     /// wait for the pipeline thread, so a slow pipeline slows the engine instead of growing a queue. When the pipeline

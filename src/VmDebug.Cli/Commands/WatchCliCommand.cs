@@ -5,6 +5,7 @@ using VmDebug.Engine.CrashConfiguration;
 using VmDebug.Engine.Debuginfod;
 using VmDebug.Engine.Dump;
 using VmDebug.Engine.Fleet;
+using VmDebug.Engine.Libvirt;
 
 namespace VmDebug.Cli.Commands;
 
@@ -21,7 +22,7 @@ public static class WatchCliCommand
         var socket = new Option<string[]>("--socket") { Description = "A guest's QMP Unix socket (repeat for more).", AllowMultipleArgumentsPerToken = true };
         var glob = new Option<string?>("--socket-glob") { Description = "A glob of QMP sockets, e.g. '/run/vms/*/qmp.sock'; new matches are picked up within 5 s." };
         var allDomains = new Option<bool>("--all-domains") { Description = "Watch every libvirt domain (lifecycle events), including ones defined or started later." };
-        var connect = new Option<string>("--connect") { Description = "libvirt connection URI.", DefaultValueFactory = _ => "qemu:///system" };
+        var connect = new Option<string>("--connect") { Description = "libvirt connection URI.", DefaultValueFactory = _ => LibvirtConnection.DefaultUri };
         var archive = new Option<string>("--archive") { Description = "The crash archive directory: ARCHIVE/<guest>/<UTC time>/.", Required = true };
         var format = new Option<string>("--format") { Description = "elf, kdump-zlib, kdump-lzo, kdump-snappy or kdump-zstd.", DefaultValueFactory = _ => "kdump-zstd" };
         var level = new Option<int>("--dump-level") { Description = "makedumpfile's dump level (0-31; 0 with elf).", DefaultValueFactory = _ => 31 };

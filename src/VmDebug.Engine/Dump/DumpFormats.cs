@@ -40,7 +40,8 @@ public static class DumpFormats
     /// <summary>The libvirt format that has QEMU write <paramref name="format"/>.</summary>
     public static LibvirtDumpFormat LibvirtFormatOf(DumpFormat format) => Of(format).Libvirt
         ?? throw new VmDebugException("DumpFormatUnsupported", ErrorKind.InvalidArgument,
-            $"libvirt and QEMU cannot write {Of(format).QmpName} dumps; dump as Elf or KdumpZlib and use Convert-Vmcore -Format {format}.", format);
+            $"libvirt and QEMU cannot write {Of(format).QmpName} dumps.", format)
+        { Remedy = ConvertRemedy(format, DumpFormat.Elf, DumpFormat.KdumpZlib) };
 
     /// <summary>"Dump with -Format Elf, then convert it with Convert-Vmcore -Format X": for a format only VmDebug writes.</summary>
     public static Remedy ConvertRemedy(DumpFormat wanted, params DumpFormat[] dumpable) =>

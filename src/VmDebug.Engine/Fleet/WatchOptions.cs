@@ -1,3 +1,5 @@
+using VmDebug.Engine.Libvirt;
+
 namespace VmDebug.Engine.Fleet;
 
 /// <summary>What vmdebug watch / Watch-GuestPanic watches, where it archives, and the limits it keeps.</summary>
@@ -12,7 +14,7 @@ public sealed record WatchOptions
     /// <summary>Every domain of <see cref="ConnectionUri"/>, through libvirt lifecycle events.</summary>
     public bool AllDomains { get; init; }
 
-    public string ConnectionUri { get; init; } = "qemu:///system";
+    public string ConnectionUri { get; init; } = LibvirtConnection.DefaultUri;
 
     public required string ArchiveDirectory { get; init; }
 

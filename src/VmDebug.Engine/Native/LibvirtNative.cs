@@ -127,20 +127,3 @@ internal static unsafe partial class LibvirtNative
         finally { NativeMemory.Free(s); }
     }
 }
-
-internal sealed class LibvirtConnectionHandle : SafeHandle
-{
-    public LibvirtConnectionHandle() : base(IntPtr.Zero, ownsHandle: true) { }
-    internal LibvirtConnectionHandle(nint handle) : this() => SetHandle(handle);
-    public override bool IsInvalid => handle == IntPtr.Zero;
-    // virConnectClose returns the remaining reference count, or -1 on error.
-    protected override bool ReleaseHandle() => LibvirtNative.virConnectClose(handle) >= 0;
-}
-
-internal sealed class LibvirtDomainHandle : SafeHandle
-{
-    public LibvirtDomainHandle() : base(IntPtr.Zero, ownsHandle: true) { }
-    internal LibvirtDomainHandle(nint handle) : this() => SetHandle(handle);
-    public override bool IsInvalid => handle == IntPtr.Zero;
-    protected override bool ReleaseHandle() => LibvirtNative.virDomainFree(handle) == 0;
-}

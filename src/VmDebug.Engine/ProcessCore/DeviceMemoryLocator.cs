@@ -3,12 +3,6 @@ using System.Globalization;
 
 namespace VmDebug.Engine.ProcessCore;
 
-/// <summary>A RAM block besides guest RAM (firmware ROM, video RAM) and where the guest sees it.</summary>
-internal readonly record struct DeviceMemoryBlock(string Name, ulong GuestPhysical, ulong Length, CoreSegment Segment)
-{
-    public ulong End => GuestPhysical + Length;
-}
-
 /// <summary>
 /// Places the RAM blocks QEMU's own dump holds besides guest RAM, without QEMU's symbols. QEMU dumps every RAM
 /// (and ROM) region mapped into guest-physical space (softmmu/memory_mapping.c guest_phys_blocks_region_add skips

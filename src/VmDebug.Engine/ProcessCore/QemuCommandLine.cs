@@ -3,9 +3,6 @@ using System.Text.Json;
 
 namespace VmDebug.Engine.ProcessCore;
 
-/// <summary>A memory backend object from -object memory-backend-*: its id, type and size.</summary>
-internal sealed record MemoryBackendObject(string Id, string Type, ulong? Size, string? MemPath);
-
 /// <summary>
 /// What QEMU's argv says about guest RAM: -m (size, slots, maxmem), -machine (type, memory-backend,
 /// max-ram-below-4g), -object memory-backend-* (key=value or JSON form, as libvirt writes it), -mem-path, and the

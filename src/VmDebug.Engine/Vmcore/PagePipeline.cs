@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Threading.Channels;
 
 namespace VmDebug.Engine.Vmcore;
@@ -58,32 +57,6 @@ internal static class PagePipeline
                 }
             }
         }
-    }
-}
-
-/// <summary>Reports progress at most four times a second, plus the final report.</summary>
-internal sealed class ProgressReporter(IProgress<OperationProgress>? progress, string activity, long totalBytes)
-{
-    private readonly Stopwatch _clock = Stopwatch.StartNew();
-    private long _lastReportMs = -1000;
-
-    public void Report(string status, long doneBytes)
-    {
-        if (progress is null || _clock.ElapsedMilliseconds - _lastReportMs < 250)
-        {
-            return;
-        }
-        _lastReportMs = _clock.ElapsedMilliseconds;
-        progress.Report(Make(status, doneBytes, completed: false));
-    }
-
-    public void Complete(string status, long doneBytes) => progress?.Report(Make(status, doneBytes, completed: true));
-
-    private OperationProgress Make(string status, long doneBytes, bool completed)
-    {
-        var seconds = _clock.Elapsed.TotalSeconds;
-        var percent = completed ? 100 : totalBytes > 0 ? (int)Math.Min(99, doneBytes * 100 / totalBytes) : -1;
-        return new OperationProgress(activity, status, percent, doneBytes, totalBytes, seconds > 0 ? doneBytes / seconds : -1, completed);
     }
 }
 

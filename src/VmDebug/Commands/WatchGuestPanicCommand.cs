@@ -2,6 +2,7 @@ using System.Management.Automation;
 using VmDebug.Engine;
 using VmDebug.Engine.Debuginfod;
 using VmDebug.Engine.Fleet;
+using VmDebug.Engine.Libvirt;
 
 namespace VmDebug.Commands;
 
@@ -31,7 +32,7 @@ public sealed class WatchGuestPanicCommand : VmDebugCmdlet
 
     [Parameter(ParameterSetName = DomainSet)]
     [ValidateNotNullOrEmpty]
-    public string ConnectionUri { get; set; } = "qemu:///system";
+    public string ConnectionUri { get; set; } = LibvirtConnection.DefaultUri;
 
     /// <summary>The crash archive directory (created when missing).</summary>
     [Parameter(Mandatory = true)]

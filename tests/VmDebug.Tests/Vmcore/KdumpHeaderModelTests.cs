@@ -1,3 +1,4 @@
+using VmDebug.Cli;
 using VmDebug.Engine;
 using VmDebug.Engine.Compression;
 using VmDebug.Engine.Dump;
@@ -55,6 +56,11 @@ public sealed class KdumpHeaderModelTests
         }
         Assert.Equal(0x27u, DumpFormats.CompressionPageFlags);
         Assert.Null(DumpFormats.CompressionOfPageFlag(0x3));
-        Assert.Equal("KdumpZstd", Assert.Throws<VmDebugException>(() => DumpFormats.LibvirtFormatOf(DumpFormat.KdumpZstd)).Target?.ToString());
+        var unsupported = Assert.Throws<VmDebugException>(() => DumpFormats.LibvirtFormatOf(DumpFormat.KdumpZstd));
+        Assert.Equal("KdumpZstd", unsupported.Target?.ToString());
+        // The remedy is data, spelled by each front end: the message names no cmdlet.
+        Assert.DoesNotContain("Convert-Vmcore", unsupported.Message, StringComparison.Ordinal);
+        Assert.Equal("Dump with --format elf or --format kdump-zlib, then convert it with vmdebug convert --format kdump-zstd.",
+            unsupported.Remedy!.Render(CliOutput.CliSpelling));
     }
 }
