@@ -11,8 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mib=${1:-2048} data_mib=${2:-900} anon_mib=${3:-150} freed_mib=${4:-300}
 guest=$(scripts/build-guest.sh)
-dotnet build src/VmDebug.Cli -c Release -nologo -v q >/dev/null
-vmdebug() { dotnet src/VmDebug.Cli/bin/Release/net8.0/vmdebug.dll "$@"; }
+vmdebug_executable=$(scripts/publish-cli.sh)  # the NativeAOT executable users run
+vmdebug() { "$vmdebug_executable" "$@"; }
 work=$(mktemp -d /var/tmp/vmdebug-bench.XXXX)
 qemu=
 trap '[[ -n $qemu ]] && kill "$qemu" 2>/dev/null; rm -rf "$work"' EXIT

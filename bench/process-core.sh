@@ -18,8 +18,7 @@ done
 [[ $(cat /proc/sys/kernel/core_pattern) == core* ]] || { echo "core_pattern must write 'core' into the working directory" >&2; exit 1; }
 
 guest=$("$here/scripts/build-guest.sh")
-dotnet build -c Release -v q "$here/src/VmDebug.Cli" >&2
-vmdebug=(dotnet "$here/src/VmDebug.Cli/bin/Release/net8.0/vmdebug.dll")
+vmdebug=("$("$here/scripts/publish-cli.sh")")  # the NativeAOT executable users run
 work=$(mktemp -d "${BENCH_DIR:-/var/tmp}/vmdebug-bench-XXXXXX")
 qemu_pid=
 cleanup() { [[ -n $qemu_pid ]] && kill -9 "$qemu_pid" 2>/dev/null; rm -rf "$work"; }
