@@ -16,7 +16,7 @@
 .EXAMPLE
     ./build.ps1 -Test
 .EXAMPLE
-    ./build.ps1 -Test -TestFilter 'FullyQualifiedName~Conformance' -PesterPath tests/pester/Help.Tests.ps1
+    ./build.ps1 -Test -TestFilter 'FullyQualifiedName~FrontEnds.Module' -PesterPath tests/pester/Help.Tests.ps1
 #>
 [CmdletBinding()]
 param(

@@ -10,12 +10,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mib=${1:-2048} data_mib=${2:-900} anon_mib=${3:-150} freed_mib=${4:-300}
-guest=$(scripts/build-guest.sh)
-vmdebug_executable=$(scripts/publish-cli.sh)  # the NativeAOT executable users run
-vmdebug() { "$vmdebug_executable" "$@"; }
-work=$(mktemp -d /var/tmp/vmdebug-bench.XXXX)
-qemu=
-trap '[[ -n $qemu ]] && kill "$qemu" 2>/dev/null; rm -rf "$work"' EXIT
+source bench/lib.sh
+bench_setup
+vmdebug() { "${vmdebug[@]}" "$@"; }
 
 # Real files for the page cache: the host's shared libraries, up to DATA_MIB.
 mkdir -p "$work/root/bench/data"
@@ -30,9 +27,8 @@ qemu-system-x86_64 -machine q35,accel=tcg -nodefaults -display none -nic none -m
     -kernel "$guest/vmlinuz" -initrd "$work/initrd" -serial "file:$work/console.log" \
     -append "console=ttyS0 panic=0 quiet rdinit=/bench-init vmdebug.anon_mb=$anon_mib vmdebug.free_mb=$freed_mib" \
     -device pvpanic-pci -device vmcoreinfo -qmp "unix:$work/qmp.sock,server=on,wait=off" &
-qemu=$!
-for _ in $(seq 1200); do grep -q 'bench data ready' "$work/console.log" 2>/dev/null && break; sleep 0.5; done
-grep -q 'bench data ready' "$work/console.log" || { echo "the guest never got its data ready" >&2; exit 1; }
+qemu_pid=$!
+bench_wait_console 'bench data ready' 600
 
 seconds() { local start end; start=$(date +%s.%N); "$@" >/dev/null 2>&1; end=$(date +%s.%N); echo "$end - $start" | bc; }
 qmp_dump() { # format file: QEMU writes synchronously (no detach), so the command's time is the guest's pause
@@ -50,7 +46,7 @@ pause_ours=$(echo "$live" | python3 -c 'import json,sys; h,m,s=json.load(sys.std
 spool_ours=$(echo "$live" | python3 -c 'import json,sys; print(json.load(sys.stdin)["spoolBytes"])')
 size_live=$(stat -c %s "$work/live.zst"); rm -f "$work/live.zst" "$work/qemu.elf"
 vmdebug dump --socket "$work/qmp.sock" --format elf --output "$work/vmcore.elf" >/dev/null
-kill "$qemu"; qemu=
+kill "$qemu_pid"; qemu_pid=
 
 median() { sort -n | sed -n 2p; }
 run3() { for _ in 1 2 3; do rm -f "$work/out"; seconds "$@"; done | median; }

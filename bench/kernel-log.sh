@@ -8,7 +8,7 @@
 #   bench/kernel-log.sh [--memory-mib N] [--runs N]
 # Env: BENCH_DIR (default /var/tmp): where the dumps go.
 set -euo pipefail
-here=$(cd "$(dirname "$0")/.." && pwd)
+source "$(dirname "$0")/lib.sh"
 memory=2048 runs=5
 while [[ $# -gt 0 ]]; do
     case $1 in
@@ -19,22 +19,16 @@ while [[ $# -gt 0 ]]; do
 done
 command -v makedumpfile >/dev/null || { echo "makedumpfile is not installed (apt-get install makedumpfile)" >&2; exit 1; }
 
-guest=$("$here/scripts/build-guest.sh")
-vmdebug=("$("$here/scripts/publish-cli.sh")")  # the NativeAOT executable users run
-dotnet build -c Release -v q "$here/src/VmDebug.Cli" >&2
-jit=(dotnet "$here/src/VmDebug.Cli/bin/Release/net8.0/vmdebug.dll")
-work=$(mktemp -d "${BENCH_DIR:-/var/tmp}/vmdebug-bench-XXXXXX")
-qemu_pid=
-cleanup() { [[ -n $qemu_pid ]] && kill -9 "$qemu_pid" 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
+bench_setup
+dotnet build -c Release -nologo -v q "$bench_root/src/VmDebug.Cli" >&2
+jit=(dotnet "$bench_root/src/VmDebug.Cli/bin/Release/net8.0/vmdebug.dll")
 
 qemu-system-x86_64 -nodefaults -display none -nic none -no-reboot -m "${memory}M" -kernel "$guest/vmlinuz" \
     -initrd "$guest/initrd.gz" -serial "file:$work/console.log" -device vmcoreinfo -device pvpanic-pci -action panic=pause \
     -machine q35,accel=tcg -qmp "unix:$work/qmp.sock,server=on,wait=off" \
     -append 'console=ttyS0 panic=0 quiet loglevel=6 vmdebug.markers=200 vmdebug.panic_after=0' </dev/null 2>"$work/qemu.stderr" &
 qemu_pid=$!
-for _ in $(seq 900); do grep -q 'Kernel panic' "$work/console.log" 2>/dev/null && break; sleep 0.2; done
-grep -q 'Kernel panic' "$work/console.log" || { echo "guest did not panic" >&2; exit 1; }
+bench_wait_console 'Kernel panic' 180
 sleep 1
 "${vmdebug[@]}" dump --socket "$work/qmp.sock" --format elf --output "$work/vmcore.elf" >/dev/null
 "${vmdebug[@]}" dump --socket "$work/qmp.sock" --format kdump-zlib --output "$work/vmcore.kdump" >/dev/null

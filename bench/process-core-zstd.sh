@@ -7,7 +7,7 @@
 #   bench/process-core-zstd.sh [--memory-mib N] [--runs N]
 # Env: BENCH_DIR (default /var/tmp): where core and vmcore go.
 set -euo pipefail
-here=$(cd "$(dirname "$0")/.." && pwd)
+source "$(dirname "$0")/lib.sh"
 memory=3072 runs=3
 while [[ $# -gt 0 ]]; do
     case $1 in
@@ -19,23 +19,10 @@ done
 [[ $(cat /proc/sys/kernel/core_pattern) == core* ]] || { echo "core_pattern must write 'core' into the working directory" >&2; exit 1; }
 command -v zstd >/dev/null || { echo "zstd not installed: apt-get install zstd" >&2; exit 1; }
 
-guest=$("$here/scripts/build-guest.sh")
-vmdebug=("$("$here/scripts/publish-cli.sh")")  # the NativeAOT executable users run
-work=$(mktemp -d "${BENCH_DIR:-/var/tmp}/vmdebug-bench-XXXXXX")
-qemu_pid=
-cleanup() { [[ -n $qemu_pid ]] && kill -9 "$qemu_pid" 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
+bench_setup
 
 # Default devices (std VGA, SeaBIOS), as guests outside tests have them.
-(cd "$work" && ulimit -c unlimited && exec qemu-system-x86_64 -display none -nic none -no-reboot -m "${memory}M" \
-    -kernel "$guest/vmlinuz" -initrd "$guest/initrd.gz" -serial "file:$work/console.log" -device vmcoreinfo \
-    -machine q35,accel=tcg,dump-guest-core=on -append 'console=ttyS0 panic=0 quiet loglevel=6 vmdebug.markers=3' \
-    </dev/null 2>"$work/qemu.stderr") &
-qemu_pid=$!
-for _ in $(seq 600); do grep -q 'vmdebug marker 3' "$work/console.log" 2>/dev/null && break; sleep 0.2; done
-grep -q 'vmdebug marker 3' "$work/console.log" || { echo "guest did not boot" >&2; exit 1; }
-kill -ABRT "$qemu_pid"; wait "$qemu_pid" 2>/dev/null || true; qemu_pid=
-core=$(ls "$work"/core* | head -n1)
+bench_process_core "$memory"
 zstd -q -1 -T2 "$core" -o "$work/core.zst"
 apparent=$(stat -c %s "$core"); compressed=$(stat -c %s "$work/core.zst")
 rm -f "$core"

@@ -5,7 +5,7 @@
 #   bench/process-core.sh [--memory-mib N] [--format elf|kdump-zlib] [--runs N]
 # Env: BENCH_DIR (default /var/tmp): where core, copy and vmcore go (same disk for both tools).
 set -euo pipefail
-here=$(cd "$(dirname "$0")/.." && pwd)
+source "$(dirname "$0")/lib.sh"
 memory=3072 format=elf runs=3
 while [[ $# -gt 0 ]]; do
     case $1 in
@@ -17,23 +17,10 @@ while [[ $# -gt 0 ]]; do
 done
 [[ $(cat /proc/sys/kernel/core_pattern) == core* ]] || { echo "core_pattern must write 'core' into the working directory" >&2; exit 1; }
 
-guest=$("$here/scripts/build-guest.sh")
-vmdebug=("$("$here/scripts/publish-cli.sh")")  # the NativeAOT executable users run
-work=$(mktemp -d "${BENCH_DIR:-/var/tmp}/vmdebug-bench-XXXXXX")
-qemu_pid=
-cleanup() { [[ -n $qemu_pid ]] && kill -9 "$qemu_pid" 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
+bench_setup
 
 # A guest that has booted and written its log, aborted so QEMU dumps core with guest RAM.
-(cd "$work" && ulimit -c unlimited && exec qemu-system-x86_64 -nodefaults -display none -nic none -no-reboot -m "${memory}M" \
-    -kernel "$guest/vmlinuz" -initrd "$guest/initrd.gz" -serial "file:$work/console.log" -device vmcoreinfo \
-    -machine q35,accel=tcg,dump-guest-core=on -append 'console=ttyS0 panic=0 quiet loglevel=6 vmdebug.markers=3' \
-    </dev/null 2>"$work/qemu.stderr") &
-qemu_pid=$!
-for _ in $(seq 600); do grep -q 'vmdebug marker 3' "$work/console.log" 2>/dev/null && break; sleep 0.2; done
-grep -q 'vmdebug marker 3' "$work/console.log" || { echo "guest did not boot" >&2; exit 1; }
-kill -ABRT "$qemu_pid"; wait "$qemu_pid" 2>/dev/null || true; qemu_pid=
-core=$(ls "$work"/core* | head -n1)
+bench_process_core "$memory" -nodefaults
 apparent=$(stat -c %s "$core"); ondisk=$(( $(stat -c %b "$core") * $(stat -c %B "$core") ))
 
 drop() { if [[ -w /proc/sys/vm/drop_caches ]]; then sync; echo 3 > /proc/sys/vm/drop_caches; fi; }

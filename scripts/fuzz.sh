@@ -2,7 +2,7 @@
 # Runs the structure-aware fuzz harness (tests/VmDebug.Fuzz) for a while: scripts/fuzz.sh [--minutes N] [harness options].
 # Failing cases (untyped errors, hangs over 5 s, cases allocating over 256 MiB) are saved in $FUZZ_FAILURES
 # (default fuzz-failures/) as KIND-HASH.bin with a .txt beside it; once fixed, move the .bin into
-# tests/VmDebug.Tests/Hardening/TestData/fuzz/, where a regression test replays it. Exit status 1 if any case failed.
+# tests/VmDebug.Tests/Support/TestData/fuzz/, where a regression test replays it. Exit status 1 if any case failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 configuration=${CONFIGURATION:-Release}

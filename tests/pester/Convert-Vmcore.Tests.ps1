@@ -171,7 +171,7 @@ Describe 'Convert-Vmcore' {
 # Issue 12 (owned by i12): the review's hostile dumps and destinations that are not regular files.
 Describe 'Convert-Vmcore on hostile input' {
     BeforeAll {
-        $hostile = Join-Path (Get-VmDebugRepoRoot) 'tests' 'VmDebug.Tests' 'Hardening' 'TestData' 'hostile'
+        $hostile = Join-Path (Get-VmDebugRepoRoot) 'tests' 'VmDebug.Tests' 'Support' 'TestData' 'hostile'
         $dir = New-TestDirectory 'vmdebug-hostile-'
     }
 

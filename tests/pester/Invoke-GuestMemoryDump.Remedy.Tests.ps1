@@ -1,6 +1,6 @@
 #Requires -Version 7.4
 # One fault, two front ends: the engine's remedy is data, so the cmdlet names -GuestMemoryLayout and never the CLI's
-# --guest-memory-layout (tests/VmDebug.Tests/Cli/RemedySpellingTests.cs proves the converse for vmdebug).
+# --guest-memory-layout (tests/VmDebug.Tests/FrontEnds/Cli/RemedySpellingTests.cs proves the converse for vmdebug).
 BeforeDiscovery {
     . (Join-Path $PSScriptRoot 'common.ps1')
     $script:noQemu = Get-MissingToolReason 'qemu-system-x86_64'

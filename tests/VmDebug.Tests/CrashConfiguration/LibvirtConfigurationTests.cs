@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Text.Json.Nodes;
 using VmDebug.Engine.CrashConfiguration;
 using VmDebug.Engine.Libvirt;
-using VmDebug.Tests.Libvirt;
 using VmDebug.Tests.Support;
 
 namespace VmDebug.Tests.CrashConfiguration;

@@ -1,7 +1,6 @@
 using VmDebug.Engine;
 using VmDebug.Engine.Dump;
 using VmDebug.Engine.Libvirt;
-using VmDebug.Tests.Libvirt;
 using VmDebug.Tests.Support;
 
 namespace VmDebug.Tests.Dump;

@@ -1,7 +1,6 @@
 using VmDebug.Engine.CrashConfiguration;
 using VmDebug.Engine.Fleet;
 using VmDebug.Engine.Libvirt;
-using VmDebug.Tests.Libvirt;
 using VmDebug.Tests.Support;
 
 namespace VmDebug.Tests.Fleet;

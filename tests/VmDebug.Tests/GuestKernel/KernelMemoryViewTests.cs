@@ -1,5 +1,6 @@
 using VmDebug.Engine.GuestKernel;
 using VmDebug.Engine.Vmcore;
+using VmDebug.Tests.Support;
 
 namespace VmDebug.Tests.GuestKernel;
 

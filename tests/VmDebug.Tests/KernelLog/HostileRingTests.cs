@@ -3,6 +3,7 @@ using VmDebug.Engine;
 using VmDebug.Engine.GuestKernel;
 using VmDebug.Engine.KernelLog;
 using VmDebug.Engine.Vmcore;
+using VmDebug.Tests.Support;
 
 namespace VmDebug.Tests.KernelLog;
 

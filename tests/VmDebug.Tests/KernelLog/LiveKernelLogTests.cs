@@ -4,9 +4,7 @@ using VmDebug.Engine.GuestKernel;
 using VmDebug.Engine.KernelLog;
 using VmDebug.Engine.Libvirt;
 using VmDebug.Engine.Qmp;
-using VmDebug.Tests.Libvirt;
 using VmDebug.Tests.Support;
-using VmDebug.Tests.Vmcore;
 
 namespace VmDebug.Tests.KernelLog;
 

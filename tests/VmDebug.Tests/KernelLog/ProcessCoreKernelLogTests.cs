@@ -1,7 +1,6 @@
 using VmDebug.Engine.Guest;
 using VmDebug.Engine.GuestKernel;
 using VmDebug.Engine.KernelLog;
-using VmDebug.Tests.ProcessCore;
 using VmDebug.Tests.Support;
 
 namespace VmDebug.Tests.KernelLog;

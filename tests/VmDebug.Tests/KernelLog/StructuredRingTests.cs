@@ -3,7 +3,7 @@ using System.Text;
 using VmDebug.Engine.GuestKernel;
 using VmDebug.Engine.KernelLog;
 using VmDebug.Engine.Vmcore;
-using VmDebug.Tests.GuestKernel;
+using VmDebug.Tests.Support;
 
 namespace VmDebug.Tests.KernelLog;
 

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using VmDebug.Engine;
 using VmDebug.Engine.Kmsg;
 using VmDebug.Engine.Libvirt;
-using VmDebug.Tests.Libvirt;
 using VmDebug.Tests.Support;
 
 namespace VmDebug.Tests.Kmsg;

@@ -8,7 +8,6 @@ using VmDebug.Engine.KernelLog;
 using VmDebug.Engine.Libvirt;
 using VmDebug.Engine.Panic;
 using VmDebug.Engine.Qmp;
-using VmDebug.Tests.Libvirt;
 using VmDebug.Tests.Support;
 
 namespace VmDebug.Tests.Nmi;

@@ -4,7 +4,6 @@ using System.Text.Json.Nodes;
 using VmDebug.Engine.Libvirt;
 using VmDebug.Engine.ProcessCore;
 using VmDebug.Engine.Vmcore;
-using VmDebug.Tests.Libvirt;
 using VmDebug.Tests.Support;
 
 namespace VmDebug.Tests.ProcessCore;

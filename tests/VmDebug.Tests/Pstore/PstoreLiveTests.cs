@@ -5,7 +5,6 @@ using VmDebug.Engine.GuestKernel;
 using VmDebug.Engine.Pstore;
 using VmDebug.Engine.Qmp;
 using VmDebug.Tests.Support;
-using VmDebug.Tests.Vmcore;
 
 namespace VmDebug.Tests.Pstore;
 

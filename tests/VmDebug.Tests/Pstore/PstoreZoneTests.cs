@@ -4,7 +4,7 @@ using System.Text;
 using K4os.Compression.LZ4;
 using VmDebug.Engine.Compression;
 using VmDebug.Engine.Pstore;
-using VmDebug.Tests.GuestKernel;
+using VmDebug.Tests.Support;
 
 namespace VmDebug.Tests.Pstore;
 

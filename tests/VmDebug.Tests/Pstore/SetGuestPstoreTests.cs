@@ -1,9 +1,7 @@
 using VmDebug.Engine;
 using VmDebug.Engine.GuestKernel;
 using VmDebug.Engine.Pstore;
-using VmDebug.Tests.Libvirt;
 using VmDebug.Tests.Support;
-using VmDebug.Tests.Vmcore;
 
 namespace VmDebug.Tests.Pstore;
 

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using VmDebug.Engine;
 using VmDebug.Engine.Qmp;
+using VmDebug.Tests.Support;
 
 namespace VmDebug.Tests.Qmp;
 

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using FsCheck;
 using FsCheck.Fluent;
 using VmDebug.Engine.Qmp;
+using VmDebug.Tests.Support;
 
 namespace VmDebug.Tests.Qmp;
 

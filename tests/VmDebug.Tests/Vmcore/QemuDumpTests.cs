@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using VmDebug.Engine.Compression;
 using VmDebug.Engine.Vmcore;
+using VmDebug.Tests.Support;
 
 namespace VmDebug.Tests.Vmcore;
 

@@ -1,5 +1,6 @@
 using System.Text;
 using VmDebug.Engine.Vmcore;
+using VmDebug.Tests.Support;
 
 namespace VmDebug.Tests.Vmcore;
 

@@ -1,6 +1,7 @@
 using VmDebug.Engine;
 using VmDebug.Engine.Compression;
 using VmDebug.Engine.Vmcore;
+using VmDebug.Tests.Support;
 
 namespace VmDebug.Tests.Vmcore;
 

@@ -1,9 +1,0 @@
-using VmDebug.Engine;
-
-namespace VmDebug.Tests.Support;
-
-public class SmokeTests
-{
-    [Fact]
-    public void EngineReportsItsVersion() => Assert.Matches(@"^\d+\.\d+\.\d+", VmDebugInfo.Version);
-}
