@@ -111,6 +111,8 @@ public static class CliOutput
     {
         { Command: RemedyCommand.ConvertVmcore } => "vmdebug convert",
         { Command: RemedyCommand.EnableQemuCoreDump } => "vmdebug coredump enable",
+        { Command: RemedyCommand.WatchGuestPanic } => "vmdebug watch",
+        { Parameter: RemedyParameter.Domain } => "--domain",
         { Parameter: RemedyParameter.Force } => "--force",
         { Parameter: RemedyParameter.Format, Value: DumpFormat format } => $"--format {DumpFormats.QmpName(format)}",
         { Parameter: RemedyParameter.GuestMemoryLayout } => "--guest-memory-layout",

@@ -5,4 +5,5 @@ public enum RemedyCommand
 {
     ConvertVmcore,
     EnableQemuCoreDump,
+    WatchGuestPanic,
 }

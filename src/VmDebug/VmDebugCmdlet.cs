@@ -231,6 +231,7 @@ public abstract class VmDebugCmdlet : PSCmdlet, IDisposable
     {
         { Command: RemedyCommand.ConvertVmcore } => "Convert-Vmcore",
         { Command: RemedyCommand.EnableQemuCoreDump } => "Enable-QemuCoreDump",
+        { Command: RemedyCommand.WatchGuestPanic } => "Watch-GuestPanic",
         { Parameter: { } parameter, Value: null } => $"-{parameter}",
         { Parameter: { } parameter, Value: var value } => $"-{parameter} {value}",
         _ => throw new ArgumentOutOfRangeException(nameof(term), term, null),

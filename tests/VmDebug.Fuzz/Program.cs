@@ -1,9 +1,9 @@
 using System.Globalization;
 using VmDebug.Fuzz;
 
-// VmDebug.Fuzz [--minutes N | --cases N] [--seed N] [--failures DIR] [--seeds DIR]
+// VmDebug.Fuzz [--minutes N | --cases N] [--seed N] [--failures DIR] [--seeds DIR] [--kind KIND[,KIND...]]
 // VmDebug.Fuzz --replay FILE|DIR... [--kind KIND]   (files named KIND-HASH.bin as saved, or any files as KIND)
-// VmDebug.Fuzz --make-seeds DIR --vmcore ELF [--qemu-elf ELF] [--qemu-flat FLAT] [--core CORE] [--console LOG]
+// VmDebug.Fuzz --make-seeds DIR --vmcore ELF [--qemu-elf ELF] [--qemu-flat FLAT] [--core CORE] [--console LOG] [--kernel-dump ELF]
 var options = Options.Parse(args);
 if (options.MakeSeeds is { } seedOutput)
 {
@@ -29,14 +29,30 @@ try
     }
     else
     {
+        // --kind K[,K...] fuzzes only those kinds.
+        if (options.Kind is { } only)
+        {
+            var names = only.Split(',');
+            kinds = kinds.Where(k => names.Contains(k.Name)).ToList();
+            if (kinds.Count != names.Length)
+            {
+                throw new ArgumentException($"--kind {only}: no such kind or no seeds for it");
+            }
+        }
         var random = new Random(options.RandomSeed);
         var mutator = new Mutator(random);
         var deadline = options.Duration;
+        // By count, kinds take turns (a --seed then repeats the run); by time, the kind that has had the least time
+        // goes next, so the guest-kernel kinds (a dump opened and walked per case) do not starve the cheap ones.
+        var spent = new TimeSpan[kinds.Count];
         for (long i = 0; (options.Cases is not { } n || i < n) && clock.Elapsed < deadline; i++)
         {
-            var kind = kinds[(int)(i % kinds.Count)];
+            var index = options.Cases is null ? Array.IndexOf(spent, spent.Min()) : (int)(i % kinds.Count);
+            var kind = kinds[index];
             var seed = kind.Seeds[random.Next(kind.Seeds.Count)];
+            var started = clock.Elapsed;
             await runner.RunAsync(kind, kind.Mutate((byte[])seed.Clone(), mutator));
+            spent[index] += clock.Elapsed - started;
         }
     }
     runner.Report(Console.Out, clock.Elapsed);
@@ -76,7 +92,7 @@ internal sealed record Options
                 "--make-seeds" => options with { MakeSeeds = Next() },
                 "--replay" => options.AddReplay(Next()),
                 "--kind" => options with { Kind = Next() },
-                "--vmcore" or "--qemu-elf" or "--qemu-flat" or "--core" or "--console" => options.AddSource(args[i][2..], Next()),
+                "--vmcore" or "--qemu-elf" or "--qemu-flat" or "--core" or "--console" or "--kernel-dump" => options.AddSource(args[i][2..], Next()),
                 _ => throw new ArgumentException($"unknown option {args[i]}"),
             };
         }

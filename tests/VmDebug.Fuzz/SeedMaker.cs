@@ -46,6 +46,10 @@ internal static partial class SeedMaker
             Directory.CreateDirectory(Path.Combine(output, "core"));
             File.WriteAllBytes(Path.Combine(output, "core", "qemu.core"), HeadersAndNotes(core));
         }
+        if (options.Sources.TryGetValue("kernel-dump", out var kernelDump))
+        {
+            await KernelSeedMaker.MakeAsync(kernelDump, Path.Combine(output, "kernel"));
+        }
         if (options.Sources.TryGetValue("console", out var console))
         {
             Directory.CreateDirectory(Path.Combine(output, "kmsg"));

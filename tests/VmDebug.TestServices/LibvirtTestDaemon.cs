@@ -105,6 +105,31 @@ public sealed partial class LibvirtTestDaemon : IAsyncDisposable
             .Select(dir => Path.Combine(dir, name))
             .FirstOrDefault(File.Exists);
 
+    /// <summary>
+    /// Stops libvirtd (whichever process serves the socket, by its PID) and waits until it has exited; virtlogd and the
+    /// domains' QEMU processes keep running, as they do when a host's libvirtd is stopped.
+    /// </summary>
+    public async Task StopLibvirtdAsync()
+    {
+        if (DaemonProcessId is not { } pid)
+        {
+            throw new InvalidOperationException("No libvirtd serves " + SocketPath);
+        }
+        await StopByPidAsync(pid);
+        _libvirtd?.Dispose();
+        _libvirtd = null;
+    }
+
+    /// <summary>Starts libvirtd again in the same namespace, on the same socket, and returns once it answers.</summary>
+    public async Task StartLibvirtdAsync()
+    {
+        if (_virtlogd is null || _libvirtd is not null)
+        {
+            throw new InvalidOperationException("libvirtd can be started again only after StopLibvirtdAsync.");
+        }
+        await StartLibvirtdInNamespaceAsync(FindTool("libvirtd")!, Stopwatch.StartNew());
+    }
+
     private async Task StartDaemonsAsync(string virtlogd, string libvirtd, string etc, string cache)
     {
         var clock = Stopwatch.StartNew();
@@ -121,8 +146,15 @@ public sealed partial class LibvirtTestDaemon : IAsyncDisposable
             $"exec '{virtlogd}' -f /etc/libvirt/virtlogd.conf -p /run/libvirt/virtlogd.pid");
         _virtlogd = StartDaemon("unshare", ["--mount", "--propagation", "private", "--", "/bin/sh", "-c", script]);
         await WaitForFileAsync(Path.Combine(RootDirectory, "run", "virtlogd-sock"), _virtlogd, "virtlogd");
+        await StartLibvirtdInNamespaceAsync(libvirtd, clock);
+    }
 
-        _libvirtd = StartDaemon("nsenter", [$"--mount=/proc/{_virtlogd.Id}/ns/mnt", "--", libvirtd, "-f", "/etc/libvirt/libvirtd.conf", "-p", "/run/libvirt/libvirtd.pid"]);
+    /// <param name="clock">Running since the daemons' start: <see cref="DaemonStartTime"/> is read from it.</param>
+    private async Task StartLibvirtdInNamespaceAsync(string libvirtd, Stopwatch clock)
+    {
+        var namespaceOwner = _virtlogd ?? throw new InvalidOperationException("virtlogd is not running.");
+        _libvirtd = StartDaemon("nsenter", [$"--mount=/proc/{namespaceOwner.Id}/ns/mnt", "--", libvirtd, "-f", "/etc/libvirt/libvirtd.conf", "-p", "/run/libvirt/libvirtd.pid"]);
+        // A socket file left by the stopped daemon may still be there: the connection attempts below decide.
         await WaitForFileAsync(SocketPath, _libvirtd, "libvirtd");
         DaemonStartTime = clock.Elapsed;
 

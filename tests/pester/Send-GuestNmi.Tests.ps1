@@ -68,6 +68,35 @@ Describe 'Send-GuestNmi over QMP' {
     }
 }
 
+Describe 'Send-GuestNmi to a QMP socket another client holds' {
+    It 'is one QmpSocketBusy error naming the socket and the ways around it, and sends nothing' {
+        $calm = Start-TestGuest -MemoryMiB 128
+        # QEMU serves one client per QMP socket: this one holds it, as a watcher would.
+        $holder = [System.Net.Sockets.Socket]::new([System.Net.Sockets.AddressFamily]::Unix, [System.Net.Sockets.SocketType]::Stream,
+            [System.Net.Sockets.ProtocolType]::Unspecified)
+        try {
+            $holder.Connect([System.Net.Sockets.UnixDomainSocketEndPoint]::new($calm.QmpSocket))
+            $buffer = [byte[]]::new(4096)
+            $holder.Receive($buffer) | Should -BeGreaterThan 0 # QEMU's greeting: this client has the socket
+            Send-GuestNmi -QmpSocket $calm.QmpSocket -Confirm:$false -ErrorVariable failures -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+            @($failures).Count | Should -Be 1
+            $failures[0].FullyQualifiedErrorId | Should -BeLike 'QmpSocketBusy,*'
+            $failures[0].CategoryInfo.Category | Should -Be 'ResourceBusy'
+            $failures[0].TargetObject | Should -Be $calm.QmpSocket
+            $failures[0].Exception.Message | Should -Match ("Another client holds the QMP socket " + [regex]::Escape($calm.QmpSocket))
+            $failures[0].ErrorDetails.RecommendedAction | Should -Match '-Domain'
+            $failures[0].ErrorDetails.RecommendedAction | Should -Match '-qmp unix:PATH'
+            $failures[0].ErrorDetails.RecommendedAction | Should -Match 'stop Watch-GuestPanic'
+        }
+        finally {
+            $holder.Dispose()
+        }
+        # Once the other client lets go, the socket serves again and the guest never got an NMI.
+        Get-TestGuestStatus $calm | Should -Be 'running'
+        Stop-TestGuest $calm
+    }
+}
+
 Describe 'Send-GuestNmi through libvirt' {
     BeforeAll {
         $daemon = Start-TestLibvirtDaemon

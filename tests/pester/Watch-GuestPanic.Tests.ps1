@@ -50,6 +50,33 @@ Describe 'Watch-GuestPanic -Count 1' {
     }
 }
 
+Describe 'Bad arguments are one typed error each' {
+    It 'Watch-GuestPanic -Debuginfod: one DebuginfodUrlInvalid per value that is no http(s) URL, and no watcher starts' {
+        $unstarted = Join-Path (New-TestDirectory) 'archive'
+        $errors = $null
+        Watch-GuestPanic -QmpSocket $guest.QmpSocket -ArchivePath $unstarted -Debuginfod 'ftp://debuginfod.example', 'http://localhost:8002', 'not a url' -Timeout 5 -ErrorVariable errors -ErrorAction SilentlyContinue |
+            Should -BeNullOrEmpty
+        @($errors).Count | Should -Be 2
+        $errors | ForEach-Object {
+            $_.FullyQualifiedErrorId | Should -BeLike 'DebuginfodUrlInvalid,*'
+            $_.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        }
+        $errors[0].TargetObject | Should -Be 'ftp://debuginfod.example'
+        $errors[0].Exception.Message | Should -Match "'ftp://debuginfod\.example' is not a debuginfod server URL: its scheme is ftp"
+        $errors[1].TargetObject | Should -Be 'not a url'
+        $unstarted | Should -Not -Exist
+    }
+
+    It 'Get-GuestCrash -After: a string that is no date is a binding error naming it (InvalidArgument)' {
+        $failure = $null
+        try { Get-GuestCrash -ArchivePath $archive -After 'yesterday-ish' -ErrorAction Stop } catch { $failure = $_ }
+        $failure | Should -Not -BeNullOrEmpty
+        $failure.FullyQualifiedErrorId | Should -BeLike 'CannotConvertArgumentNoMessage,*GetGuestCrashCommand'
+        $failure.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $failure.Exception.Message | Should -Match "'After'.*yesterday-ish"
+    }
+}
+
 Describe 'Get-GuestCrash' {
     It 'lists the archived crash from its crash.json' {
         $listed = @(Get-GuestCrash -ArchivePath $archive)

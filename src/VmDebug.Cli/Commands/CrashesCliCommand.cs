@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using VmDebug.Engine.Fleet;
 
 namespace VmDebug.Cli.Commands;
@@ -16,11 +15,9 @@ public static class CrashesCliCommand
         var command = new Command("crashes", "List the crashes in an archive of vmdebug watch (from each crash.json).") { archive, guest, after, json };
         command.SetEngineListAction(json, CliOutput.JsonContext.GuestCrash, (parse, _, _) =>
         {
-            DateTimeOffset? since = parse.GetValue(after) is { } text
-                ? DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal)
-                : null;
+            DateTimeOffset? since = parse.GetValue(after) is { } text ? CrashArchive.ParseTime(text) : null;
             var problems = new List<string>();
-            var crashes = new CrashArchive(parse.GetValue(archive)!).List(parse.GetValue(guest), since, problems);
+            var crashes = new CrashArchive(parse.GetValue(archive)!).ListExisting(parse.GetValue(guest), since, problems);
             foreach (var problem in problems)
             {
                 Console.Error.WriteLine($"vmdebug: skipped: {problem}");

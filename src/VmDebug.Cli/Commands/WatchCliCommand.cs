@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using VmDebug.Engine.CrashConfiguration;
+using VmDebug.Engine.Debuginfod;
 using VmDebug.Engine.Dump;
 using VmDebug.Engine.Fleet;
 
@@ -80,7 +81,7 @@ public static class WatchCliCommand
 
     /// <summary>--debuginfod as given; null lets the engine read DEBUGINFOD_URLS.</summary>
     private static IReadOnlyList<Uri>? DebuginfodServers(string[]? given) =>
-        given is { Length: > 0 } ? [.. given.Select(url => new Uri(url, UriKind.Absolute))] : null;
+        given is { Length: > 0 } ? [.. given.Select(url => DebuginfodClient.ParseServer(url))] : null;
 
     /// <summary>One event as journald shows it best: a priority prefix (sd-daemon &lt;N&gt;) when stderr is not a terminal.</summary>
     private static string Line(WatchEvent watchEvent)

@@ -60,20 +60,21 @@ public sealed class DebuginfodClient : IDisposable
     public static IReadOnlyList<Uri> ServersFromEnvironment() =>
         ParseServerList(Environment.GetEnvironmentVariable("DEBUGINFOD_URLS"));
 
-    internal static IReadOnlyList<Uri> ParseServerList(string? value)
-    {
-        var servers = new List<Uri>();
-        foreach (var entry in (value ?? "").Split([' ', '\t', '\n'], StringSplitOptions.RemoveEmptyEntries))
-        {
-            if (!Uri.TryCreate(entry, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
-            {
-                throw new DebuginfodException("DebuginfodUrlInvalid", ErrorKind.InvalidArgument,
-                    $"DEBUGINFOD_URLS entry '{KmsgText.EscapeForDisplay(entry)}' is not an absolute http or https URL.", "");
-            }
+    internal static IReadOnlyList<Uri> ParseServerList(string? value) =>
+        [.. (value ?? "").Split([' ', '\t', '\n'], StringSplitOptions.RemoveEmptyEntries).Select(entry => ParseServer(entry, "DEBUGINFOD_URLS entry"))];
 
-            servers.Add(uri);
-        }
-        return servers;
+    /// <summary>A debuginfod server as a user gives it (--debuginfod, -Debuginfod): an absolute http or https URL.</summary>
+    /// <exception cref="VmDebugException">DebuginfodUrlInvalid (InvalidArgument), naming the text and what is wrong with it.</exception>
+    public static Uri ParseServer(string text, string? what = null)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var reason = !Uri.TryCreate(text, UriKind.Absolute, out var uri) ? "it is not an absolute URL"
+            : uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps ? $"its scheme is {uri.Scheme}, not http or https"
+            : uri.Query.Length > 0 || uri.Fragment.Length > 0 ? "it has a query or fragment, where debuginfod appends /buildid/ID/debuginfo"
+            : null;
+        return reason is null ? uri! : throw new VmDebugException("DebuginfodUrlInvalid", ErrorKind.InvalidArgument,
+            $"{(what is null ? "" : what + " ")}'{KmsgText.EscapeForDisplay(text)}' is not a debuginfod server URL: {reason}. " +
+            "Give an absolute http or https URL such as http://localhost:8002.", text);
     }
 
     /// <summary>

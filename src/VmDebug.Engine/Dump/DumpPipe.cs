@@ -15,7 +15,8 @@ internal sealed class DumpPipe : IDisposable
 {
     private const int OCloexec = 0x80000, ONonBlock = 0x800;
     private const int FSetPipeSize = 1031;
-    private const int EAgain = 11, EIntr = 4;
+    private const int EAgain = 11, EIntr = 4, EInval = 22;
+    private const uint SpliceNonBlock = 2;
     private const short PollIn = 0x1;
     private const int PollMilliseconds = 100;
     // The default pipe-max-size: fewer wake-ups per MiB QEMU writes.
@@ -83,6 +84,8 @@ internal sealed class DumpPipe : IDisposable
     }
 
     private bool _closeWriteEndOnData;
+    private SafeFileHandle? _devNull;
+    private bool _spliceRefused;
 
     public void CloseWriteEnd() => WriteEnd.Dispose();
 
@@ -130,6 +133,61 @@ internal sealed class DumpPipe : IDisposable
         return done;
     }
 
+    /// <summary>
+    /// Drops <paramref name="bytes"/> bytes without copying them out of the kernel: spliced into /dev/null, which frees
+    /// the pipe's pages at once (the pages a dump level leaves out, most of a -d 31 stream). Falls back to reading
+    /// where splice is refused. Returns the bytes dropped (fewer only at end of stream).
+    /// </summary>
+    public long Discard(long bytes, Action<TimeSpan> idle, CancellationToken cancellationToken)
+    {
+        if (_devNull is null && !_spliceRefused)
+        {
+            _devNull = UnixFile.Open("/dev/null", 1 /* O_WRONLY */ | OCloexec, 0, out var errno);
+            if (errno != 0)
+            {
+                _devNull.Dispose();
+                _devNull = null;
+                _spliceRefused = true;
+            }
+        }
+        long dropped = 0;
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (dropped < bytes && !_spliceRefused)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var n = (long)splice((int)_read.DangerousGetHandle(), 0, (int)_devNull!.DangerousGetHandle(), 0, (nuint)(bytes - dropped), SpliceNonBlock);
+            if (n > 0)
+            {
+                dropped += n;
+                Position += n;
+                waited.Restart();
+                continue;
+            }
+            if (n == 0)
+            {
+                return dropped;
+            }
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno == EIntr)
+            {
+                continue;
+            }
+            if (errno == EInval)
+            {
+                _spliceRefused = true;
+                break;
+            }
+            if (errno != EAgain)
+            {
+                throw new IOException($"reading the dump pipe failed: {Marshal.GetPInvokeErrorMessage(errno)}", errno);
+            }
+            var pollFd = new PollFd { Fd = (int)_read.DangerousGetHandle(), Events = PollIn };
+            _ = poll(ref pollFd, 1, PollMilliseconds);
+            idle(waited.Elapsed);
+        }
+        return dropped + (dropped < bytes ? Skip(bytes - dropped, idle, cancellationToken) : 0);
+    }
+
     /// <summary>Reads and drops <paramref name="bytes"/> bytes (gaps between the parts of QEMU's file).</summary>
     public long Skip(long bytes, Action<TimeSpan> idle, CancellationToken cancellationToken)
     {
@@ -159,5 +217,6 @@ internal sealed class DumpPipe : IDisposable
     {
         WriteEnd.Dispose();
         _read.Dispose();
+        _devNull?.Dispose();
     }
 }

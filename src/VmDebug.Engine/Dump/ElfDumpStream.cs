@@ -141,10 +141,11 @@ internal static class ElfDumpStream
     /// <summary>
     /// Reads the memory segments on a thread of their own and hands batches to <paramref name="process"/> in parallel,
     /// then to <paramref name="consume"/> in stream order. Returns once every segment is read, processed and
-    /// consumed; the bytes after the last segment are drained so QEMU can finish.
+    /// consumed; the bytes after the last segment are drained so QEMU can finish. A <paramref name="filter"/> says
+    /// which pages are not wanted: they are dropped in the kernel, and their part of the batch is left undefined.
     /// </summary>
     public static async Task ReadPagesAsync<T>(DumpPipe pipe, ElfStreamHead head, string name, Func<StreamedBatch, T> process,
-        Func<T, ValueTask> consume, Action<TimeSpan> idle, CancellationToken cancellationToken)
+        Func<T, ValueTask> consume, Action<TimeSpan> idle, CancellationToken cancellationToken, IStreamFilter? filter = null)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var inFlight = Channel.CreateBounded<Task<T>>(new BoundedChannelOptions(2 * Environment.ProcessorCount)
@@ -157,7 +158,7 @@ internal static class ElfDumpStream
             try
             {
                 ReadSegments(pipe, head, name, batch => inFlight.Writer.WriteAsync(Task.Run(() => process(batch), CancellationToken.None), stop.Token)
-                    .AsTask().GetAwaiter().GetResult(), idle, stop.Token);
+                    .AsTask().GetAwaiter().GetResult(), filter, idle, stop.Token);
                 inFlight.Writer.Complete();
             }
             catch (Exception e)
@@ -195,8 +196,8 @@ internal static class ElfDumpStream
         }
     }
 
-    private static void ReadSegments(DumpPipe pipe, ElfStreamHead head, string name, Action<StreamedBatch> hand, Action<TimeSpan> idle,
-        CancellationToken cancellationToken)
+    private static void ReadSegments(DumpPipe pipe, ElfStreamHead head, string name, Action<StreamedBatch> hand, IStreamFilter? filter,
+        Action<TimeSpan> idle, CancellationToken cancellationToken)
     {
         var pageSize = head.PageSize;
         foreach (var load in head.LoadsInFileOrder)
@@ -212,7 +213,17 @@ internal static class ElfDumpStream
                 var bytes = (int)Math.Min(left, (long)count * pageSize);
                 try
                 {
-                    ReadExactly(pipe, buffer.AsSpan(0, bytes), name, "guest memory", idle, cancellationToken);
+                    var batchPfn = firstPfn + (ulong)done;
+                    if (filter is null)
+                    {
+                        ReadExactly(pipe, buffer.AsSpan(0, bytes), name, "guest memory", idle, cancellationToken);
+                    }
+                    else
+                    {
+                        // On this thread, never a pool one: the QMP client and the pool's own work need those.
+                        filter.WaitUntilDecided(batchPfn, count, cancellationToken);
+                        ReadFiltered(pipe, buffer.AsSpan(0, bytes), batchPfn, pageSize, filter, name, idle, cancellationToken);
+                    }
                     // A last partial page reads as zeros past the segment's end.
                     buffer.AsSpan(bytes, count * pageSize - bytes).Clear();
                 }
@@ -227,6 +238,32 @@ internal static class ElfDumpStream
         }
         // QEMU closes the pipe after its last write; whatever it writes after memory is not part of the dump.
         Skip(pipe, long.MaxValue, name, idle, cancellationToken, toEnd: true);
+    }
+
+    /// <summary>Reads the wanted pages of a batch into place and drops runs of unwanted ones in the kernel.</summary>
+    private static void ReadFiltered(DumpPipe pipe, Span<byte> buffer, ulong firstPfn, int pageSize, IStreamFilter filter, string name,
+        Action<TimeSpan> idle, CancellationToken cancellationToken)
+    {
+        var at = 0;
+        while (at < buffer.Length)
+        {
+            var drop = filter.Drops(firstPfn + (ulong)(at / pageSize));
+            var end = at + pageSize;
+            while (end < buffer.Length && filter.Drops(firstPfn + (ulong)(end / pageSize)) == drop)
+            {
+                end += pageSize;
+            }
+            end = Math.Min(end, buffer.Length);
+            if (!drop)
+            {
+                ReadExactly(pipe, buffer[at..end], name, "guest memory", idle, cancellationToken);
+            }
+            else if (pipe.Discard(end - at, idle, cancellationToken) < end - at)
+            {
+                throw new DumpStreamEndedException(name, "guest memory", pipe.Position);
+            }
+            at = end;
+        }
     }
 
     private static void ReadExactly(DumpPipe pipe, Span<byte> buffer, string name, string what, Action<TimeSpan> idle, CancellationToken cancellationToken)

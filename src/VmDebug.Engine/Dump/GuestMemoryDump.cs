@@ -17,11 +17,23 @@ public sealed class GuestMemoryDump
     public required ulong GuestRamBytes { get; init; }
     public required TimeSpan Duration { get; init; }
 
-    /// <summary>How long QEMU kept the guest paused writing (streamed dumps: until its stream ended); null when not measured.</summary>
+    /// <summary>
+    /// How long the dump kept the guest paused: over QMP, from QEMU's STOP to its RESUME event (QEMU's own clock); for
+    /// a guest that was paused already, and through libvirt, the span QEMU wrote. Null when not measured.
+    /// </summary>
     public TimeSpan? GuestPaused { get; init; }
 
-    /// <summary>Disk the compressed spool of a streamed kdump dump took at most, beside the output; 0 when none was needed.</summary>
+    /// <summary>
+    /// Disk the spool of a streamed kdump dump took at most, beside the output: the kept pages uncompressed when they
+    /// were classified while the guest was paused, every non-zero page compressed otherwise; 0 when none was needed.
+    /// </summary>
     public long SpoolBytes { get; init; }
+
+    /// <summary>
+    /// How long classifying the guest's pages by struct page took within <see cref="GuestPaused"/>, before QEMU's
+    /// stream was read on; null when pages were classified after the guest ran again (or not at all).
+    /// </summary>
+    public TimeSpan? ClassifiedWhilePaused { get; init; }
 
     /// <summary>The guest kernel's release from VMCOREINFO OSRELEASE; null when the guest gave no VMCOREINFO.</summary>
     public string? KernelRelease { get; init; }

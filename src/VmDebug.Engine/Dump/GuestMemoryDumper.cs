@@ -147,7 +147,7 @@ public static class GuestMemoryDumper
     /// add their pause, spool and page counts.
     /// </summary>
     internal static GuestMemoryDump Summarize(string written, DumpOutputFile output, DumpRequest request, IReadOnlyList<VmcoreRepair> repairs, Stopwatch clock,
-        TimeSpan? guestPaused = null, long spoolBytes = 0, GuestMemoryUsage? pages = null)
+        TimeSpan? guestPaused = null, long spoolBytes = 0, GuestMemoryUsage? pages = null, TimeSpan? classifiedWhilePaused = null)
     {
         var summary = VmcoreFile.Describe(written);
         var warnings = new List<string>();
@@ -174,6 +174,7 @@ public static class GuestMemoryDumper
             Duration = clock.Elapsed,
             GuestPaused = guestPaused,
             SpoolBytes = spoolBytes,
+            ClassifiedWhilePaused = classifiedWhilePaused,
             KernelRelease = summary.OsRelease,
             PhysBase = summary.PhysBase,
             Repairs = repairs,

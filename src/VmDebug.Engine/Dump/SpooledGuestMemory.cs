@@ -1,34 +1,49 @@
 using System.Buffers;
 using Microsoft.Win32.SafeHandles;
 using VmDebug.Engine.Compression;
+using VmDebug.Engine.PageFilter;
 using VmDebug.Engine.Vmcore;
 
 namespace VmDebug.Engine.Dump;
 
 /// <summary>
-/// Guest memory as the streaming dump kept it: every non-zero page compressed, in stream order, in one spool file
-/// (an anonymous temporary, so it has no name to leave behind), and an index built from what really arrived (never
-/// from what the stream's headers claim). Classification reads pages back through <see cref="ReadPage"/>; the kdump
-/// writer copies the stored bytes (<see cref="IStoredPages"/>), so each page is compressed once.
+/// Guest memory as the streaming dump kept it: every non-zero page, in stream order, in one spool file (an anonymous
+/// temporary, so it has no name to leave behind), and an index built from what really arrived (never from what the
+/// stream's headers claim). Pages are stored compressed when nothing is known about them yet: classification reads
+/// them back through <see cref="ReadPage"/> and the kdump writer copies the stored bytes (<see cref="IStoredPages"/>),
+/// so each page is compressed once. When the guest's pages are classified alongside the stream
+/// (<see cref="DecidedPages"/>), each batch waits until its frames are decided, the excluded ones are dropped unread
+/// and the kept ones are stored as they are (<see cref="PageCompression.None"/>), which keeps pace with QEMU's
+/// write; the kdump writer compresses them after the guest runs again.
 /// </summary>
-internal sealed class SpooledGuestMemory : IGuestMemorySource, IKnownZeroPages, IStoredPages
+internal sealed class SpooledGuestMemory : IGuestMemorySource, IKnownZeroPages, IStoredPages, IStreamFilter
 {
     private readonly SafeFileHandle _spool;
-    private readonly PageCodec _codec;
+    private readonly PageCodec? _codec;
+    private readonly DecidedPages? _decided;
+    private readonly CancellationToken _cancellationToken;
     private readonly List<Run> _runs = [];
     private bool _sorted = true;
 
-    /// <summary>One streamed batch: where its pages start in the spool, and each page's offset from there and length (0: zero page).</summary>
+    /// <summary>
+    /// One streamed batch: where its pages start in the spool, and each page's offset from there and length (0: zero
+    /// page, -1: excluded by its class, not stored).
+    /// </summary>
     private sealed record Run(ulong FirstPfn, long SpoolOffset, int[] Offsets, int[] Lengths);
 
-    public SpooledGuestMemory(SafeFileHandle spool, ElfStreamHead head, PageCompression compression)
+    /// <param name="compression">How pages are stored: a codec, or <see cref="PageCompression.None"/> for raw pages.</param>
+    /// <param name="decided">The classification being made alongside the stream: excluded pages are dropped unread.</param>
+    public SpooledGuestMemory(SafeFileHandle spool, ElfStreamHead head, PageCompression compression, DecidedPages? decided = null,
+        CancellationToken cancellationToken = default)
     {
         _spool = spool;
         PageSize = head.PageSize;
         Ranges = head.Ranges;
         Notes = head.Notes;
         StoredCompression = compression;
-        _codec = PageCodec.Get(compression);
+        _codec = compression == PageCompression.None ? null : PageCodec.Get(compression);
+        _decided = decided;
+        _cancellationToken = cancellationToken;
     }
 
     public int PageSize { get; }
@@ -45,9 +60,20 @@ internal sealed class SpooledGuestMemory : IGuestMemorySource, IKnownZeroPages, 
     /// <summary>Pages that were not all zeros.</summary>
     public long StoredPages { get; private set; }
 
-    public int MaxStoredLength => Math.Max(PageSize, _codec.MaxCompressedLength(PageSize));
+    public int MaxStoredLength => Math.Max(PageSize, _codec?.MaxCompressedLength(PageSize) ?? 0);
 
-    /// <summary>Compresses one batch (any thread); zero pages get length 0 and no bytes.</summary>
+    /// <summary>Blocks until the classification alongside has decided every frame of the batch.</summary>
+    public void WaitUntilDecided(ulong firstPfn, int count, CancellationToken cancellationToken) =>
+        _decided?.WaitFor(firstPfn + (ulong)count, cancellationToken);
+
+    /// <summary>Pages the classification excluded, and those past the kernel's memory map, are not stored.</summary>
+    public bool Drops(ulong pfn) =>
+        _decided is { } decided && (pfn >= (decided.MemoryMapEnd ?? ulong.MaxValue) || decided.Excluded is { } excluded && excluded[pfn]);
+
+    /// <summary>
+    /// Stores one batch (any thread; after <see cref="WaitUntilDecided"/>): excluded pages get length -1, zero pages 0,
+    /// neither any bytes.
+    /// </summary>
     public CompressedRun Compress(StreamedBatch batch)
     {
         var data = ArrayPool<byte>.Shared.Rent(batch.Count * MaxStoredLength);
@@ -56,14 +82,20 @@ internal sealed class SpooledGuestMemory : IGuestMemorySource, IKnownZeroPages, 
         try
         {
             var used = 0;
+            WaitUntilDecided(batch.FirstPfn, batch.Count, _cancellationToken);
             for (var i = 0; i < batch.Count; i++)
             {
+                if (Drops(batch.FirstPfn + (ulong)i))
+                {
+                    lengths[i] = -1;
+                    continue;
+                }
                 var page = batch.Pages.AsSpan(i * PageSize, PageSize);
                 if (!page.ContainsAnyExcept((byte)0))
                 {
                     continue;
                 }
-                var length = _codec.Compress(page, data.AsSpan(used));
+                var length = _codec?.Compress(page, data.AsSpan(used)) ?? 0;
                 if (length <= 0 || length >= PageSize)
                 {
                     page.CopyTo(data.AsSpan(used));
@@ -98,7 +130,10 @@ internal sealed class SpooledGuestMemory : IGuestMemorySource, IKnownZeroPages, 
             }
             _runs.Add(new Run(run.FirstPfn, SpoolBytes, run.Offsets, run.Lengths));
             SpoolBytes += run.Used;
-            StoredPages += run.Lengths.Count(l => l > 0);
+            foreach (var length in run.Lengths)
+            {
+                StoredPages += length > 0 ? 1 : 0;
+            }
         }
         finally
         {
@@ -132,7 +167,7 @@ internal sealed class SpooledGuestMemory : IGuestMemorySource, IKnownZeroPages, 
             {
                 scratch.AsSpan(0, PageSize).CopyTo(page);
             }
-            else if (_codec.Decompress(scratch.AsSpan(0, length), page) != PageSize)
+            else if (_codec!.Decompress(scratch.AsSpan(0, length), page) != PageSize)
             {
                 throw new VmDebugException("DumpSpoolCorrupt", ErrorKind.InvalidData,
                     $"The dump's spooled page {pfn} does not decompress to a page; the spool file was changed underneath VmDebug.", pfn);
@@ -153,9 +188,9 @@ internal sealed class SpooledGuestMemory : IGuestMemorySource, IKnownZeroPages, 
             return -1;
         }
         var length = run.Lengths[index];
-        if (length == 0)
+        if (length <= 0)
         {
-            return 0;
+            return length;
         }
         var read = RandomAccess.Read(_spool, destination[..length], run.SpoolOffset + run.Offsets[index]);
         if (read != length)

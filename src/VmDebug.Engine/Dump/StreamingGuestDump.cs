@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using VmDebug.Engine.Compression;
+using VmDebug.Engine.GuestKernel;
 using VmDebug.Engine.PageFilter;
 using VmDebug.Engine.Qmp;
 using VmDebug.Engine.Vmcore;
@@ -7,11 +9,14 @@ namespace VmDebug.Engine.Dump;
 
 /// <summary>
 /// Dumps over QMP without a guest-sized temporary: QEMU writes its fastest format, a raw ELF, into a pipe, and
-/// VmDebug reads it as it comes, skipping zero pages and compressing the rest in parallel, in order. An ELF
-/// destination is written as the pages arrive (zero pages as holes). A kdump destination needs the dump's own
-/// struct page array for its dump level, which arrives anywhere in the stream, so the compressed non-zero pages are
-/// spooled to an anonymous temporary, classified once QEMU is done (the guest runs again by then), and the file is
-/// assembled from the spool without compressing anything twice. The guest is paused only while QEMU writes.
+/// VmDebug reads it as it comes. An ELF destination is written as the pages arrive (zero pages as holes). A kdump
+/// destination over QMP at a dump level that needs struct pages is classified while the guest is paused: QEMU has
+/// paused it for the dump, so from the stream's head on VmDebug reads the struct page array (and the page tables to
+/// it) with pmemsave and classifies in frame order, alongside the stream, which waits only for frames not yet decided
+/// (<see cref="DecidedPages"/>). Excluded pages are spliced to /dev/null without reaching user space and the kept
+/// non-zero ones are spooled as they are: that keeps pace with QEMU's write, and the kept pages are compressed into
+/// the file once the guest runs again. Through libvirt and at levels 0 and 1 the non-zero pages are compressed into
+/// the spool as they arrive and classified after the stream. The guest is paused only while QEMU writes.
 /// </summary>
 internal static class StreamingGuestDump
 {
@@ -35,13 +40,19 @@ internal static class StreamingGuestDump
             using var guestLock = GuestDumpLock.Acquire(socket);
             await using var client = await QmpClient.ConnectAsync(socket, null, cancellationToken).ConfigureAwait(false);
             await QmpDumpSource.CheckAsync(client, DumpFormat.Elf, cancellationToken).ConfigureAwait(false);
+            var wasRunning = (await client.QueryStatusAsync(null, cancellationToken).ConfigureAwait(false)).Running;
             using var pipe = DumpPipe.Create();
             await QmpDumpSource.StartAsync(client, DumpFormat.Elf, pipe.WriteEnd, cancellationToken).ConfigureAwait(false);
             // Only QEMU may hold the write end, or the stream would never end.
             pipe.CloseWriteEnd();
             received = await ReceiveAsync(pipe, request, output, socket, activity, progress, null,
                 () => WaitForQemuAsync(client, output, activity, request, progress, cancellationToken),
-                ended => WhyEndedAsync(client, output, ended, cancellationToken), cancellationToken).ConfigureAwait(false);
+                ended => WhyEndedAsync(client, output, ended, cancellationToken),
+                (head, decided, token) => ClassifyPaused(client, head, request.DumpLevel ?? 0, socket, decided, token), cancellationToken).ConfigureAwait(false);
+            if (wasRunning && await PauseFromEventsAsync(client, cancellationToken).ConfigureAwait(false) is { } paused)
+            {
+                received = received with { Paused = paused };
+            }
         }
         else
         {
@@ -70,7 +81,7 @@ internal static class StreamingGuestDump
                             {
                                 return failed;
                             }
-                        }, cancellationToken).ConfigureAwait(false);
+                        }, null, cancellationToken).ConfigureAwait(false);
                 }
                 catch
                 {
@@ -94,14 +105,56 @@ internal static class StreamingGuestDump
             }
         }
 
-        var (target, pages, paused, spoolBytes) = received;
-        var dump = GuestMemoryDumper.Summarize(output.ReadPathOf(target), output, request, [], clock, paused, spoolBytes, pages);
+        var (target, pages, guestPaused, spoolBytes, classifying) = received;
+        var dump = GuestMemoryDumper.Summarize(output.ReadPathOf(target), output, request, [], clock, guestPaused, spoolBytes, pages, classifying);
         output.Commit(target);
         progress.Report(new OperationProgress(activity, "Done", 100, Completed: true));
         return dump;
     }
 
-    private sealed record Received(FileStream Target, GuestMemoryUsage? Pages, TimeSpan Paused, long SpoolBytes);
+    private sealed record Received(FileStream Target, GuestMemoryUsage? Pages, TimeSpan Paused, long SpoolBytes, TimeSpan? Classifying = null);
+
+    /// <summary>
+    /// Classifies the paused guest's pages through pmemsave, alongside QEMU's stream (which waits for the frames it
+    /// reaches before they are decided).
+    /// </summary>
+    private static PageClassification ClassifyPaused(QmpClient client, ElfStreamHead head, int level, string name, DecidedPages decided,
+        CancellationToken cancellationToken)
+    {
+        using var memory = QmpPhysicalMemory.Borrow(client, head.Ranges);
+        using var paused = new PausedGuestMemory(memory, head);
+        return PageClassifier.Classify(paused, level, name, decided, cancellationToken);
+    }
+
+    /// <summary>
+    /// QEMU stamps its STOP event when the dump pauses the guest and RESUME when it lets it run again: their
+    /// difference is the pause on QEMU's own clock. Null when the events do not come.
+    /// </summary>
+    private static async Task<TimeSpan?> PauseFromEventsAsync(QmpClient client, CancellationToken cancellationToken)
+    {
+        DateTimeOffset? stopped = null;
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(TimeSpan.FromSeconds(10));
+        try
+        {
+            await foreach (var qmpEvent in client.Events.ReadAllAsync(limit.Token).ConfigureAwait(false))
+            {
+                if (qmpEvent.Name == "STOP")
+                {
+                    stopped = qmpEvent.Timestamp;
+                }
+                else if (qmpEvent.Name == "RESUME" && stopped is { } stop)
+                {
+                    return qmpEvent.Timestamp - stop;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // No RESUME in time: the writing span stands.
+        }
+        return null;
+    }
 
     /// <summary>
     /// Reads the stream into the destination's temporary (ELF) or the spool and then the kdump temporary.
@@ -111,7 +164,7 @@ internal static class StreamingGuestDump
     /// </summary>
     private static async Task<Received> ReceiveAsync(DumpPipe pipe, DumpRequest request, DumpOutputFile output, string name, string activity,
         IProgress<OperationProgress> progress, Task? writer, Func<Task> writerDone, Func<DumpStreamEndedException, Task<Exception>> whyEnded,
-        CancellationToken cancellationToken)
+        Func<ElfStreamHead, DecidedPages, CancellationToken, PageClassification>? classifyPaused, CancellationToken cancellationToken)
     {
         var level = request.DumpLevel ?? 0;
         var compression = DumpFormats.PageCompressionOf(request.Format);
@@ -151,24 +204,56 @@ internal static class StreamingGuestDump
                 return new Received(target, null, writing.Elapsed, 0);
             }
 
-            var spool = output.CreateTemporary("spool");
-            var spooled = new SpooledGuestMemory(spool.SafeFileHandle, head, compression.Value);
-            await ElfDumpStream.ReadPagesAsync(pipe, head, name, spooled.Compress, run =>
+            using var stopClassifying = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var decided = classifyPaused is not null && (level & ~PageClassifier.ExcludeZero) != 0 ? new DecidedPages() : null;
+            var classifying = decided is null ? null : Task.Run(() =>
             {
-                spooled.Append(run);
-                reporter.Report("Compressing pages as QEMU streams them", done += run.Lengths.Length * (long)head.PageSize);
-                return ValueTask.CompletedTask;
-            }, idle, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    var clock = Stopwatch.StartNew();
+                    return (Classification: classifyPaused!(head, decided, stopClassifying.Token), Took: clock.Elapsed);
+                }
+                catch (Exception e)
+                {
+                    decided.Fail(e);
+                    throw;
+                }
+            }, CancellationToken.None);
+            var spool = output.CreateTemporary("spool");
+            // Classified pages are spooled as they are: compressing them here would hold the guest paused longer.
+            var spooled = new SpooledGuestMemory(spool.SafeFileHandle, head, decided is null ? compression.Value : PageCompression.None, decided,
+                stopClassifying.Token);
+            var doing = decided is null ? "Compressing pages as QEMU streams them" : $"Keeping the pages dump level {level} keeps as QEMU streams them";
+            try
+            {
+                await ElfDumpStream.ReadPagesAsync(pipe, head, name, spooled.Compress, run =>
+                {
+                    spooled.Append(run);
+                    reporter.Report(doing, done += run.Lengths.Length * (long)head.PageSize);
+                    return ValueTask.CompletedTask;
+                }, idle, cancellationToken, decided is null ? null : spooled).ConfigureAwait(false);
+            }
+            catch when (classifying is not null)
+            {
+                // The classification reads through QMP: it must be over before the client goes.
+                await stopClassifying.CancelAsync().ConfigureAwait(false);
+                await ((Task)classifying).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+                throw;
+            }
             await writerDone().ConfigureAwait(false);
             streaming = false;
             var paused = writing.Elapsed;
             spooled.Seal();
             progress.Report(new OperationProgress(activity, $"Writing {request.Format} at dump level {level} (the guest runs again)"));
             var kdump = output.CreateTemporary("kdump");
-            var pages = await DumpLevelWriter.WriteAsync(spooled, kdump, compression.Value, level, name, LastTenth(progress, activity), cancellationToken)
-                .ConfigureAwait(false);
+            var classified = classifying is null ? default : await classifying.ConfigureAwait(false);
+            var pages = classifying is null
+                ? await DumpLevelWriter.WriteAsync(spooled, kdump, compression.Value, level, name, LastTenth(progress, activity), cancellationToken)
+                    .ConfigureAwait(false)
+                : await DumpLevelWriter.WriteAsync(spooled, kdump, compression.Value, classified.Classification, name, LastTenth(progress, activity),
+                    cancellationToken).ConfigureAwait(false);
             output.Discard(spool);
-            return new Received(kdump, pages, paused, spooled.SpoolBytes);
+            return new Received(kdump, pages, paused, spooled.SpoolBytes, classifying is null ? null : classified.Took);
         }
         catch (DumpStreamEndedException ended)
         {

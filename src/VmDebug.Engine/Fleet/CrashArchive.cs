@@ -128,6 +128,32 @@ public sealed class CrashArchive
             && pid != Environment.ProcessId && Directory.Exists($"/proc/{pid}");
     }
 
+    /// <summary>
+    /// The time given to --after: ISO 8601 (2026-12-01T14:00:00Z, 2026-12-01T15:00+01:00, 2026-12-01), UTC unless it
+    /// carries an offset, as the archive's folder names and crash.json are.
+    /// </summary>
+    /// <exception cref="VmDebugException">CrashTimeInvalid (InvalidArgument), naming the text.</exception>
+    public static DateTimeOffset ParseTime(string text, string option = "--after")
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (text.Length <= 64 && DateTimeOffset.TryParse(text.Trim(), CultureInfo.InvariantCulture,
+                DateTimeStyles.AssumeUniversal | DateTimeStyles.AllowWhiteSpaces, out var time))
+        {
+            return time;
+        }
+        throw new VmDebugException("CrashTimeInvalid", ErrorKind.InvalidArgument,
+            $"'{KmsgText.EscapeForDisplay(text.Length <= 64 ? text : text[..64] + "...")}' given to {option} is not a date and time: " +
+            "use ISO 8601, e.g. 2026-12-01T14:00:00Z or 2026-12-01 (UTC unless an offset such as +01:00 is given).", text);
+    }
+
+    /// <summary>The crashes a user asked to list: as <see cref="List"/>, but a missing archive is an error, since an
+    /// empty list would read as "no crashes" when the directory was mistyped.</summary>
+    /// <exception cref="VmDebugException">ArchiveNotFound (ObjectNotFound), naming the directory.</exception>
+    public IReadOnlyList<GuestCrash> ListExisting(string? guest, DateTimeOffset? after, ICollection<string> problems) =>
+        Directory.Exists(Root)
+            ? List(guest, after, problems)
+            : throw new VmDebugException("ArchiveNotFound", ErrorKind.ObjectNotFound, $"The crash archive '{Root}' does not exist.", Root);
+
     /// <summary>Every archived crash (folders with a readable crash.json), oldest first; <paramref name="problems"/> gets the unreadable ones.</summary>
     public IReadOnlyList<GuestCrash> List(string? guest = null, DateTimeOffset? after = null, ICollection<string>? problems = null)
     {
@@ -221,19 +247,22 @@ public sealed class CrashArchive
                 $"'{path}' has {info.Length} bytes; a crash.json has at most {MaxCrashJsonBytes}.", path);
         }
         JsonObject json;
+        JsonNode? version;
         try
         {
             json = JsonNode.Parse(File.ReadAllBytes(path)) as JsonObject ?? throw new JsonException("not an object");
+            // The object's members are indexed on first access: a name given twice surfaces here.
+            version = json["schemaVersion"];
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or ArgumentException)
         {
             throw new VmDebugException("CrashJsonInvalid", ErrorKind.InvalidData, $"'{path}' is not valid crash JSON: {e.Message}", path, e);
         }
-        var version = json["schemaVersion"]?.GetValue<int>();
-        if (version != 1)
+        if (version is not JsonValue value || !value.TryGetValue<int>(out var number) || number != 1)
         {
+            var shown = version?.ToJsonString() ?? "(none)";
             throw new VmDebugException("CrashJsonVersionUnknown", ErrorKind.InvalidData,
-                $"'{path}' has schemaVersion {version?.ToString(CultureInfo.InvariantCulture) ?? "(none)"}; this VmDebug reads 1.", path);
+                $"'{path}' has schemaVersion {(shown.Length > 40 ? shown[..40] + "…" : shown)}; this VmDebug reads 1.", path);
         }
         try
         {
@@ -262,7 +291,7 @@ public sealed class CrashArchive
                 ArchivePath = System.IO.Path.GetDirectoryName(System.IO.Path.GetDirectoryName(full))!,
             };
         }
-        catch (Exception e) when (e is InvalidOperationException or FormatException or NullReferenceException or VmDebugException)
+        catch (Exception e) when (e is InvalidOperationException or FormatException or ArgumentException or NullReferenceException or VmDebugException)
         {
             throw new VmDebugException("CrashJsonInvalid", ErrorKind.InvalidData, $"'{path}' lacks or mistypes a crash.json field: {e.Message}", path, e);
         }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using VmDebug.Engine.Libvirt;
 
 namespace VmDebug.Engine.Fleet;
@@ -5,12 +6,14 @@ namespace VmDebug.Engine.Fleet;
 /// <summary>
 /// Watches every domain of one libvirt connection through lifecycle events (CRASHED/PANICKED, CRASHLOADED), so
 /// domains defined or started later are covered too. libvirtd going away is noticed by polling the connection;
-/// the source then reconnects, re-subscribes and looks for domains that crashed meanwhile.
+/// the source says so once, reconnects with backoff (RetryInterval doubling up to 30 s), re-subscribes, says so, and
+/// looks for domains that crashed meanwhile.
 /// </summary>
 internal sealed class LibvirtDomainSource
 {
     private const int PausedCrashedReason = 9; // VIR_DOMAIN_PAUSED_CRASHED
     private const int CrashedPanickedDetail = 0, CrashedCrashLoadedDetail = 1;
+    private static readonly TimeSpan MaxRetryInterval = TimeSpan.FromSeconds(30);
 
     private readonly WatchOptions _options;
     private readonly WatchEventSink _events;
@@ -30,36 +33,48 @@ internal sealed class LibvirtDomainSource
         var uri = _options.ConnectionUri;
         string? lastProblem = null;
         var connectedBefore = false;
+        var retry = _options.RetryInterval;
+        var down = new Stopwatch();
         while (!cancellationToken.IsCancellationRequested)
         {
             try
             {
                 using var connection = LibvirtConnection.Open(uri);
                 using var subscription = connection.SubscribeLifecycleEvents();
-                _events.Info(WatchEventKind.Watching, null, uri,
-                    connectedBefore ? $"Reconnected to libvirt at {uri}; domain events resume." : $"Watching every domain of {uri}.");
+                var active = await ScanCrashedAsync(connection).ConfigureAwait(false);
+                _events.Info(WatchEventKind.Watching, null, uri, connectedBefore
+                    ? $"Reconnected to libvirt at {uri} after {down.Elapsed.TotalSeconds:0} s; domain events resume ({active} active domain(s))."
+                    : $"Watching every domain of {uri} ({active} active now).");
                 connectedBefore = true;
                 lastProblem = null;
-                await ScanCrashedAsync(connection).ConfigureAwait(false);
+                retry = _options.RetryInterval;
                 await ReadEventsAsync(connection, subscription, cancellationToken).ConfigureAwait(false);
                 if (!cancellationToken.IsCancellationRequested)
                 {
-                    lastProblem = Report(lastProblem, $"The connection to libvirt at {uri} was lost; reconnecting every {_options.RetryInterval.TotalSeconds:0} s.");
+                    down.Restart();
+                    lastProblem = Report(lastProblem, $"The connection to libvirt at {uri} was lost (libvirtd stopped or restarting); " +
+                        $"reconnecting after {retry.TotalSeconds:0} s, then less often, at most {MaxRetryInterval.TotalSeconds:0} s apart.");
                 }
             }
             catch (LibvirtException e) when (!cancellationToken.IsCancellationRequested)
             {
-                lastProblem = Report(lastProblem, $"{e.Message} Retrying every {_options.RetryInterval.TotalSeconds:0} s.");
+                if (!down.IsRunning)
+                {
+                    down.Start();
+                }
+                lastProblem = Report(lastProblem, $"{e.Message.TrimEnd().TrimEnd('.')}. Retrying, at most {MaxRetryInterval.TotalSeconds:0} s apart.");
             }
 
             try
             {
-                await Task.Delay(_options.RetryInterval, cancellationToken).ConfigureAwait(false);
+                await Task.Delay(retry, cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
                 return;
             }
+            // Backoff: a libvirtd that stays away (or a remote URI) is not hammered; a restart is back within seconds.
+            retry = TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, Math.Max(MaxRetryInterval.Ticks, _options.RetryInterval.Ticks)));
         }
     }
 
@@ -99,13 +114,15 @@ internal sealed class LibvirtDomainSource
         }
     }
 
-    /// <summary>Domains that crashed while nobody watched (before the start, during a libvirtd restart).</summary>
-    private async Task ScanCrashedAsync(LibvirtConnection connection)
+    /// <summary>Domains that crashed while nobody watched (before the start, during a libvirtd restart); returns how many are active.</summary>
+    private async Task<int> ScanCrashedAsync(LibvirtConnection connection)
     {
+        var active = 0;
         foreach (var domain in connection.ListAllDomains(LibvirtListDomainsFlags.Active))
         {
             using (domain)
             {
+                active++;
                 (LibvirtDomainState State, int Reason) state;
                 try
                 {
@@ -121,6 +138,7 @@ internal sealed class LibvirtDomainSource
                 }
             }
         }
+        return active;
     }
 
     private async Task NoticeAsync(string domain, GuestPanicKind kind, DateTimeOffset time)

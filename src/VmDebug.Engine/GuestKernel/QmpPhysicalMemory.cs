@@ -25,14 +25,16 @@ internal sealed class QmpPhysicalMemory : IGuestPhysicalMemory, IDisposable
     private readonly FileStream _reader;
     private readonly PhysicalRange[] _ranges;
     private readonly bool _resume;
+    private readonly bool _ownsClient;
     private bool _broken;
 
-    private QmpPhysicalMemory(QmpClient client, string socket, PhysicalRange[] ranges, bool resume)
+    private QmpPhysicalMemory(QmpClient client, string socket, PhysicalRange[] ranges, bool resume, bool ownsClient = true)
     {
         _client = client;
         Name = socket;
         _ranges = ranges;
         _resume = resume;
+        _ownsClient = ownsClient;
         _directory = Directory.CreateTempSubdirectory("vmdebug-pmem-").FullName; // mode 0700
         _fifo = System.IO.Path.Combine(_directory, "pmem");
         if (mkfifo(_fifo, 0x180) != 0) // 0600
@@ -47,6 +49,13 @@ internal sealed class QmpPhysicalMemory : IGuestPhysicalMemory, IDisposable
     }
 
     public string Name { get; }
+
+    /// <summary>
+    /// Reads within <paramref name="ranges"/> (RAM as a dump of this guest lists it) through a client its caller keeps
+    /// using and closes.
+    /// </summary>
+    internal static QmpPhysicalMemory Borrow(QmpClient client, IReadOnlyList<PhysicalRange> ranges) =>
+        new(client, client.SocketPath, [.. ranges], resume: false, ownsClient: false);
 
     public IReadOnlyList<PhysicalRange> Ranges => _ranges;
 
@@ -179,7 +188,10 @@ internal sealed class QmpPhysicalMemory : IGuestPhysicalMemory, IDisposable
             _reader.Dispose();
             _keepOpen.Dispose();
             Directory.Delete(_directory, recursive: true);
-            _client.Dispose();
+            if (_ownsClient)
+            {
+                _client.Dispose();
+            }
         }
     }
 }

@@ -22,6 +22,10 @@ internal static partial class LibcPipes
     [LibraryImport("libc", SetLastError = true)]
     internal static unsafe partial nint read(int fd, byte* buffer, nuint count);
 
+    /// <summary>splice(2) without offsets: moves pipe pages to another descriptor without copying them to user space.</summary>
+    [LibraryImport("libc", SetLastError = true)]
+    internal static partial nint splice(int fdIn, nint offsetIn, int fdOut, nint offsetOut, nuint length, uint flags);
+
     [LibraryImport("libc", SetLastError = true)]
     internal static partial int poll(ref PollFd fds, nuint count, int timeoutMilliseconds);
 }

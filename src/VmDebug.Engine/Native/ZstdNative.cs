@@ -32,4 +32,28 @@ internal static partial class ZstdNative
 
     [LibraryImport(Library)]
     public static partial nint ZSTD_getErrorName(nuint code);
+
+    // The buffer-less streaming API (zstd.h, "static linking only" but exported by libzstd.so.1): it decodes into a
+    // ring buffer the caller owns, so decompressed data is not copied out of libzstd's window.
+    [LibraryImport(Library)]
+    public static partial nint ZSTD_createDCtx();
+
+    [LibraryImport(Library)]
+    public static partial nuint ZSTD_freeDCtx(nint context);
+
+    [LibraryImport(Library)]
+    public static partial nuint ZSTD_decompressBegin(nint context);
+
+    [LibraryImport(Library)]
+    public static partial nuint ZSTD_nextSrcSizeToDecompress(nint context);
+
+    [LibraryImport(Library)]
+    public static unsafe partial nuint ZSTD_decompressContinue(nint context, byte* dst, nuint dstCapacity, byte* src, nuint srcSize);
+
+    /// <summary>Fills a ZSTD_frameHeader (see <see cref="ZstdFrameHeader"/>); 0 when done, more than 0: the bytes it needs.</summary>
+    [LibraryImport(Library)]
+    public static unsafe partial nuint ZSTD_getFrameHeader(ZstdFrameHeader* header, byte* src, nuint srcSize);
+
+    [LibraryImport(Library)]
+    public static partial nuint ZSTD_decodingBufferSize_min(ulong windowSize, ulong frameContentSize);
 }

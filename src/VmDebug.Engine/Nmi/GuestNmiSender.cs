@@ -14,7 +14,16 @@ public static class GuestNmiSender
     public static async Task<GuestNmi> SendAsync(string qmpSocket, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(qmpSocket);
-        await using var client = await QmpClient.ConnectAsync(qmpSocket, null, cancellationToken).ConfigureAwait(false);
+        QmpClient client;
+        try
+        {
+            client = await QmpClient.ConnectAsync(qmpSocket, null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (QmpGreetingException e) when (e.Failure == QmpGreetingFailure.Timeout)
+        {
+            throw SocketHeld(qmpSocket, e);
+        }
+        await using var _ = client;
         var status = await client.QueryStatusAsync(null, cancellationToken).ConfigureAwait(false);
         await client.ExecuteAsync("inject-nmi", null, null, cancellationToken).ConfigureAwait(false);
         return new GuestNmi
@@ -54,6 +63,21 @@ public static class GuestNmiSender
             };
         }, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
+
+    /// <summary>
+    /// The socket accepted the connection but QEMU never greeted: QEMU serves one client per QMP socket and queues the
+    /// others unanswered, so another client (the watcher, libvirt, a person's socat) holds it.
+    /// </summary>
+    private static VmDebugException SocketHeld(string qmpSocket, QmpGreetingException timeout) =>
+        new("QmpSocketBusy", ErrorKind.ResourceBusy,
+            $"Another client holds the QMP socket {qmpSocket}: QEMU serves one client per QMP socket, and it sent no greeting to this one " +
+            "(vmdebug watch and Watch-GuestPanic hold the sockets of the guests they watch, libvirt those of its domains). No NMI was sent.",
+            qmpSocket, timeout)
+        {
+            Remedy = new Remedy("Send it through libvirt with {0} when the guest is a libvirt domain, or through a second QMP socket of the guest " +
+                "(QEMU's -qmp option repeated: -qmp unix:PATH,server=on,wait=off), or stop {1} that watches it first.",
+                RemedyTerm.Of(RemedyParameter.Domain), RemedyTerm.Of(RemedyCommand.WatchGuestPanic)),
+        };
 
     private static IReadOnlyList<string> WarningsFor(string target, string state, bool paused, bool panicked) =>
         panicked ? [$"The guest behind {target} has already panicked ({state}): the NMI changes nothing."]

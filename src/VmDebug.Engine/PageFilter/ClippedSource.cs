@@ -33,6 +33,17 @@ internal sealed class ClippedSource : IGuestMemorySource, IKnownZeroPages, IStor
         return _inner.ReadPage(pfn, page);
     }
 
+    public void ReadPages(ulong firstPfn, int count, Span<byte> pages, Span<bool> present)
+    {
+        var inside = firstPfn >= _endPfn ? 0 : (int)Math.Min((ulong)count, _endPfn - firstPfn);
+        if (inside > 0)
+        {
+            _inner.ReadPages(firstPfn, inside, pages, present);
+        }
+        pages[(inside * PageSize)..(count * PageSize)].Clear();
+        present[inside..count].Clear();
+    }
+
     public int KnownZeroPages(ulong pfn, int maxPages) =>
         _inner is IKnownZeroPages zeros && pfn < _endPfn ? zeros.KnownZeroPages(pfn, (int)Math.Min((ulong)maxPages, _endPfn - pfn)) : 0;
 

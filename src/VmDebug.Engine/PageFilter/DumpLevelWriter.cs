@@ -19,6 +19,16 @@ public static class DumpLevelWriter
         PhysicalBounds.CheckKdumpOutput(source);
         progress?.Report(new OperationProgress($"Writing kdump ({compression})", $"Classifying pages for dump level {dumpLevel}"));
         var classification = PageClassifier.Classify(source, dumpLevel, sourceName, cancellationToken);
+        return await WriteAsync(source, output, compression, classification, sourceName, progress, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Writes <paramref name="source"/> at the dump level of a classification made earlier of the same pages.</summary>
+    internal static async Task<GuestMemoryUsage> WriteAsync(IGuestMemorySource source, Stream output, PageCompression compression,
+        PageClassification classification, string sourceName, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
+    {
+        var dumpLevel = classification.DumpLevel;
+        PhysicalBounds.CheckSource(source);
+        PhysicalBounds.CheckKdumpOutput(source);
         var options = new KdumpWriteOptions
         {
             Compression = compression,

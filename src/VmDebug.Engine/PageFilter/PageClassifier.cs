@@ -25,7 +25,12 @@ public static class PageClassifier
     private const int MaxOrder = 63;
 
     /// <summary>Classifies every page of <paramref name="source"/> at <paramref name="dumpLevel"/>.</summary>
-    public static PageClassification Classify(IGuestMemorySource source, int dumpLevel, string sourceName, CancellationToken cancellationToken = default)
+    public static PageClassification Classify(IGuestMemorySource source, int dumpLevel, string sourceName, CancellationToken cancellationToken = default) =>
+        Classify(source, dumpLevel, sourceName, null, cancellationToken);
+
+    /// <summary>Classifies, telling <paramref name="decided"/> how far it has got (for a consumer running alongside).</summary>
+    internal static PageClassification Classify(IGuestMemorySource source, int dumpLevel, string sourceName, DecidedPages? decided,
+        CancellationToken cancellationToken)
     {
         ValidateLevel(dumpLevel);
         var maxPfn = source.Ranges.Count == 0 ? 0 : (source.Ranges[^1].End + (ulong)source.PageSize - 1) / (ulong)source.PageSize;
@@ -47,6 +52,7 @@ public static class PageClassifier
         var reader = Open(source, sourceName, dumpLevel);
         var layout = reader.Layout;
         var memoryMapEnd = reader.MemoryMapEnd(maxPfn);
+        decided?.Start(excluded, memoryMapEnd);
         if (memoryMapEnd is { } mapEnd)
         {
             total = (long)(PageBatches.TotalBytes(new ClippedSource(source, mapEnd).Ranges) / (ulong)source.PageSize);
@@ -61,6 +67,7 @@ public static class PageClassifier
                 if ((pfn & (PagesPerRead - 1)) == 0)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
+                    decided?.Advance(pfn);
                 }
                 if (reader.Read(pfn) is not { } page)
                 {
@@ -84,6 +91,7 @@ public static class PageClassifier
                 pfn = stop - 1;
             }
         }
+        decided?.Finish();
         return new PageClassification(dumpLevel, excluded, total, counts, layout.MissingRules()) { MemoryMapEnd = memoryMapEnd };
     }
 

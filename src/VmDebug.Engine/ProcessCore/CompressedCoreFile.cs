@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using K4os.Compression.LZ4.Streams;
 using VmDebug.Engine.Compression;
 
 namespace VmDebug.Engine.ProcessCore;
@@ -13,7 +12,9 @@ namespace VmDebug.Engine.ProcessCore;
 /// on the stack at the very end of the core), so an ELF vmcore is written in that same pass. Otherwise guest RAM is
 /// read in a second sequential pass when the vmcore is written; a small window of recent blocks absorbs the
 /// writers' slightly out-of-order parallel reads, and a read further back restarts the stream (counted in
-/// <see cref="Passes"/>). Decompression runs a few blocks ahead on its own thread in both passes.
+/// <see cref="Passes"/>). In the first pass zstd and lz4 decode on the reader's thread into small buffers, each chunk
+/// scanned and written while it is still in cache (zstd without a copy out of libzstd: <see cref="ZstdRingDecoder"/>);
+/// xz, and every second pass, decode a few blocks ahead on a thread of their own.
 /// </summary>
 internal sealed class CompressedCoreFile : SparseFile
 {
@@ -123,7 +124,7 @@ internal sealed class CompressedCoreFile : SparseFile
             {
                 CoreFileCompression.Zstd => new ZstdDecompressionStream(file, path),
                 CoreFileCompression.Xz => new XzDecompressionStream(file, path),
-                _ => LZ4Stream.Decode(file, leaveOpen: false),
+                _ => new Lz4DecompressionStream(file, path),
             };
         }
         catch
@@ -144,37 +145,35 @@ internal sealed class CompressedCoreFile : SparseFile
 
     private void FirstPass(StreamedRamWriter? ramWriter, CancellationToken cancellationToken)
     {
-        var stream = Decompress(Path, _format);
         Passes = 1;
-        // Listing reads only the first block or two: no thread for that.
-        using var blocks = HeadersOnly ? null : new DecompressedBlocks(stream, BlockBytes, ReadAheadBlocks, cancellationToken);
-        using var headerStream = HeadersOnly ? stream : null;
-        var block = GC.AllocateUninitializedArray<byte>(BlockBytes);
-        int filled;
+        // Listing reads only the first block or two: no thread for that. zstd decodes into a ring with no copy out of
+        // libzstd; lz4 and xz into blocks their decoders fill.
+        using var headerStream = HeadersOnly ? Decompress(Path, _format) : null;
+        using var chunks = HeadersOnly ? null
+            : _format == CoreFileCompression.Zstd ? new ZstdRingDecoder(Path, cancellationToken)
+            : _format == CoreFileCompression.Lz4 ? new StreamChunks(Decompress(Path, _format))
+            : (IDecompressedChunks)new DecompressedBlocks(Decompress(Path, _format), BlockBytes, ReadAheadBlocks, cancellationToken);
+        var block = HeadersOnly ? GC.AllocateUninitializedArray<byte>(BlockBytes) : [];
+        int start = 0, filled = 0;
         bool Next()
         {
-            if (blocks is null)
+            if (chunks is null)
             {
-                filled = DecompressedBlocks.Fill(stream, block);
+                filled = DecompressedBlocks.Fill(headerStream!, block);
                 return filled > 0;
             }
-            blocks.Return(block);
-            if (!blocks.TryNext(out block, out filled))
-            {
-                block = [];
-                return false;
-            }
-            return true;
+            return chunks.TryNext(out block, out start, out filled);
         }
         Next();
-        if (filled < 64 || !block.AsSpan().StartsWith("\u007fELF"u8) || block[4] != 2 || block[5] != 1)
+        var head = block.AsSpan(start, filled);
+        if (filled < 64 || !head.StartsWith("\u007fELF"u8) || head[4] != 2 || head[5] != 1)
         {
             throw new ProcessCoreException(ProcessCoreException.NotACore, ErrorKind.InvalidData, Path,
                 $"the {_format} data is not an ELF64 little-endian file, so not a process core.");
         }
-        var phoff = BinaryPrimitives.ReadUInt64LittleEndian(block.AsSpan(32));
-        var phentsize = BinaryPrimitives.ReadUInt16LittleEndian(block.AsSpan(54));
-        var phnum = BinaryPrimitives.ReadUInt16LittleEndian(block.AsSpan(56));
+        var phoff = BinaryPrimitives.ReadUInt64LittleEndian(head[32..]);
+        var phentsize = BinaryPrimitives.ReadUInt16LittleEndian(head[54..]);
+        var phnum = BinaryPrimitives.ReadUInt16LittleEndian(head[56..]);
         if (phentsize != 56 || phnum == 0 || phnum == MaxProgramHeaders || phoff > BlockBytes - (ulong)phnum * 56 || phoff < 64)
         {
             throw new ProcessCoreException(ProcessCoreException.NotACore, ErrorKind.InvalidData, Path,
@@ -185,7 +184,7 @@ internal sealed class CompressedCoreFile : SparseFile
         {
             throw new ProcessCoreException(ProcessCoreException.Truncated, ErrorKind.InvalidData, Path, "the core ends inside its program headers.");
         }
-        var regions = Regions(block.AsSpan((int)phoff, phnum * 56), phnum);
+        var regions = Regions(head.Slice((int)phoff, phnum * 56), phnum);
         var streamed = ramWriter is null ? -1 : BiggestScanRegion(regions);
         if (streamed >= 0)
         {
@@ -205,7 +204,7 @@ internal sealed class CompressedCoreFile : SparseFile
         {
             if (runStart >= 0)
             {
-                ramWriter!(offset + runStart - regions[streamed].Start, block.AsSpan(runStart, end - runStart));
+                ramWriter!(offset + runStart - regions[streamed].Start, block.AsSpan(start + runStart, end - runStart));
                 runStart = -1;
             }
         }
@@ -214,7 +213,7 @@ internal sealed class CompressedCoreFile : SparseFile
             cancellationToken.ThrowIfCancellationRequested();
             for (var at = 0; at < filled; at += Page)
             {
-                var page = block.AsSpan(at, Math.Min(Page, filled - at));
+                var page = block.AsSpan(start + at, Math.Min(Page, filled - at));
                 var pageOffset = offset + at;
                 while (region < regions.Count && regions[region].End <= pageOffset)
                 {
@@ -278,7 +277,7 @@ internal sealed class CompressedCoreFile : SparseFile
             }
             FlushRun(filled);
             offset += filled;
-            if (filled < BlockBytes || offset >= stopAt || !Next())
+            if (offset >= stopAt || !Next())
             {
                 break;
             }

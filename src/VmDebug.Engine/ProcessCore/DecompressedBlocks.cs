@@ -7,7 +7,7 @@ namespace VmDebug.Engine.ProcessCore;
 /// then overlaps with what the reader does with each block. The blocks are recycled, so memory stays at
 /// <c>depth</c> + 2 blocks whatever the size of the data.
 /// </summary>
-internal sealed class DecompressedBlocks : IDisposable
+internal sealed class DecompressedBlocks : IDecompressedChunks
 {
     private readonly Stream _stream;
     private readonly int _blockBytes;
@@ -16,6 +16,7 @@ internal sealed class DecompressedBlocks : IDisposable
     private readonly CancellationTokenSource _stop;
     private readonly Thread _producer;
     private Exception? _failure;
+    private byte[]? _held; // the block handed out as a chunk, returned at the next one
 
     public DecompressedBlocks(Stream stream, int blockBytes, int depth, CancellationToken cancellationToken)
     {
@@ -75,6 +76,22 @@ internal sealed class DecompressedBlocks : IDisposable
         block = [];
         length = 0;
         return false;
+    }
+
+    bool IDecompressedChunks.TryNext(out byte[] buffer, out int start, out int length)
+    {
+        if (_held is { } held)
+        {
+            Return(held);
+            _held = null;
+        }
+        start = 0;
+        if (!TryNext(out buffer, out length))
+        {
+            return false;
+        }
+        _held = buffer;
+        return true;
     }
 
     /// <summary>Hands a block back for reuse once the reader is done with it.</summary>

@@ -383,7 +383,7 @@ public static class VirtioTraceReceiver
     /// Unpacks the guest's metadata archive for trace-cmd restore -t/-k: only plain files and directories under
     /// <paramref name="destination"/>, names without "..", within the size and entry bounds.
     /// </summary>
-    private static string? ExtractMetadata(string tarPath, string destination, long maxBytes, List<string> warnings, List<string> created)
+    internal static string? ExtractMetadata(string tarPath, string destination, long maxBytes, List<string> warnings, List<string> created)
     {
         CreateOutputDirectory(destination);
         created.Add(destination);
@@ -436,7 +436,10 @@ public static class VirtioTraceReceiver
             }
             return destination;
         }
-        catch (Exception e) when (e is InvalidDataException or FormatException or EndOfStreamException or IOException)
+        // UnauthorizedAccessException: a file entry named like a directory ("events/"), which the OS refuses to create;
+        // NotSupportedException: an entry type TarReader does not read (GNU sparse files).
+        catch (Exception e) when (e is InvalidDataException or FormatException or EndOfStreamException or IOException or UnauthorizedAccessException
+            or NotSupportedException)
         {
             warnings.Add($"The guest's metadata in {tarPath} could not be unpacked ({Escape(e.Message)}): trace-cmd restore needs it complete.");
             return null;

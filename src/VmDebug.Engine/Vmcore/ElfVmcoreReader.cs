@@ -181,6 +181,37 @@ public sealed class ElfVmcoreReader : VmcoreReader
         return found;
     }
 
+    /// <summary>One read per segment piece instead of one per page; only what no segment holds is zero-filled.</summary>
+    public override void ReadPages(ulong firstPfn, int count, Span<byte> pages, Span<bool> present)
+    {
+        var size = (ulong)PageSize;
+        var start = firstPfn * size;
+        var end = start + (ulong)count * size;
+        pages = pages[..(count * PageSize)];
+        present[..count].Clear();
+        var filled = start; // every byte below this is written
+        for (var i = FirstLoadEndingAfter(start); i < _loads.Length && _loads[i].Start < end; i++)
+        {
+            var load = _loads[i];
+            var from = Math.Max(start, load.Start);
+            var to = Math.Min(end, load.Start + load.MemorySize);
+            if (from >= to)
+            {
+                continue;
+            }
+            present[(int)(from / size - firstPfn)..(int)((to - 1) / size - firstPfn + 1)].Fill(true);
+            // Loads are sorted and do not overlap, so from is at or past filled.
+            pages[(int)(filled - start)..(int)(from - start)].Clear();
+            var fileTo = Math.Min(to, load.Start + load.FileSize);
+            if (from < fileTo)
+            {
+                Bytes.ReadExactly(load.FileOffset + (long)(from - load.Start), pages[(int)(from - start)..(int)(fileTo - start)], "PT_LOAD data");
+            }
+            filled = Math.Max(from, fileTo);
+        }
+        pages[(int)(filled - start)..].Clear();
+    }
+
     private int FirstLoadEndingAfter(ulong address)
     {
         int lo = 0, hi = _loads.Length;

@@ -21,4 +21,17 @@ public interface IGuestMemorySource : IDisposable
     /// Must be safe to call from several threads at once (writers compress in parallel).
     /// </summary>
     bool ReadPage(ulong pfn, Span<byte> page);
+
+    /// <summary>
+    /// Reads the <paramref name="count"/> pages from <paramref name="firstPfn"/> on into <paramref name="pages"/>
+    /// (count * PageSize bytes); <paramref name="present"/>[i] says whether page i is in the dump, as
+    /// <see cref="ReadPage"/> would. Sources that can read a run of pages in one call override this.
+    /// </summary>
+    void ReadPages(ulong firstPfn, int count, Span<byte> pages, Span<bool> present)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            present[i] = ReadPage(firstPfn + (ulong)i, pages.Slice(i * PageSize, PageSize));
+        }
+    }
 }

@@ -53,13 +53,16 @@ internal sealed class KdumpPageWriter
         var total = (long)PageBatches.TotalBytes(source.Ranges);
         var batches = PageBatches.Plan(source.Ranges, pageSize);
         long done = 0;
-        var descriptor = new byte[KdumpLayout.PageDescSize];
+        var table = new byte[PageBatches.PagesPerBatch * KdumpLayout.PageDescSize];
         await PagePipeline.RunAsync(batches.Count,
             index => CompressBatch(source, batches[index], pageSize),
             async batch =>
             {
                 try
                 {
+                    // A batch's stored pages lie back to back in its buffer: one write for the data, one for the descriptors.
+                    var dataStart = data.Position;
+                    var entries = 0;
                     for (var i = 0; i < batch.Batch.Count; i++)
                     {
                         var kind = batch.Kinds[i];
@@ -71,21 +74,14 @@ internal sealed class KdumpPageWriter
                         {
                             continue;
                         }
-                        var pfn = batch.Batch.FirstPfn + (ulong)i;
-                        _dumpable.Set(pfn);
-                        PageDescriptor entry;
-                        if (kind == PageKind.Zero)
-                        {
-                            entry = sharedZero!.Value;
-                        }
-                        else
-                        {
-                            entry = new PageDescriptor(data.Position, (uint)batch.Sizes[i], batch.Flags[i], 0);
-                            await data.AppendAsync(batch.Data.AsMemory(batch.Offsets[i], batch.Sizes[i]), cancellationToken).ConfigureAwait(false);
-                        }
-                        entry.Write(descriptor);
-                        await descriptors.AppendAsync(descriptor, cancellationToken).ConfigureAwait(false);
+                        _dumpable.Set(batch.Batch.FirstPfn + (ulong)i);
+                        var entry = kind == PageKind.Zero
+                            ? sharedZero!.Value
+                            : new PageDescriptor(dataStart + batch.Offsets[i], (uint)batch.Sizes[i], batch.Flags[i], 0);
+                        entry.Write(table.AsSpan(entries++ * KdumpLayout.PageDescSize));
                     }
+                    await data.AppendAsync(batch.Data.AsMemory(0, batch.Used), cancellationToken).ConfigureAwait(false);
+                    await descriptors.AppendAsync(table.AsMemory(0, entries * KdumpLayout.PageDescSize), cancellationToken).ConfigureAwait(false);
                     done += Math.Min(total - done, batch.Batch.Count * (long)pageSize);
                     reporter.Report("Compressing pages", done);
                 }
@@ -163,78 +159,86 @@ internal sealed class KdumpPageWriter
         Stored,
     }
 
-    private sealed record CompressedBatch(PageBatch Batch, byte[] Data, int[] Offsets, int[] Sizes, uint[] Flags, PageKind[] Kinds);
+    /// <summary>A batch's pages as stored: <see cref="Data"/>[..<see cref="Used"/>] holds the stored pages in PFN order.</summary>
+    private sealed record CompressedBatch(PageBatch Batch, byte[] Data, int Used, int[] Offsets, int[] Sizes, uint[] Flags, PageKind[] Kinds);
 
     private int SlotSize(int pageSize) => Math.Max(pageSize, _codec?.MaxCompressedLength(pageSize) ?? 0);
 
     private CompressedBatch CompressBatch(IGuestMemorySource source, PageBatch batch, int pageSize)
     {
-        var page = ArrayPool<byte>.Shared.Rent(pageSize);
-        var scratch = ArrayPool<byte>.Shared.Rent(SlotSize(pageSize));
-        var data = ArrayPool<byte>.Shared.Rent(batch.Count * pageSize);
-        var offsets = new int[batch.Count];
-        var sizes = new int[batch.Count];
-        var flags = new uint[batch.Count];
-        var kinds = new PageKind[batch.Count];
+        var count = batch.Count;
+        var slot = SlotSize(pageSize);
+        // Every stored page takes at most a page, so one slot of slack lets each compress straight into place.
+        var data = ArrayPool<byte>.Shared.Rent(count * pageSize + slot);
+        var offsets = new int[count];
+        var sizes = new int[count];
+        var flags = new uint[count];
+        var kinds = new PageKind[count];
         var excluded = _options.ExcludedPages;
+        var zeros = source as IKnownZeroPages;
+        // Pages already compressed with this codec are copied as they are.
+        var stored = source is IStoredPages pages && pages.StoredCompression == _options.Compression && _codec is not null ? pages : null;
+        var input = stored is null ? ArrayPool<byte>.Shared.Rent(count * pageSize) : null;
+        var present = stored is null ? new bool[count] : null;
         try
         {
             var used = 0;
-            var zeros = source as IKnownZeroPages;
-            // Pages already compressed with this codec are copied as they are.
-            var stored = source is IStoredPages pages && pages.StoredCompression == _options.Compression && _codec is not null ? pages : null;
-            for (var i = 0; i < batch.Count; i++)
+            for (var i = 0; i < count;)
             {
                 var pfn = batch.FirstPfn + (ulong)i;
                 if (excluded is not null && excluded[pfn])
                 {
-                    kinds[i] = PageKind.Excluded;
+                    kinds[i++] = PageKind.Excluded;
                     continue;
                 }
-                if (zeros?.KnownZeroPages(pfn, batch.Count - i) is > 0 and var run)
+                if (zeros?.KnownZeroPages(pfn, count - i) is > 0 and var zeroRun)
                 {
-                    for (var j = 0; j < run; j++)
+                    for (var j = 0; j < zeroRun; j++, i++)
                     {
-                        kinds[i + j] = excluded is not null && excluded[pfn + (ulong)j] ? PageKind.Excluded : PageKind.Zero;
+                        kinds[i] = excluded is not null && excluded[pfn + (ulong)j] ? PageKind.Excluded : PageKind.Zero;
                     }
-                    i += run - 1;
                     continue;
                 }
                 if (stored is not null)
                 {
-                    var storedLength = stored.ReadStored(pfn, scratch, out var compressed);
+                    var storedLength = stored.ReadStored(pfn, data.AsSpan(used, slot), out var compressed);
                     if (storedLength <= 0)
                     {
-                        kinds[i] = storedLength == 0 ? PageKind.Zero : PageKind.Absent;
+                        kinds[i++] = storedLength == 0 ? PageKind.Zero : PageKind.Absent;
                         continue;
                     }
-                    flags[i] = compressed ? _codecFlag : 0;
-                    scratch.AsSpan(0, storedLength).CopyTo(data.AsSpan(used));
-                    kinds[i] = PageKind.Stored;
-                    offsets[i] = used;
-                    sizes[i] = storedLength;
+                    Store(i++, used, storedLength, compressed ? _codecFlag : 0);
                     used += storedLength;
                     continue;
                 }
-                var span = page.AsSpan(0, pageSize);
-                if (!source.ReadPage(pfn, span))
+
+                // Read every page up to the next excluded or known-zero one in one call.
+                var run = 1;
+                while (i + run < count && (excluded is null || !excluded[pfn + (ulong)run]) && (zeros is null || zeros.KnownZeroPages(pfn + (ulong)run, 1) == 0))
                 {
-                    kinds[i] = PageKind.Absent;
-                    continue;
+                    run++;
                 }
-                if (!span.ContainsAnyExcept((byte)0))
+                source.ReadPages(pfn, run, input.AsSpan(i * pageSize, run * pageSize), present.AsSpan(i, run));
+                for (var end = i + run; i < end; i++)
                 {
-                    kinds[i] = PageKind.Zero;
-                    continue;
+                    var page = input.AsSpan(i * pageSize, pageSize);
+                    if (!present![i])
+                    {
+                        kinds[i] = PageKind.Absent;
+                    }
+                    else if (!page.ContainsAnyExcept((byte)0))
+                    {
+                        kinds[i] = PageKind.Zero;
+                    }
+                    else
+                    {
+                        var length = CompressPage(page, data.AsSpan(used, slot), out var pageFlags);
+                        Store(i, used, length, pageFlags);
+                        used += length;
+                    }
                 }
-                var length = CompressPage(span, scratch, out flags[i]);
-                scratch.AsSpan(0, length).CopyTo(data.AsSpan(used));
-                kinds[i] = PageKind.Stored;
-                offsets[i] = used;
-                sizes[i] = length;
-                used += length;
             }
-            return new CompressedBatch(batch, data, offsets, sizes, flags, kinds);
+            return new CompressedBatch(batch, data, used, offsets, sizes, flags, kinds);
         }
         catch
         {
@@ -243,8 +247,18 @@ internal sealed class KdumpPageWriter
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(page);
-            ArrayPool<byte>.Shared.Return(scratch);
+            if (input is not null)
+            {
+                ArrayPool<byte>.Shared.Return(input);
+            }
+        }
+
+        void Store(int index, int offset, int length, uint pageFlags)
+        {
+            kinds[index] = PageKind.Stored;
+            offsets[index] = offset;
+            sizes[index] = length;
+            flags[index] = pageFlags;
         }
     }
 

@@ -100,6 +100,16 @@ internal sealed class RegionWriter(Stream output, long start, int bufferBytes = 
 
     public async ValueTask AppendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
+        if (data.Length >= _buffer.Length / 2)
+        {
+            // Large appends (a batch's pages) go to the file as they are, saving a copy through the buffer.
+            await FlushAsync(cancellationToken).ConfigureAwait(false);
+            output.Seek(_flushedTo, SeekOrigin.Begin);
+            await output.WriteAsync(data, cancellationToken).ConfigureAwait(false);
+            _flushedTo += data.Length;
+            Position += data.Length;
+            return;
+        }
         while (!data.IsEmpty)
         {
             var take = Math.Min(data.Length, _buffer.Length - _used);

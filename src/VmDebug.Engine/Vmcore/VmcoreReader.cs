@@ -29,6 +29,14 @@ public abstract class VmcoreReader : IGuestMemorySource
 
     public abstract bool ReadPage(ulong pfn, Span<byte> page);
 
+    public virtual void ReadPages(ulong firstPfn, int count, Span<byte> pages, Span<bool> present)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            present[i] = ReadPage(firstPfn + (ulong)i, pages.Slice(i * PageSize, PageSize));
+        }
+    }
+
     public void Dispose()
     {
         Bytes.Dispose();

@@ -24,15 +24,13 @@ public sealed class GetGuestCrashCommand : VmDebugCmdlet
     protected override void ProcessRecord()
     {
         var archive = new CrashArchive(GetUnresolvedProviderPathFromPSPath(ArchivePath));
-        if (!Directory.Exists(archive.Root))
-        {
-            WriteError(new ErrorRecord(new ItemNotFoundException($"The crash archive '{archive.Root}' does not exist."),
-                "ArchiveNotFound", ErrorCategory.ObjectNotFound, archive.Root));
-            return;
-        }
         var problems = new List<string>();
         DateTimeOffset? after = MyInvocation.BoundParameters.ContainsKey(nameof(After)) ? new DateTimeOffset(After.ToUniversalTime(), TimeSpan.Zero) : null;
-        foreach (var crash in archive.List(Guest.Length > 0 ? Guest : null, after, problems))
+        if (!TryRunEngine(_ => Task.FromResult(archive.ListExisting(Guest.Length > 0 ? Guest : null, after, problems)), out var crashes, archive.Root))
+        {
+            return;
+        }
+        foreach (var crash in crashes)
         {
             WriteObject(crash);
         }

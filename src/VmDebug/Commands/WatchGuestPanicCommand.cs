@@ -1,4 +1,6 @@
 using System.Management.Automation;
+using VmDebug.Engine;
+using VmDebug.Engine.Debuginfod;
 using VmDebug.Engine.Fleet;
 
 namespace VmDebug.Commands;
@@ -84,6 +86,23 @@ public sealed class WatchGuestPanicCommand : VmDebugCmdlet
 
     protected override void EndProcessing()
     {
+        var servers = new List<Uri>();
+        foreach (var url in Debuginfod)
+        {
+            try
+            {
+                servers.Add(DebuginfodClient.ParseServer(url));
+            }
+            catch (VmDebugException e)
+            {
+                WriteEngineError(e, url);
+            }
+        }
+        if (servers.Count < Debuginfod.Length)
+        {
+            return; // each bad URL said once; a watcher without the servers asked for would archive without vmlinux
+        }
+
         var options = new WatchOptions
         {
             Sockets = [.. QmpSocket.Select(GetUnresolvedProviderPathFromPSPath)],
@@ -99,7 +118,7 @@ public sealed class WatchGuestPanicCommand : VmDebugCmdlet
             MaxCrashesPerGuest = MaxCrashesPerGuest > 0 ? MaxCrashesPerGuest : null,
             CrashWindow = TimeSpan.FromSeconds(Window),
             MaxParallel = MaxParallel,
-            DebuginfodServers = Debuginfod.Length > 0 ? [.. Debuginfod.Select(url => new Uri(url, UriKind.Absolute))] : null,
+            DebuginfodServers = servers.Count > 0 ? servers : null,
             Count = Count > 0 ? Count : null,
             Timeout = Timeout > 0 ? TimeSpan.FromSeconds(Timeout) : null,
         };

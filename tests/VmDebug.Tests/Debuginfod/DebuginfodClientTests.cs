@@ -1,7 +1,6 @@
 using System.Net;
 using VmDebug.Engine.Debuginfod;
 using VmDebug.Tests.Support;
-using VmDebug.TestServices;
 
 namespace VmDebug.Tests.Debuginfod;
 
@@ -187,7 +186,7 @@ public sealed class DebuginfodClientTests(SmallElfDebuginfodFixture debuginfod) 
             DebuginfodClient.ParseServerList("  http://a.example:8002   https://b.example/debuginfod/ "));
         Assert.Empty(DebuginfodClient.ParseServerList(null));
         Assert.Empty(DebuginfodClient.ParseServerList(""));
-        var e = Assert.Throws<DebuginfodException>(() => DebuginfodClient.ParseServerList("http://a.example ftp://b.example"));
+        var e = Assert.Throws<VmDebug.Engine.VmDebugException>(() => DebuginfodClient.ParseServerList("http://a.example ftp://b.example"));
         Assert.Equal("DebuginfodUrlInvalid", e.ErrorId);
         Assert.Contains("ftp://b.example", e.Message);
     }

@@ -40,6 +40,28 @@ public sealed class FilteredDumpTests(PanickedGuestFixture fixture) : IClassFixt
         var usage = JsonNode.Parse(stdout)!;
         Assert.Equal(pages.Free, (long)usage["free"]!);
         Assert.Equal(pages.Kept, (long)usage["kept"]!);
+
+        // Classified while the guest was paused, from its live struct pages: the spool held only the kept pages, raw.
+        Assert.NotNull(dump.ClassifiedWhilePaused);
+        Assert.Equal(pages.Kept * pages.PageSize, dump.SpoolBytes);
+
+        // The same page set as classifying a whole ELF dump of the same paused guest afterwards (vmdebug convert).
+        var elf = directory.File("vmcore.elf");
+        await GuestMemoryDumper.DumpAsync(new DumpRequest { QmpSocket = fixture.Guest.QmpSocketPath, Path = elf, Format = DumpFormat.Elf },
+            new CallbackProgress<OperationProgress>(_ => { }), ct);
+        var converted = directory.File("converted.zst");
+        var convert = await Support.Cli.RunAsync("convert", "--input", elf, "--output", converted, "--format", "kdump-zstd", "--dump-level", "31", "--json");
+        Assert.True(convert.ExitCode == 0, convert.Stderr);
+        var convertedPages = JsonNode.Parse(convert.Stdout)!["pages"]!;
+        foreach (var (name, count) in new[] { ("kept", pages.Kept), ("zero", pages.Zero), ("free", pages.Free), ("user", pages.User), ("cacheClean", pages.CacheClean) })
+        {
+            Assert.True(count == (long)convertedPages[name]!, $"{name}: streamed {count}, converted {convertedPages[name]}");
+        }
+        using var streamed = Assert.IsType<KdumpReader>(VmcoreFile.Open(path));
+        using var afterwards = Assert.IsType<KdumpReader>(VmcoreFile.Open(converted));
+        Assert.Equal(afterwards.MaxMapnr, streamed.MaxMapnr);
+        var differing = Enumerable.Range(0, (int)streamed.MaxMapnr).Select(p => (ulong)p).Where(p => streamed.IsDumped(p) != afterwards.IsDumped(p)).Take(5).ToList();
+        Assert.True(differing.Count == 0, $"PFNs dumped in one file only: {string.Join(", ", differing.Select(p => $"0x{p:x}"))}");
     }
 
     [Fact]

@@ -24,8 +24,9 @@ public sealed class StreamingDumpFaultTests
         using var qemu = BareQemuProcess.StartOrSkip(GuestMiB);
         using var directory = new TempDirectory();
         var streaming = new TaskCompletionSource();
+        // Level 1: the never-booted guest has no VMCOREINFO, so a level that needs struct pages would stop at the stream's head.
         var dumping = GuestMemoryDumper.DumpAsync(
-            new DumpRequest { QmpSocket = qemu.QmpSocketPath, Path = directory.File("vmcore"), Format = DumpFormat.KdumpZstd, DumpLevel = 31 },
+            new DumpRequest { QmpSocket = qemu.QmpSocketPath, Path = directory.File("vmcore"), Format = DumpFormat.KdumpZstd, DumpLevel = 1 },
             new CallbackProgress<OperationProgress>(p => { if (p.BytesDone > 0) { streaming.TrySetResult(); } }), TestContext.Current.CancellationToken);
         await streaming.Task.WaitAsync(Patience, TestContext.Current.CancellationToken);
         qemu.Kill();
@@ -35,6 +36,34 @@ public sealed class StreamingDumpFaultTests
         Assert.Equal("DumpQemuExited", error.ErrorId);
         Assert.Equal(ErrorKind.ConnectionError, error.Kind);
         Assert.Contains("QEMU went away during the dump", error.Message);
+        Assert.Empty(Directory.GetFileSystemEntries(directory.Path));
+    }
+
+    [Fact]
+    public async Task ALevelThatNeedsStructPagesFailsAtTheStreamsHeadWithoutVmcoreInfoAndTheGuestRunsAgain()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var qemu = BareQemuProcess.StartOrSkip(GuestMiB);
+        await using (var qmp = await QmpClient.ConnectAsync(qemu.QmpSocketPath, null, ct))
+        {
+            await qmp.ContAsync(null, ct);
+        }
+        using var directory = new TempDirectory();
+        var clock = Stopwatch.StartNew();
+
+        var error = await Assert.ThrowsAsync<VmDebug.Engine.GuestKernel.GuestKernelException>(() => GuestMemoryDumper.DumpAsync(
+            new DumpRequest { QmpSocket = qemu.QmpSocketPath, Path = directory.File("vmcore"), Format = DumpFormat.KdumpZstd, DumpLevel = 31 },
+            new CallbackProgress<OperationProgress>(_ => { }), ct));
+
+        Assert.Equal(VmDebug.Engine.GuestKernel.GuestKernelException.NoVmcoreInfo, error.ErrorId);
+        Assert.Contains("dump level 31", error.Message);
+        // Refused once the stream's notes were read, not after QEMU streamed 4 GiB (and the pipe's close ended QEMU's dump).
+        Assert.Equal(QmpDumpState.Failed, await QmpDumpTests.DumpStateAfterAsync(qemu.QmpSocketPath, ct));
+        await using (var qmp = await QmpClient.ConnectAsync(qemu.QmpSocketPath, null, ct))
+        {
+            Assert.True((await qmp.QueryStatusAsync(null, ct)).Running);
+        }
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"refused only after {clock.Elapsed}");
         Assert.Empty(Directory.GetFileSystemEntries(directory.Path));
     }
 

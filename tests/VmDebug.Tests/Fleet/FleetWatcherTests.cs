@@ -48,6 +48,7 @@ public sealed class FleetWatcherTests(LibvirtDaemonFixture daemon)
             await using var beta = await WatcherRun.StartGuestAsync(Path.Combine(guests, "beta"), cancellationToken: ct);
             var socketSeen = DateTimeOffset.UtcNow;
             var added = await watcher.WaitForAsync(e => e is { Kind: WatchEventKind.SourceAdded, Guest: "beta" }, TimeSpan.FromSeconds(10), "beta picked up");
+            TestContext.Current.SendDiagnosticMessage($"beta's socket picked up {(added.Time - socketSeen).TotalSeconds:0.0} s after it was there");
             Assert.True(added.Time - socketSeen <= TimeSpan.FromSeconds(5), $"beta found after {(added.Time - socketSeen).TotalSeconds:0.0} s");
             await watcher.WaitForAsync(e => e is { Kind: WatchEventKind.Watching, Guest: "beta" }, TimeSpan.FromSeconds(30), "watching beta");
 

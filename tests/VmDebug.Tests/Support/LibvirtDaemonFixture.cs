@@ -40,6 +40,12 @@ public sealed class LibvirtDaemonFixture : IAsyncLifetime
 
     public LibvirtConnection Connect() => Daemon.Connect();
 
+    /// <summary>Stops libvirtd by its PID; virtlogd and the domains' QEMU keep running. Start it again before the test ends.</summary>
+    public Task StopLibvirtdAsync() => Daemon.StopLibvirtdAsync();
+
+    /// <summary>Starts libvirtd again on the same socket, in the same namespace; returns once it answers.</summary>
+    public Task StartLibvirtdAsync() => Daemon.StartLibvirtdAsync();
+
     /// <summary>Daemon stderr and log tails, for failure messages.</summary>
     public string DaemonDiagnostics() => _daemon?.DaemonDiagnostics() ?? SkipReason ?? "";
 

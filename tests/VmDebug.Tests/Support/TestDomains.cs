@@ -26,7 +26,10 @@ internal static class TestDomains
     /// arrived in 9.1), and on_crash=preserve keeps the crashed guest for a dump. Without &lt;acpi/&gt; libvirt passes
     /// -no-acpi, the guest's qemu_fw_cfg driver finds no fw_cfg device and QEMU never receives the VMCOREINFO note.
     /// </summary>
-    public static string PanickingGuest(string name, GuestImage guest, int panicAfterSeconds, int memoryMiB = 512, int markers = 0) => $"""
+    /// <param name="consoleLog">A file for the guest's serial console (its marker lines say /init has run), or none.</param>
+    /// <param name="kernelArguments">More kernel arguments, e.g. sysctl.kernel.unknown_nmi_panic=1.</param>
+    public static string PanickingGuest(string name, GuestImage guest, int panicAfterSeconds, int memoryMiB = 512, int markers = 0,
+        string? consoleLog = null, string kernelArguments = "") => $"""
         <domain type='qemu'>
           <name>{SecurityElement.Escape(name)}</name>
           <memory unit='MiB'>{memoryMiB}</memory>
@@ -35,13 +38,13 @@ internal static class TestDomains
             <type arch='x86_64' machine='q35'>hvm</type>
             <kernel>{SecurityElement.Escape(guest.Kernel)}</kernel>
             <initrd>{SecurityElement.Escape(guest.Initrd)}</initrd>
-            <cmdline>console=ttyS0 panic=0 quiet loglevel=6 vmdebug.markers={markers} vmdebug.panic_after={panicAfterSeconds}</cmdline>
+            <cmdline>console=ttyS0 panic=0 quiet loglevel=6 vmdebug.markers={markers} vmdebug.panic_after={panicAfterSeconds} {SecurityElement.Escape(kernelArguments)}</cmdline>
           </os>
           <features><acpi/><vmcoreinfo state='on'/></features>
           <on_crash>preserve</on_crash>
           <devices>
             <emulator>/usr/bin/qemu-system-x86_64</emulator>
-            <panic model='isa'/>
+            <panic model='isa'/>{(consoleLog is null ? "" : $"<serial type='file'><source path='{SecurityElement.Escape(consoleLog)}'/><target port='0'/></serial>")}
           </devices>
         </domain>
         """;

@@ -1,4 +1,3 @@
-using VmDebug.Engine.Fleet;
 using VmDebug.Engine.Guest;
 
 namespace VmDebug.Tests.Support;
