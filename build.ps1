@@ -1,10 +1,13 @@
 #Requires -Version 7.4
 <#
 .SYNOPSIS
-    Builds the VmDebug module into ./out/VmDebug, ready for Import-Module; -Test also runs every test.
+    Builds the VmDebug module into ./out/VmDebug, ready for Import-Module, and the vmdebug CLI into ./out/vmdebug/vmdebug;
+    -Test also runs every test.
 .DESCRIPTION
     Publishes src/VmDebug (the cmdlets) with the engine beside it. The project copies the manifest, the formats
     and the help (generated from docs/en-US at build time) into its output, so the output folder is the module.
+    Publishes src/VmDebug.Cli as a NativeAOT executable (scripts/publish-cli.sh; it runs without a .NET runtime),
+    which the xunit tests run as users do.
     -Test builds the solution with warnings as errors, runs the xunit suite, then the Pester suite (tests/pester) in a
     fresh pwsh against the built module, and ends with one line counting both: "N passed, N failed, N skipped".
     Pester 5.7.1 comes from scripts/install-pwsh.sh (pinned, cached outside the work tree).
@@ -20,6 +23,8 @@ param(
     [ValidateSet('Debug', 'Release')]
     [string] $Configuration = 'Release',
     [string] $OutputPath = (Join-Path $PSScriptRoot 'out' 'VmDebug'),
+    # Where the NativeAOT vmdebug executable goes.
+    [string] $CliOutputPath = (Join-Path $PSScriptRoot 'out' 'vmdebug'),
     [switch] $Test,
     # With -Test: only the xunit tests this filter selects (dotnet test --filter), and only these Pester files.
     [string] $TestFilter,
@@ -37,11 +42,17 @@ if ($LASTEXITCODE) { throw "dotnet publish failed with exit code $LASTEXITCODE" 
 # PowerShellStandard.Library is compile-only; a copy beside the module would shadow pwsh's own SMA.
 Remove-Item (Join-Path $OutputPath 'System.Management.Automation.dll') -ErrorAction Ignore
 Write-Host "Module built: Import-Module $(Join-Path $OutputPath 'VmDebug.psd1')"
+$env:CONFIGURATION = $Configuration
+$cli = & (Join-Path $PSScriptRoot 'scripts' 'publish-cli.sh') $CliOutputPath
+if ($LASTEXITCODE) { throw "scripts/publish-cli.sh failed with exit code $LASTEXITCODE" }
+Write-Host "CLI built: $cli"
 if (-not $Test) { return }
 
 $results = [System.IO.Directory]::CreateTempSubdirectory('vmdebug-test-').FullName
 Write-Host "Test results: $results"
 
+# The CLI tests run this executable (tests/VmDebug.Tests/Support/Cli.cs).
+$env:VMDEBUG_CLI = $cli
 $filter = if ($TestFilter) { @('--filter', $TestFilter) } else { @() }
 dotnet test (Join-Path $PSScriptRoot 'tests' 'VmDebug.Tests') -c $Configuration --no-build --logger 'trx;LogFileName=results.trx' `
     --results-directory $results @filter -- xUnit.ShowLiveOutput=false

@@ -6,8 +6,8 @@ cd "$(dirname "$0")/.."
 mib=${1:-2048}
 scripts/install-deps.sh >/dev/null
 guest=$(scripts/build-guest.sh)
-dotnet build src/VmDebug.Cli -c Release -nologo -v q >/dev/null
-vmdebug() { dotnet src/VmDebug.Cli/bin/Release/net8.0/vmdebug.dll "$@"; }
+vmdebug_executable=$(scripts/publish-cli.sh)  # the NativeAOT executable users run
+vmdebug() { "$vmdebug_executable" "$@"; }
 work=$(mktemp -d /var/tmp/vmdebug-bench.XXXX)
 trap 'kill "$qemu" 2>/dev/null || true; rm -rf "$work"' EXIT
 

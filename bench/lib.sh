@@ -2,12 +2,11 @@
 # and a cleanup that kills the guest QEMU the script started and removes the work directory, whatever way it exits.
 bench_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-# Sets guest (the test guest's directory), vmdebug (the command, as an array), work (an empty directory under
+# Sets guest (the test guest's directory), vmdebug (the NativeAOT executable users run, as an array), work (an empty directory under
 # BENCH_DIR, default /var/tmp) and qemu_pid (empty: the script sets it to the QEMU it starts).
 bench_setup() {
     guest=$("$bench_root/scripts/build-guest.sh")
-    dotnet build -c Release -nologo -v q "$bench_root/src/VmDebug.Cli" >&2
-    vmdebug=(dotnet "$bench_root/src/VmDebug.Cli/bin/Release/net8.0/vmdebug.dll")
+    vmdebug=("$("$bench_root/scripts/publish-cli.sh")")
     work=$(mktemp -d "${BENCH_DIR:-/var/tmp}/vmdebug-bench-XXXXXX")
     qemu_pid=
     trap bench_cleanup EXIT

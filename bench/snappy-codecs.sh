@@ -8,9 +8,9 @@ mib=${1:-2048}
 rounds=${2:-5}
 scripts/install-deps.sh >/dev/null
 guest=$(scripts/build-guest.sh)
-dotnet build src/VmDebug.Cli -c Release -nologo -v q >/dev/null
+vmdebug_executable=$(scripts/publish-cli.sh)  # the NativeAOT executable users run
 dotnet build bench/VmDebug.SnappyBench -c Release -nologo -v q >/dev/null
-vmdebug() { dotnet src/VmDebug.Cli/bin/Release/net8.0/vmdebug.dll "$@"; }
+vmdebug() { "$vmdebug_executable" "$@"; }
 work=$(mktemp -d /var/tmp/vmdebug-bench.XXXX)
 qemu=
 trap '[[ -n $qemu ]] && kill "$qemu" 2>/dev/null; rm -rf "$work"' EXIT

@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
-dotnet build src/VmDebug.Cli -c Release -nologo -v q
-exec dotnet src/VmDebug.Cli/bin/Release/net8.0/vmdebug.dll demo "$@"
+vmdebug=$(scripts/publish-cli.sh)
+exec "$vmdebug" demo "$@"

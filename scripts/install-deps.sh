@@ -17,6 +17,7 @@ packages=(
     trace-cmd                           # joins and reports virtio-trace data
     linux-source-6.1 gcc libc6-dev make patch  # the static guest-side trace-agent (scripts/build-trace-agent.sh)
     zstd lz4 xz-utils liblzma5          # compressed process cores (systemd-coredump) and their tests
+    clang zlib1g-dev                    # NativeAOT links the vmdebug executable with them (scripts/publish-cli.sh)
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,11 +1,12 @@
 using System.Collections;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Reflection;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using VmDebug.Engine;
 using VmDebug.Engine.Dump;
 
@@ -17,27 +18,30 @@ namespace VmDebug.Cli;
 /// </summary>
 public static class CliOutput
 {
-    public static readonly JsonSerializerOptions Json = new()
+    /// <summary>The metadata every --json result is written with; guest-provided text is escaped by the serializer,
+    /// plain ASCII stays readable.</summary>
+    public static readonly CliJsonContext JsonContext = new(new JsonSerializerOptions
     {
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         WriteIndented = false,
-        Converters = { new JsonStringEnumConverter() },
-        // Guest-provided text is escaped by the serializer; keep plain ASCII readable.
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
+    });
 
-    public static void WriteResult(object result, bool json, TextWriter? writer = null)
+    /// <summary>The options of <see cref="JsonContext"/>, for JSON the CLI builds itself (errors, kmsg records).</summary>
+    public static JsonSerializerOptions Json => JsonContext.Options;
+
+    /// <summary>
+    /// One result: JSON on one line, or a list of its public properties (like Format-List). The properties are read
+    /// from <typeparamref name="T"/>, which the trimmer keeps for that reason; results are sealed types.
+    /// </summary>
+    public static void WriteResult<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties)] T>(
+        T result, JsonTypeInfo<T> type, bool json, TextWriter? writer = null)
+        where T : notnull
     {
         writer ??= Console.Out;
         if (json)
         {
-            writer.WriteLine(result is JsonNode node ? node.ToJsonString(Json) : JsonSerializer.Serialize(result, result.GetType(), Json));
-            return;
-        }
-
-        if (result is string text)
-        {
-            writer.Write(text); // already formatted, e.g. a --what-if diff
+            writer.WriteLine(JsonSerializer.Serialize(result, type));
             return;
         }
 
@@ -45,14 +49,13 @@ public static class CliOutput
         writer.WriteLine();
     }
 
-    public static string FormatList(object result)
-    {
-        if (result is JsonNode node)
-        {
-            return node.ToJsonString(new JsonSerializerOptions(Json) { WriteIndented = true }) + Environment.NewLine;
-        }
+    /// <summary>Text already formatted, e.g. a --what-if diff.</summary>
+    public static void WriteText(string text, TextWriter? writer = null) => (writer ?? Console.Out).Write(text);
 
-        var properties = result.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance);
+    public static string FormatList<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties)] T>(T result)
+        where T : notnull
+    {
+        var properties = typeof(T).GetProperties(BindingFlags.Public | BindingFlags.Instance);
         var width = properties.Length == 0 ? 0 : properties.Max(p => p.Name.Length);
         var text = new StringBuilder();
         foreach (var property in properties)

@@ -1,38 +1,41 @@
 using System.CommandLine;
+using System.Diagnostics.CodeAnalysis;
+using System.Text.Json.Serialization.Metadata;
 using VmDebug.Engine;
 
 namespace VmDebug.Cli.Commands;
 
-/// <summary>Shared shape of a subcommand: a --json option, one engine call, output or a mapped error.</summary>
+/// <summary>
+/// Shared shape of a subcommand: a --json option, one engine call, output or a mapped error. Each result type comes
+/// with its source-generated JSON metadata (<see cref="CliOutput.JsonContext"/>), so a type the NativeAOT binary
+/// could not print does not compile.
+/// </summary>
 public static class CliCommand
 {
     public static Option<bool> JsonOption() => new("--json") { Description = "Print the result as JSON (one object per line)." };
 
     /// <summary>Runs one engine call and prints its result; errors go to stderr with a stable exit code.</summary>
-    public static void SetEngineAction(this Command command, Option<bool> json,
-        Func<ParseResult, IProgress<OperationProgress>, CancellationToken, Task<object>> engineCall)
-    {
-        command.SetAction(async (parseResult, cancellationToken) =>
-        {
-            var asJson = parseResult.GetValue(json);
-            using var signalled = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, CliSignals.Token);
-            try
-            {
-                var result = await engineCall(parseResult, CliOutput.CreateProgress(), signalled.Token).ConfigureAwait(false);
-                CliOutput.WriteResult(result, asJson);
-                return 0;
-            }
-            catch (Exception e)
-            {
-                return CliOutput.WriteError(e, asJson, signalled.Token);
-            }
-        });
-    }
+    public static void SetEngineAction<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties)] T>(this Command command,
+        Option<bool> json, JsonTypeInfo<T> type, Func<ParseResult, IProgress<OperationProgress>, CancellationToken, Task<T>> engineCall)
+        where T : notnull =>
+        command.SetOutputAction(json, async (parseResult, asJson, progress, cancellationToken) =>
+            CliOutput.WriteResult(await engineCall(parseResult, progress, cancellationToken).ConfigureAwait(false), type, asJson));
 
     /// <summary>Runs one engine call that yields a list and prints each item (one JSON object per line with --json).</summary>
-    public static void SetEngineListAction<T>(this Command command, Option<bool> json,
-        Func<ParseResult, IProgress<OperationProgress>, CancellationToken, Task<IReadOnlyList<T>>> engineCall)
-        where T : notnull
+    public static void SetEngineListAction<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties)] T>(this Command command,
+        Option<bool> json, JsonTypeInfo<T> type, Func<ParseResult, IProgress<OperationProgress>, CancellationToken, Task<IReadOnlyList<T>>> engineCall)
+        where T : notnull =>
+        command.SetOutputAction(json, async (parseResult, asJson, progress, cancellationToken) =>
+        {
+            foreach (var item in await engineCall(parseResult, progress, cancellationToken).ConfigureAwait(false))
+            {
+                CliOutput.WriteResult(item, type, asJson);
+            }
+        });
+
+    /// <summary>Runs <paramref name="body"/>, which prints the output itself; exit 0, or the error's code.</summary>
+    public static void SetOutputAction(this Command command, Option<bool> json,
+        Func<ParseResult, bool, IProgress<OperationProgress>, CancellationToken, Task> body)
     {
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -40,11 +43,7 @@ public static class CliCommand
             using var signalled = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, CliSignals.Token);
             try
             {
-                foreach (var item in await engineCall(parseResult, CliOutput.CreateProgress(), signalled.Token).ConfigureAwait(false))
-                {
-                    CliOutput.WriteResult(item, asJson);
-                }
-
+                await body(parseResult, asJson, CliOutput.CreateProgress(), signalled.Token).ConfigureAwait(false);
                 return 0;
             }
             catch (Exception e)

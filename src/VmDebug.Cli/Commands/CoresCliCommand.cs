@@ -30,7 +30,7 @@ public static class CoresCliCommand
                 }, cancellationToken).ConfigureAwait(false);
                 foreach (var core in listing.Cores)
                 {
-                    CliOutput.WriteResult(core, asJson);
+                    CliOutput.WriteResult(core, CliOutput.JsonContext.QemuProcessCore, asJson);
                 }
                 // Every bad path is reported; the exit code is the first one's.
                 var exitCode = 0;

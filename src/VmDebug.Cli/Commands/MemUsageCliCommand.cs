@@ -16,8 +16,8 @@ public static class MemUsageCliCommand
         {
             input, level, json,
         };
-        command.SetEngineAction(json, (parse, progress, cancellationToken) =>
-            Task.FromResult<object>(GuestMemoryUsageReader.Measure(parse.GetValue(input)!, parse.GetValue(level), progress, cancellationToken)));
+        command.SetEngineAction(json, CliOutput.JsonContext.GuestMemoryUsage, (parse, progress, cancellationToken) =>
+            Task.FromResult(GuestMemoryUsageReader.Measure(parse.GetValue(input)!, parse.GetValue(level), progress, cancellationToken)));
         return command;
     }
 

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Diagnostics.CodeAnalysis;
+using System.Text.Json.Serialization.Metadata;
 using VmDebug.Engine;
 
 namespace VmDebug.Cli.Commands;
@@ -8,15 +10,20 @@ public static class PlannedChangeAction
 {
     public static Option<bool> WhatIfOption() => new("--what-if") { Description = "Print the exact diff and change nothing." };
 
-    public static void SetPlannedChangeAction<TResult>(this Command command, Option<bool> json, Option<bool> whatIf,
-        Func<ParseResult, PlannedChange<TResult>> plan)
+    public static void SetPlannedChangeAction<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties)] TResult>(
+        this Command command, Option<bool> json, JsonTypeInfo<TResult> type, Option<bool> whatIf, Func<ParseResult, PlannedChange<TResult>> plan)
         where TResult : class =>
-        command.SetEngineAction(json, (parse, _, cancellationToken) =>
+        command.SetOutputAction(json, (parse, asJson, _, cancellationToken) =>
         {
             using var change = plan(parse);
-            object result = parse.GetValue(whatIf)
-                ? parse.GetValue(json) ? change.Preview : change.Describe()
-                : change.Apply(cancellationToken);
-            return Task.FromResult(result);
+            if (parse.GetValue(whatIf) && !asJson)
+            {
+                CliOutput.WriteText(change.Describe());
+            }
+            else
+            {
+                CliOutput.WriteResult(parse.GetValue(whatIf) ? change.Preview : change.Apply(cancellationToken), type, asJson);
+            }
+            return Task.CompletedTask;
         });
 }

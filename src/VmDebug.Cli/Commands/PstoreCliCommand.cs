@@ -50,7 +50,7 @@ public static class PstoreCliCommand
                 }
                 foreach (var record in result.Records)
                 {
-                    CliOutput.WriteResult(record, asJson);
+                    CliOutput.WriteResult(record, CliOutput.JsonContext.PstoreRecord, asJson);
                 }
                 return 0;
             }

@@ -68,7 +68,7 @@ public static class WatchCliCommand
                 };
                 await foreach (var watchEvent in FleetWatcher.WatchAsync(options, signalled.Token))
                 {
-                    Console.Error.WriteLine(asJson ? JsonSerializer.Serialize(watchEvent, CliOutput.Json) : Line(watchEvent));
+                    Console.Error.WriteLine(asJson ? JsonSerializer.Serialize(watchEvent, CliOutput.JsonContext.WatchEvent) : Line(watchEvent));
                 }
                 return 0;
             }

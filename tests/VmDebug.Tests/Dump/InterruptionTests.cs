@@ -108,8 +108,7 @@ public sealed partial class InterruptionTests
     /// </summary>
     private static async Task<(int ExitCode, string Stderr)> InterruptAsync(string[] arguments, string directory, int signal, int anonymousFiles, CancellationToken ct)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        start.ArgumentList.Add(Support.Cli.ProgramPath);
+        var start = new ProcessStartInfo(Support.Cli.ProgramPath) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);

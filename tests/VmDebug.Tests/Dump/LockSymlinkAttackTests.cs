@@ -72,7 +72,7 @@ public sealed class LockSymlinkAttackTests : IDisposable
 
     private async Task<JsonNode> VictimDumpError(string socket, string output)
     {
-        var (exit, _, stderr) = await AsUserResult(Victim, "dotnet", Support.Cli.ProgramPath, "dump", "--socket", socket, "--output", output, "--json");
+        var (exit, _, stderr) = await AsUserResult(Victim, Support.Cli.ProgramPath, "dump", "--socket", socket, "--output", output, "--json");
         Assert.NotEqual(0, exit);
         return JsonNode.Parse(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1])!["error"]!;
     }

@@ -67,7 +67,7 @@ public sealed class DestinationSafetyTests
         await Run("mknod", Path.Combine(directory, "core.tty"), "c", "5", "0"); // /dev/tty: opening it blocking would attach a terminal
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var (exit, stdout, stderr) = await TestEnvironment.RunAsync("dotnet", [Support.Cli.ProgramPath, "cores", "--path", directory, "--no-systemd", "--json"],
+        var (exit, stdout, stderr) = await TestEnvironment.RunAsync(Support.Cli.ProgramPath, ["cores", "--path", directory, "--no-systemd", "--json"],
             timeout: TimeSpan.FromSeconds(60));
         Assert.True(exit == 0, stderr);
         var listed = JsonNode.Parse(Assert.Single(stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)))!;
@@ -77,7 +77,7 @@ public sealed class DestinationSafetyTests
         // Named explicitly, a FIFO is not a core either: it does not block, and like any named non-core (issue 9,
         // defect 13) it is an error naming it, not a silent skip.
         var fifoPath = Path.Combine(directory, "core.fifo");
-        var fifo = await TestEnvironment.RunAsync("dotnet", [Support.Cli.ProgramPath, "cores", "--path", fifoPath, "--no-systemd", "--json"],
+        var fifo = await TestEnvironment.RunAsync(Support.Cli.ProgramPath, ["cores", "--path", fifoPath, "--no-systemd", "--json"],
             timeout: TimeSpan.FromSeconds(60));
         Assert.Equal(3, fifo.ExitCode);
         Assert.Equal("", fifo.Stdout.Trim());

@@ -13,9 +13,9 @@ public sealed partial class ServiceUnitTests
     {
         var analyze = TestEnvironment.RequireTool("systemd-analyze", "systemd");
         using var directory = new TempDirectory();
-        // verify checks that ExecStart's program exists: point it at the vmdebug built with the tests.
+        // verify checks that ExecStart's program exists: point it at the vmdebug executable the tests run.
         var unit = directory.File("vmdebug-watch.service");
-        File.WriteAllText(unit, Unit.Replace("/usr/local/bin/vmdebug", Path.Combine(AppContext.BaseDirectory, "vmdebug"), StringComparison.Ordinal));
+        File.WriteAllText(unit, Unit.Replace("/usr/local/bin/vmdebug", Support.Cli.ProgramPath, StringComparison.Ordinal));
         var (exit, stdout, stderr) = await TestEnvironment.RunAsync(analyze, ["verify", unit]);
         Assert.True(exit == 0 && stderr.Trim().Length == 0, $"systemd-analyze verify: exit {exit}\n{stdout}{stderr}");
     }

@@ -136,8 +136,8 @@ public sealed class WatcherLimitsTests
     /// <summary>Runs vmdebug watch --json and sends SIGINT as soon as it says a capture started.</summary>
     private static async Task<(int ExitCode, List<string> Lines)> InterruptMidCaptureAsync(string socket, string archive, CancellationToken ct)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var argument in new[] { Support.Cli.ProgramPath, "watch", "--socket", socket, "--archive", archive, "--json", "--timeout", "240" })
+        var start = new ProcessStartInfo(Support.Cli.ProgramPath) { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var argument in new[] { "watch", "--socket", socket, "--archive", archive, "--json", "--timeout", "240" })
         {
             start.ArgumentList.Add(argument);
         }

@@ -106,7 +106,7 @@ public sealed class DefaultDeviceCoreTests
     {
         var rss = output + ".rss";
         var clock = Stopwatch.StartNew();
-        var (exit, stdout, stderr) = await TestEnvironment.RunAsync(time, ["-f", "%M", "-o", rss, "dotnet", Support.Cli.ProgramPath,
+        var (exit, stdout, stderr) = await TestEnvironment.RunAsync(time, ["-f", "%M", "-o", rss, Support.Cli.ProgramPath,
             "dump", "--core-file", core, "--output", output, "--json"], timeout: TimeSpan.FromMinutes(5));
         var seconds = clock.Elapsed.TotalSeconds;
         Assert.True(exit == 0, $"vmdebug dump --core-file {core} failed ({exit}): {stdout}{stderr}");

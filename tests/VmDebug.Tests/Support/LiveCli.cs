@@ -35,14 +35,13 @@ public sealed partial class LiveCli : IAsyncDisposable
 
     public static LiveCli Start(params string[] arguments)
     {
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(Cli.ProgramPath)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add(Cli.ProgramPath);
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);

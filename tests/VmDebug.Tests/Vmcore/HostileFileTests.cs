@@ -34,7 +34,7 @@ public sealed class HostileFileTests
             var stats = scratch.File($"stats.{format}");
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var (exit, stdout, stderr) = await TestEnvironment.RunAsync(time,
-                ["-f", "%M", "-o", stats, "dotnet", Support.Cli.ProgramPath, "convert", "--input", input, "--output", output, "--format", format, "--json"]);
+                ["-f", "%M", "-o", stats, Support.Cli.ProgramPath, "convert", "--input", input, "--output", output, "--format", format, "--json"]);
             clock.Stop();
             var peakKiB = long.Parse(File.ReadAllText(stats).Trim().Split('\n')[^1], CultureInfo.InvariantCulture);
             Assert.True(peakKiB < MaxPeakRssKiB, $"{fixture} -> {format}: peak RSS {peakKiB} KiB");
