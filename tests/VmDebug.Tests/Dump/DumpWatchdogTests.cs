@@ -32,7 +32,7 @@ public sealed class DumpWatchdogTests
     }
 
     /// <summary>
-    /// Plays QEMU 7.2 for one dump: capabilities, getfd, a detached dump-guest-memory, then query-dump with the
+    /// Plays QEMU 7.2 for one dump: capabilities, query-status, getfd, a detached dump-guest-memory, then query-dump with the
     /// completed count <paramref name="next"/> gives (-1: the dump fails, with an escape sequence in DUMP_COMPLETED's error).
     /// </summary>
     private static async Task ServeAsync(FakeQmpServer qemu, Func<long, long> next)
@@ -55,6 +55,7 @@ public sealed class DumpWatchdogTests
             var reply = (string?)request["execute"] switch
             {
                 "query-dump-guest-memory-capability" => """{"return": {"formats": ["elf", "kdump-zlib", "win-dmp"]}}""",
+                "query-status" => """{"return": {"status": "running", "running": true, "singlestep": false}}""",
                 "query-dump" when !dumping => """{"return": {"status": "none", "completed": 0, "total": 0}}""",
                 "query-dump" => QueryDump(ref completed, next),
                 "dump-guest-memory" => DumpStarted(ref dumping),
