@@ -88,7 +88,7 @@ echo "| --- | --- | --- | --- | --- | --- | --- |"
 for level in 1 31; do
     for pair in "zlib:-c" "lzo:-l" "zstd:" "snappy:"; do
         codec=${pair%%:*} flag=${pair#*:}
-        read -r ours ours_cpu < <(run3_cpu vmdebug convert --input "$elf" --output "$work/out" --format "kdump-$codec" --dump-level $level --force)
+        read -r ours ours_cpu < <(run3_cpu "${vmdebug[@]}" convert --input "$elf" --output "$work/out" --format "kdump-$codec" --dump-level $level --force)
         vmdebug convert --input "$elf" --output "$work/ours" --format "kdump-$codec" --dump-level $level --force >/dev/null
         if [[ -n $flag ]]; then
             read -r theirs theirs_cpu < <(run3_cpu makedumpfile $flag -d $level --message-level 0 "$elf" "$work/out")
