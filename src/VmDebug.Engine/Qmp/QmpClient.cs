@@ -16,6 +16,8 @@ public sealed partial class QmpClient : IAsyncDisposable, IDisposable
 {
     private const string IdPrefix = "vmdebug-";
 
+    private const int MaxStaleEventsBeforeGreeting = 64;
+
     private readonly QmpClientOptions _options;
     private readonly Dictionary<string, Pending> _pending = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _fdLock = new(1, 1);
@@ -82,18 +84,31 @@ public sealed partial class QmpClient : IAsyncDisposable, IDisposable
     private async Task<QmpGreeting> ReadGreetingAsync(CancellationToken handshake, CancellationToken caller)
     {
         JsonObject? message;
-        try
+        var staleEvents = 0;
+        while (true)
         {
-            message = await ReadHandshakeMessageAsync(handshake, caller, greeting: true).ConfigureAwait(false);
-        }
-        catch (JsonException e)
-        {
-            throw NotAGreeting("sent something that is not JSON", e);
-        }
+            try
+            {
+                message = await ReadHandshakeMessageAsync(handshake, caller, greeting: true).ConfigureAwait(false);
+            }
+            catch (JsonException e)
+            {
+                throw NotAGreeting("sent something that is not JSON", e);
+            }
 
-        if (message is null)
-        {
-            throw NotAGreeting("closed the connection", null);
+            if (message is null)
+            {
+                throw NotAGreeting("closed the connection", null);
+            }
+
+            // QEMU's monitor keeps output it could not write to a client that has just gone (a STOP right after the
+            // GUEST_PANICKED that client waited for) and writes it to the next client before the greeting. Those
+            // events belong to the earlier session: drop them, a bounded number, so a chatty peer cannot stall us.
+            if (message.ContainsKey("event") && !message.ContainsKey("QMP") && ++staleEvents <= MaxStaleEventsBeforeGreeting)
+            {
+                continue;
+            }
+            break;
         }
 
         return QmpGreeting.TryParse(message, out var failingMember)

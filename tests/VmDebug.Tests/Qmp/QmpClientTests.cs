@@ -363,6 +363,40 @@ public class QmpClientTests
     }
 
     [Fact]
+    public async Task StaleEventsBeforeTheGreeting_AreDroppedAndTheClientConnects()
+    {
+        // Seen from QEMU 7.2 in a CI run: a STOP that QEMU could not write to the client that had just left (it waited
+        // for GUEST_PANICKED) reached the next client before its greeting. QEMU will not do it on demand: a scripted peer does.
+        await using var server = FakeQmpServer.Start();
+        var connect = QmpClient.ConnectAsync(server.SocketPath, null, Ct);
+        await server.AcceptAsync();
+        await server.SendAsync("""{"timestamp": {"seconds": 1796143527, "microseconds": 542367}, "event": "STOP"}""");
+        await server.SendAsync(FakeQmpServer.QemuGreeting);
+        Assert.Equal("qmp_capabilities", (string?)(await server.ReceiveAsync())["execute"]);
+        await server.SendAsync("""{"return": {}}""");
+
+        await using var client = await connect;
+        Assert.Equal(7, client.Greeting.Version.Major);
+        Assert.False(client.Events.TryRead(out var stale), $"the earlier session's {stale?.Name} reached this client's events");
+    }
+
+    [Fact]
+    public async Task EndlessEventsInsteadOfAGreeting_AreAGreetingError()
+    {
+        await using var server = FakeQmpServer.Start();
+        var connect = QmpClient.ConnectAsync(server.SocketPath, null, Ct);
+        await server.AcceptAsync();
+        for (var i = 0; i < 65; i++)
+        {
+            await server.SendAsync("""{"timestamp": {"seconds": 1, "microseconds": 0}, "event": "STOP"}""");
+        }
+
+        var error = await Assert.ThrowsAsync<QmpGreetingException>(() => connect);
+        Assert.Equal("QmpGreetingInvalid", error.ErrorId);
+        Assert.Contains("did not send a QMP greeting", error.Message);
+    }
+
+    [Fact]
     public async Task SilentServer_IsAGreetingTimeout()
     {
         await using var server = FakeQmpServer.Start();

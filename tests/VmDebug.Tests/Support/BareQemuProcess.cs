@@ -68,13 +68,13 @@ public sealed class BareQemuProcess : IDisposable
         process.BeginOutputReadLine();
 
         var clock = Stopwatch.StartNew();
-        while (!File.Exists(socket))
+        while (!UnixSockets.IsListening(socket))
         {
             if (process.HasExited || clock.Elapsed > TimeSpan.FromSeconds(20))
             {
                 var stderr = qemu.StandardError;
                 qemu.Dispose();
-                throw new InvalidOperationException($"QEMU did not create its QMP socket {socket}: {stderr}");
+                throw new InvalidOperationException($"QEMU did not listen on its QMP socket {socket}: {stderr}");
             }
 
             Thread.Sleep(20);

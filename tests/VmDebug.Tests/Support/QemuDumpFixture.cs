@@ -32,11 +32,11 @@ public sealed class QemuDumpFixture : IDisposable
         try
         {
             var deadline = DateTime.UtcNow.AddSeconds(30);
-            while (!File.Exists(socket))
+            while (!UnixSockets.IsListening(socket))
             {
                 if (process.HasExited || DateTime.UtcNow > deadline)
                 {
-                    throw new InvalidOperationException($"QEMU did not create its QMP socket: {process.StandardError.ReadToEnd()}");
+                    throw new InvalidOperationException($"QEMU did not listen on its QMP socket: {process.StandardError.ReadToEnd()}");
                 }
                 Thread.Sleep(50);
             }
