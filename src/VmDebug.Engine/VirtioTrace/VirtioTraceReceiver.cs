@@ -437,9 +437,10 @@ public static class VirtioTraceReceiver
             return destination;
         }
         // UnauthorizedAccessException: a file entry named like a directory ("events/"), which the OS refuses to create;
-        // NotSupportedException: an entry type TarReader does not read (GNU sparse files).
+        // NotSupportedException: an entry type TarReader does not read (GNU sparse files); OverflowException: a header
+        // number TarReader cannot hold (found by the fuzz smoke).
         catch (Exception e) when (e is InvalidDataException or FormatException or EndOfStreamException or IOException or UnauthorizedAccessException
-            or NotSupportedException)
+            or NotSupportedException or OverflowException)
         {
             warnings.Add($"The guest's metadata in {tarPath} could not be unpacked ({Escape(e.Message)}): trace-cmd restore needs it complete.");
             return null;
