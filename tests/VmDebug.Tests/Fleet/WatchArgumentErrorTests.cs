@@ -80,24 +80,7 @@ public sealed class WatchArgumentErrorTests
         using var directory = new TempDirectory();
         foreach (var time in new[] { new DateTimeOffset(2026, 12, 1, 13, 0, 0, TimeSpan.Zero), new DateTimeOffset(2026, 12, 1, 15, 0, 0, TimeSpan.Zero) })
         {
-            var folder = Path.Combine(directory.Path, "web1", CrashArchive.StampOf(time));
-            Directory.CreateDirectory(folder);
-            File.WriteAllBytes(Path.Combine(folder, "vmcore.kdump"), new byte[16]);
-            CrashArchive.WriteCrashJson(folder, new GuestCrash
-            {
-                Guest = "web1",
-                Host = "test",
-                PanicKind = "Panicked",
-                PanicTime = time,
-                CaptureSeconds = 1,
-                DumpFile = "vmcore.kdump",
-                DumpFormat = DumpFormat.KdumpZstd,
-                DumpLevel = 31,
-                DumpBytes = 16,
-                GuestRamBytes = 256 << 20,
-                Path = folder,
-                ArchivePath = directory.Path,
-            });
+            ArchivedCrash.Write(directory.Path, "web1", time, 16);
         }
         var (exit, stdout, stderr) = await Support.Cli.RunAsync("crashes", "--archive", directory.Path, "--after", "2026-12-01T14:00", "--json");
         Assert.True(exit == 0, stderr);

@@ -107,27 +107,7 @@ public sealed class WatcherLimitsTests
         for (var i = 0; i < OldCrashes; i++)
         {
             var time = new DateTimeOffset(2020, 1, 1, 0, i, 0, TimeSpan.Zero);
-            var folder = Path.Combine(archive, "old", CrashArchive.StampOf(time));
-            Directory.CreateDirectory(folder);
-            using (var filler = File.Create(Path.Combine(folder, "vmcore.kdump")))
-            {
-                filler.Write(new byte[15 << 20]);
-            }
-            CrashArchive.WriteCrashJson(folder, new GuestCrash
-            {
-                Guest = "old",
-                Host = "test",
-                PanicKind = "Panicked",
-                PanicTime = time,
-                CaptureSeconds = 1,
-                DumpFile = "vmcore.kdump",
-                DumpFormat = DumpFormat.KdumpZstd,
-                DumpLevel = 31,
-                DumpBytes = 15 << 20,
-                GuestRamBytes = 256 << 20,
-                Path = folder,
-                ArchivePath = archive,
-            });
+            var folder = ArchivedCrash.Write(archive, "old", time, 15 << 20);
             folders.Add(folder);
         }
         return folders;
