@@ -45,9 +45,8 @@ public static class LogCliCommand
                 }
                 else
                 {
-                    // The bytes makedumpfile writes: pure ASCII, so no console encoding can alter them.
-                    var text = log.ToMakedumpfileText(count, level);
-                    stdout.Write(Encoding.ASCII.GetBytes(text));
+                    // The bytes makedumpfile writes: pure ASCII, and no console encoding between them and stdout.
+                    stdout.Write(log.ToMakedumpfileBytes(count, level).Span);
                 }
                 return 0;
             }

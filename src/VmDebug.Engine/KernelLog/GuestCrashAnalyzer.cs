@@ -17,7 +17,7 @@ public static partial class GuestCrashAnalyzer
     public static async Task<VmDebug.GuestCrashInfo> ReadAsync(GuestKernelTarget target, CancellationToken cancellationToken)
     {
         using var session = await GuestKernelSessions.OpenAsync(target, cancellationToken).ConfigureAwait(false);
-        return await Task.Run(() => Analyze(session), cancellationToken).ConfigureAwait(false);
+        return await GuestKernelSessions.RunAsync(session, () => Analyze(session), cancellationToken).ConfigureAwait(false);
     }
 
     public static VmDebug.GuestCrashInfo Analyze(GuestKernelSession session)

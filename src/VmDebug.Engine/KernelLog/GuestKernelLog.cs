@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using VmDebug.Engine.GuestKernel;
 
@@ -46,16 +47,23 @@ public sealed class GuestKernelLog
             "VMCOREINFO names no printk ring VmDebug reads (neither SYMBOL(prb) of Linux 5.10+ nor SYMBOL(log_buf) with log_first_idx of 3.5–5.9).");
     }
 
-    /// <summary>The log as <c>makedumpfile --dump-dmesg</c> writes it, byte for byte; optionally only the selected records.</summary>
-    public string ToMakedumpfileText(int? tail = null, VmDebug.KmsgLevel? minimumLevel = null)
+    /// <summary>
+    /// The log as <c>makedumpfile --dump-dmesg</c> writes it, byte for byte (ASCII: anything else is escaped);
+    /// optionally only the selected records.
+    /// </summary>
+    public ReadOnlyMemory<byte> ToMakedumpfileBytes(int? tail = null, VmDebug.KmsgLevel? minimumLevel = null)
     {
-        var text = new StringBuilder();
+        var output = new ArrayBufferWriter<byte>(64 * 1024);
         foreach (var entry in Select(tail, minimumLevel))
         {
-            text.Append(MakedumpfileText.Format(entry));
+            MakedumpfileText.Write(entry, output);
         }
-        return text.ToString();
+        return output.WrittenMemory;
     }
+
+    /// <summary><see cref="ToMakedumpfileBytes"/> as a string.</summary>
+    public string ToMakedumpfileText(int? tail = null, VmDebug.KmsgLevel? minimumLevel = null) =>
+        Encoding.ASCII.GetString(ToMakedumpfileBytes(tail, minimumLevel).Span);
 
     /// <summary>
     /// The records as the <see cref="VmDebug.KmsgRecord"/>s a /dev/kmsg stream yields, Guest naming the source, so a

@@ -8,6 +8,6 @@ public static class GuestKernelLogReader
     public static async Task<GuestKernelLog> ReadAsync(GuestKernelTarget target, CancellationToken cancellationToken)
     {
         using var session = await GuestKernelSessions.OpenAsync(target, cancellationToken).ConfigureAwait(false);
-        return await Task.Run(() => GuestKernelLog.Read(session), cancellationToken).ConfigureAwait(false);
+        return await GuestKernelSessions.RunAsync(session, () => GuestKernelLog.Read(session), cancellationToken).ConfigureAwait(false);
     }
 }

@@ -18,7 +18,7 @@ public static class PstoreReader
     {
         ArgumentNullException.ThrowIfNull(request);
         using var session = await GuestKernelSessions.OpenAsync(request.Target, cancellationToken).ConfigureAwait(false);
-        return await Task.Run(() => Read(session, request, cancellationToken), cancellationToken).ConfigureAwait(false);
+        return await GuestKernelSessions.RunAsync(session, () => Read(session, request, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
     private static PstoreReadResult Read(GuestKernelSession session, PstoreRequest request, CancellationToken cancellationToken)
