@@ -6,5 +6,5 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 output=${1:-$here/out/vmdebug}
-dotnet publish "$here/src/VmDebug.Cli" -c "${CONFIGURATION:-Release}" -r linux-x64 -o "$output" -warnaserror -nologo -v q >&2
+dotnet publish "$here/src/VmDebug.Cli" -f net10.0 -c "${CONFIGURATION:-Release}" -r linux-x64 -o "$output" -warnaserror -nologo -v q >&2
 echo "$output/vmdebug"

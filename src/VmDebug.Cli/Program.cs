@@ -7,13 +7,7 @@ using VmDebug.Cli.Commands;
 // First, so that a hang-up arriving while the commands are being built already cancels rather than kills.
 CliSignals.Install();
 
-var root = new RootCommand(
-    "vmdebug: crash debugging of QEMU/KVM guests. Dump guest memory, configure crash dumps, stream guest kernel logs.");
-foreach (var command in CommandCatalog.All())
-{
-    root.Subcommands.Add(command);
-}
-
+var root = CommandCatalog.RootFor(args);
 var parse = root.Parse(args);
 if (parse.Errors.Count > 0 && parse.Action is ParseErrorAction)
 {
@@ -28,7 +22,7 @@ if (parse.Errors.Count > 0 && parse.Action is ParseErrorAction)
 
     if (!asJson)
     {
-        Console.Error.WriteLine($"Run '{string.Join(' ', parse.CommandResult.Command.Name == root.Name ? ["vmdebug"] : ["vmdebug", parse.CommandResult.Command.Name])} --help' for usage.");
+        Console.Error.WriteLine($"Run '{string.Join(' ', parse.CommandResult.Command == root ? [CommandCatalog.ProgramName] : [CommandCatalog.ProgramName, parse.CommandResult.Command.Name])} --help' for usage.");
     }
 
     return 2;

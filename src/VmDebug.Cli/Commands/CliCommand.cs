@@ -8,7 +8,8 @@ namespace VmDebug.Cli.Commands;
 /// <summary>
 /// Shared shape of a subcommand: a --json option, one engine call, output or a mapped error. Each result type comes
 /// with its source-generated JSON metadata (<see cref="CliOutput.JsonContext"/>), so a type the NativeAOT binary
-/// could not print does not compile.
+/// could not print does not compile. The metadata is chosen by a selector and built only when a result is written:
+/// building it for every command while the command tree is made was a third of the CLI's start-up.
 /// </summary>
 public static class CliCommand
 {
@@ -16,20 +17,20 @@ public static class CliCommand
 
     /// <summary>Runs one engine call and prints its result; errors go to stderr with a stable exit code.</summary>
     public static void SetEngineAction<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties)] T>(this Command command,
-        Option<bool> json, JsonTypeInfo<T> type, Func<ParseResult, IProgress<OperationProgress>, CancellationToken, Task<T>> engineCall)
+        Option<bool> json, Func<CliJsonContext, JsonTypeInfo<T>> type, Func<ParseResult, IProgress<OperationProgress>, CancellationToken, Task<T>> engineCall)
         where T : notnull =>
         command.SetOutputAction(json, async (parseResult, asJson, progress, cancellationToken) =>
-            CliOutput.WriteResult(await engineCall(parseResult, progress, cancellationToken).ConfigureAwait(false), type, asJson));
+            CliOutput.WriteResult(await engineCall(parseResult, progress, cancellationToken).ConfigureAwait(false), type(CliOutput.JsonContext), asJson));
 
     /// <summary>Runs one engine call that yields a list and prints each item (one JSON object per line with --json).</summary>
     public static void SetEngineListAction<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties)] T>(this Command command,
-        Option<bool> json, JsonTypeInfo<T> type, Func<ParseResult, IProgress<OperationProgress>, CancellationToken, Task<IReadOnlyList<T>>> engineCall)
+        Option<bool> json, Func<CliJsonContext, JsonTypeInfo<T>> type, Func<ParseResult, IProgress<OperationProgress>, CancellationToken, Task<IReadOnlyList<T>>> engineCall)
         where T : notnull =>
         command.SetOutputAction(json, async (parseResult, asJson, progress, cancellationToken) =>
         {
             foreach (var item in await engineCall(parseResult, progress, cancellationToken).ConfigureAwait(false))
             {
-                CliOutput.WriteResult(item, type, asJson);
+                CliOutput.WriteResult(item, type(CliOutput.JsonContext), asJson);
             }
         });
 

@@ -16,7 +16,7 @@ public static class ConvertCliCommand
         var level = MemUsageCliCommand.DumpLevelOption(0);
         var json = CliCommand.JsonOption();
         var command = new Command("convert", "Rewrite a vmcore as ELF or compressed kdump (pages compressed in parallel).") { input, output, format, level, force, json };
-        command.SetEngineAction(json, CliOutput.JsonContext.GuestMemoryDump, async (parse, progress, cancellationToken) =>
+        command.SetEngineAction(json, context => context.GuestMemoryDump, async (parse, progress, cancellationToken) =>
             await VmcoreConverter.ConvertAsync(parse.GetValue(input)!, parse.GetValue(output)!, DumpFormats.Parse(parse.GetValue(format)!),
                 parse.GetValue(force), parse.GetValue(level), progress, cancellationToken));
         return command;

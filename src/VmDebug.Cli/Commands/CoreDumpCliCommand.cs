@@ -27,7 +27,7 @@ public static class CoreDumpCliCommand
         var connect = ConnectOption();
         var json = CliCommand.JsonOption();
         var command = new Command("show", "Show the effective core-dump settings, where cores go, and what is missing.") { config, connect, json };
-        command.SetEngineAction(json, CliOutput.JsonContext.QemuCoreDumpSetting, (parse, _, _) => Task.FromResult(CoreDumpCommands.Get(new CoreDumpRequest
+        command.SetEngineAction(json, context => context.QemuCoreDumpSetting, (parse, _, _) => Task.FromResult(CoreDumpCommands.Get(new CoreDumpRequest
         {
             ConfigPath = Path.GetFullPath(parse.GetValue(config)!),
             ConnectionUri = parse.GetValue(connect),
@@ -65,7 +65,7 @@ public static class CoreDumpCliCommand
                 result.AddError("Give at most one of --domain and --xml.");
             }
         });
-        command.SetPlannedChangeAction(json, CliOutput.JsonContext.QemuCoreDumpSetting, whatIf, parse =>
+        command.SetPlannedChangeAction(json, context => context.QemuCoreDumpSetting, whatIf, parse =>
         {
             var request = new CoreDumpRequest
             {

@@ -16,7 +16,7 @@ public static class CrashInfoCliCommand
             json,
         };
         target.AddTo(command);
-        command.SetEngineAction(json, CliOutput.JsonContext.GuestCrashInfo, async (parse, _, cancellationToken) =>
+        command.SetEngineAction(json, context => context.GuestCrashInfo, async (parse, _, cancellationToken) =>
             await GuestCrashAnalyzer.ReadAsync(target.Get(parse), cancellationToken));
         return command;
     }

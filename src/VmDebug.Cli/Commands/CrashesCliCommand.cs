@@ -13,7 +13,7 @@ public static class CrashesCliCommand
         var after = new Option<string?>("--after") { Description = "Only crashes after this time (ISO 8601; UTC unless an offset is given)." };
         var json = CliCommand.JsonOption();
         var command = new Command("crashes", "List the crashes in an archive of vmdebug watch (from each crash.json).") { archive, guest, after, json };
-        command.SetEngineListAction(json, CliOutput.JsonContext.GuestCrash, (parse, _, _) =>
+        command.SetEngineListAction(json, context => context.GuestCrash, (parse, _, _) =>
         {
             DateTimeOffset? since = parse.GetValue(after) is { } text ? CrashArchive.ParseTime(text) : null;
             var problems = new List<string>();

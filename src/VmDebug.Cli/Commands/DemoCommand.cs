@@ -11,7 +11,7 @@ public static class DemoCommand
         var guestDir = new Option<string?>("--guest-dir") { Description = "A test guest built by scripts/build-guest.sh (default: build or reuse the cached one)." };
         var json = CliCommand.JsonOption();
         var command = new Command("demo", "Build the test guest, boot it under QEMU, wait for its panic and report it with timings.") { guestDir, json };
-        command.SetEngineAction(json, CliOutput.JsonContext.DemoReport, async (parse, progress, cancellationToken) =>
+        command.SetEngineAction(json, context => context.DemoReport, async (parse, progress, cancellationToken) =>
             await DemoRunner.RunAsync(parse.GetValue(guestDir), progress, cancellationToken));
         return command;
     }

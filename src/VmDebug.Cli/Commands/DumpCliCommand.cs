@@ -53,7 +53,7 @@ public static class DumpCliCommand
                 result.AddError("--guest-memory-layout applies only to --core-file.");
             }
         });
-        command.SetEngineAction(json, CliOutput.JsonContext.GuestMemoryDump, async (parse, progress, cancellationToken) =>
+        command.SetEngineAction(json, context => context.GuestMemoryDump, async (parse, progress, cancellationToken) =>
         {
             var dumpFormat = DumpFormats.Parse(parse.GetValue(format)!);
             if (parse.GetValue(coreFile) is { } core)

@@ -16,7 +16,7 @@ public static class MemUsageCliCommand
         {
             input, level, json,
         };
-        command.SetEngineAction(json, CliOutput.JsonContext.GuestMemoryUsage, (parse, progress, cancellationToken) =>
+        command.SetEngineAction(json, context => context.GuestMemoryUsage, (parse, progress, cancellationToken) =>
             Task.FromResult(GuestMemoryUsageReader.Measure(parse.GetValue(input)!, parse.GetValue(level), progress, cancellationToken)));
         return command;
     }

@@ -30,7 +30,7 @@ public static class NmiCliCommand
                 result.AddError("--connect applies only to --domain.");
             }
         });
-        command.SetEngineAction(json, CliOutput.JsonContext.GuestNmi, async (parse, _, cancellationToken) =>
+        command.SetEngineAction(json, context => context.GuestNmi, async (parse, _, cancellationToken) =>
             parse.GetValue(socket) is { } path
                 ? await GuestNmiSender.SendAsync(Path.GetFullPath(path), cancellationToken)
                 : await GuestNmiSender.SendAsync(parse.GetValue(connect), parse.GetValue(domain)!, cancellationToken));

@@ -54,7 +54,7 @@ public static class PanicDeviceCliCommand
             source.Domain, source.Xml, source.Connect, model, onCrash, vmcoreinfo, source.Config, autoDumpPath, bypassCache, whatIf, json,
         };
         RequireOneSource(command, source.Domain, source.Xml);
-        command.SetPlannedChangeAction(json, CliOutput.JsonContext.GuestPanicConfiguration, whatIf, parse =>
+        command.SetPlannedChangeAction(json, context => context.GuestPanicConfiguration, whatIf, parse =>
         {
             var request = Request(parse, source) with
             {
@@ -78,7 +78,7 @@ public static class PanicDeviceCliCommand
             source.Domain, source.Xml, source.Connect, source.Config, json,
         };
         RequireOneSource(command, source.Domain, source.Xml);
-        command.SetEngineAction(json, CliOutput.JsonContext.GuestPanicConfiguration, (parse, _, _) => Task.FromResult(GuestPanicCommands.Get(Request(parse, source))));
+        command.SetEngineAction(json, context => context.GuestPanicConfiguration, (parse, _, _) => Task.FromResult(GuestPanicCommands.Get(Request(parse, source))));
         return command;
     }
 }

@@ -11,7 +11,7 @@ public static class PlannedChangeAction
     public static Option<bool> WhatIfOption() => new("--what-if") { Description = "Print the exact diff and change nothing." };
 
     public static void SetPlannedChangeAction<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties)] TResult>(
-        this Command command, Option<bool> json, JsonTypeInfo<TResult> type, Option<bool> whatIf, Func<ParseResult, PlannedChange<TResult>> plan)
+        this Command command, Option<bool> json, Func<CliJsonContext, JsonTypeInfo<TResult>> type, Option<bool> whatIf, Func<ParseResult, PlannedChange<TResult>> plan)
         where TResult : class =>
         command.SetOutputAction(json, (parse, asJson, _, cancellationToken) =>
         {
@@ -22,7 +22,7 @@ public static class PlannedChangeAction
             }
             else
             {
-                CliOutput.WriteResult(parse.GetValue(whatIf) ? change.Preview : change.Apply(cancellationToken), type, asJson);
+                CliOutput.WriteResult(parse.GetValue(whatIf) ? change.Preview : change.Apply(cancellationToken), type(CliOutput.JsonContext), asJson);
             }
             return Task.CompletedTask;
         });

@@ -32,7 +32,7 @@ public static class TraceCliCommand
                 result.AddError("Give at most one of --domain and --xml.");
             }
         });
-        command.SetPlannedChangeAction(json, CliOutput.JsonContext.VirtioTraceSetup, whatIf, parse => VirtioTraceSetupCommands.Plan(new VirtioTraceSetupRequest
+        command.SetPlannedChangeAction(json, context => context.VirtioTraceSetup, whatIf, parse => VirtioTraceSetupCommands.Plan(new VirtioTraceSetupRequest
         {
             CpuCount = parse.GetValue(cpus),
             Directory = Path.GetFullPath(parse.GetValue(directory)!),
@@ -61,7 +61,7 @@ public static class TraceCliCommand
                 result.AddError("--duration must be more than 0 and at most 86400 seconds.");
             }
         });
-        command.SetEngineAction(json, CliOutput.JsonContext.VirtioTraceCapture, async (parse, progress, cancellationToken) => await VirtioTraceReceiver.ReceiveAsync(new VirtioTraceReceiveRequest
+        command.SetEngineAction(json, context => context.VirtioTraceCapture, async (parse, progress, cancellationToken) => await VirtioTraceReceiver.ReceiveAsync(new VirtioTraceReceiveRequest
         {
             Directory = Path.GetFullPath(parse.GetValue(directory)!),
             OutputPath = Path.GetFullPath(parse.GetValue(output)!),

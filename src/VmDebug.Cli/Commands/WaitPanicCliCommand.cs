@@ -12,7 +12,7 @@ public static class WaitPanicCliCommand
         var timeout = new Option<int>("--timeout") { Description = "Seconds to wait; 0 waits until the panic or Ctrl+C." };
         var json = CliCommand.JsonOption();
         var command = new Command("wait-panic", "Wait until the guest panics (pvpanic) and print QEMU's panic event.") { socket, timeout, json };
-        command.SetEngineAction(json, CliOutput.JsonContext.GuestPanicEvent, async (parse, _, cancellationToken) =>
+        command.SetEngineAction(json, context => context.GuestPanicEvent, async (parse, _, cancellationToken) =>
         {
             var seconds = parse.GetValue(timeout);
             return await GuestPanicWatcher.WaitAsync(parse.GetValue(socket)!, seconds > 0 ? TimeSpan.FromSeconds(seconds) : null, cancellationToken);

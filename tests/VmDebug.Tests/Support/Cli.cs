@@ -19,7 +19,7 @@ public static class Cli
         var path = Environment.GetEnvironmentVariable("VMDEBUG_CLI") is { Length: > 0 } given
             ? Path.GetFullPath(given)
             : Path.Combine(TestEnvironment.RepoRoot, "out", "vmdebug", "vmdebug");
-        const string Publish = "publish it with ./build.ps1 (or: dotnet publish src/VmDebug.Cli -c Release -r linux-x64 -o out/vmdebug)";
+        const string Publish = "publish it with ./build.ps1 (or: scripts/publish-cli.sh)";
         if (!File.Exists(path))
         {
             throw new InvalidOperationException($"The vmdebug executable {path} does not exist: {Publish}.");

@@ -21,6 +21,31 @@ public sealed class CliTests
         }
     }
 
+    /// <summary>
+    /// A run that names a subcommand builds only that one (start-up): each must still be reachable by its catalog
+    /// name, its help must still work, and --help must still list every one.
+    /// </summary>
+    [Fact]
+    public async Task EverySubcommandIsBuiltByItsNameAndListedInHelp()
+    {
+        var help = await Support.Cli.RunAsync("--help");
+        Assert.Equal(0, help.ExitCode);
+        foreach (var name in VmDebug.Cli.Commands.CommandCatalog.Names)
+        {
+            Assert.Matches($@"(?m)^\s+{System.Text.RegularExpressions.Regex.Escape(name)}\b", help.Stdout);
+
+            var own = await Support.Cli.RunAsync(name, "--help");
+            Assert.True(own.ExitCode == 0, $"vmdebug {name} --help: exit {own.ExitCode}\n{own.Stderr}");
+            Assert.Contains($"vmdebug {name}", own.Stdout);
+
+            // Built alone, the subcommand still refuses an unknown option as a usage error naming itself.
+            var wrong = await Support.Cli.RunAsync(name, "--no-such-option");
+            Assert.Equal(2, wrong.ExitCode);
+            Assert.Contains("--no-such-option", wrong.Stderr);
+            Assert.Contains($"Run 'vmdebug {name} --help' for usage.", wrong.Stderr);
+        }
+    }
+
     [Fact]
     public async Task AnErrorsRemedyIsSpelledAsTheCliTakesIt()
     {
