@@ -12,6 +12,7 @@ namespace VmDebug.Engine.GuestKernel;
 public sealed class DumpPhysicalMemory : IGuestPhysicalMemory
 {
     private const int CachedPages = 64;
+    private const int RunPages = 64;
 
     private readonly IGuestMemorySource _source;
     private readonly int _pageSize;
@@ -32,6 +33,7 @@ public sealed class DumpPhysicalMemory : IGuestPhysicalMemory
 
     public bool TryRead(ulong address, Span<byte> buffer)
     {
+        Span<bool> present = stackalloc bool[RunPages];
         lock (_lock)
         {
             var done = 0;
@@ -42,12 +44,19 @@ public sealed class DumpPhysicalMemory : IGuestPhysicalMemory
                 var n = Math.Min(_pageSize - within, buffer.Length - done);
                 if (n == _pageSize)
                 {
-                    // Whole pages (scans, ring buffers) go straight into the caller's buffer, past the cache.
-                    if (!_source.ReadPage(at / (ulong)_pageSize, buffer.Slice(done, n)) && !InRanges(at))
+                    // Whole pages (scans, ring buffers) go straight into the caller's buffer, past the cache, a run
+                    // at a time: an ELF reads a run in one call.
+                    var pfn = at / (ulong)_pageSize;
+                    var count = Math.Min((buffer.Length - done) / _pageSize, RunPages);
+                    _source.ReadPages(pfn, count, buffer.Slice(done, count * _pageSize), present[..count]);
+                    for (var i = 0; i < count; i++)
                     {
-                        return false;
+                        if (!present[i] && !InRanges((pfn + (ulong)i) * (ulong)_pageSize))
+                        {
+                            return false;
+                        }
                     }
-                    done += n;
+                    done += count * _pageSize;
                     continue;
                 }
                 var page = Page(at / (ulong)_pageSize);

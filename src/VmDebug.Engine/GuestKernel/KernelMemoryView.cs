@@ -144,7 +144,7 @@ public sealed class KernelMemoryView
             throw new GuestKernelException(GuestKernelException.ReadTooLarge, ErrorKind.LimitsExceeded, _memory.Name,
                 $"{what} would be {length} bytes, more than the {MaxReadBytes}-byte bound.");
         }
-        var bytes = new byte[length];
+        var bytes = GC.AllocateUninitializedArray<byte>((int)length); // Read fills every byte or throws
         Read(virtualAddress, bytes, what);
         return bytes;
     }
