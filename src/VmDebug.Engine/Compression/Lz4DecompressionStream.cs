@@ -7,22 +7,11 @@ namespace VmDebug.Engine.Compression;
 /// frame (InvalidDataException, EndOfStreamException, InvalidOperationException) become the same typed error the
 /// zstd and xz decoders give.
 /// </summary>
-internal sealed class Lz4DecompressionStream(Stream input, string source) : Stream
+internal sealed class Lz4DecompressionStream(Stream input, string source) : ForwardOnlyReadStream
 {
     private readonly Stream _decoder = LZ4Stream.Decode(input, leaveOpen: false);
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => _decoder.Position;
-        set => throw new NotSupportedException();
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+    protected override long BytesRead => _decoder.Position;
 
     public override int Read(Span<byte> buffer)
     {
@@ -35,14 +24,6 @@ internal sealed class Lz4DecompressionStream(Stream input, string source) : Stre
             throw new CompressionException("CompressedCoreCorrupt", ErrorKind.InvalidData, $"{source}: cannot decompress this LZ4 file: {e.Message}", source);
         }
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

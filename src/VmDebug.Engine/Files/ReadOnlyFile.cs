@@ -46,4 +46,20 @@ internal static class ReadOnlyFile
             return null;
         }
     }
+
+    /// <summary>Reads from <paramref name="offset"/> until the buffer is full or the file (of <paramref name="length"/> bytes) ends; returns the bytes read.</summary>
+    public static int ReadAt(SafeFileHandle handle, long length, long offset, Span<byte> buffer)
+    {
+        var total = 0;
+        while (total < buffer.Length && offset + total < length)
+        {
+            var n = RandomAccess.Read(handle, buffer[total..], offset + total);
+            if (n == 0)
+            {
+                break;
+            }
+            total += n;
+        }
+        return total;
+    }
 }

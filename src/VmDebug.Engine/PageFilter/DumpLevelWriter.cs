@@ -38,22 +38,6 @@ public static class DumpLevelWriter
         };
         using var written = classification.MemoryMapEnd is { } end ? new ClippedSource(source, end) : null;
         var zero = await KdumpWriter.WriteAsync((IGuestMemorySource?)written ?? source, output, options, progress, cancellationToken).ConfigureAwait(false);
-        var counts = classification.WithZeroPages((dumpLevel & PageClassifier.ExcludeZero) != 0 ? zero : 0);
-        return new GuestMemoryUsage
-        {
-            Path = sourceName,
-            KernelRelease = VmcoreInfo.FromNotes(source.Notes)?.OsRelease,
-            PageSize = source.PageSize,
-            DumpLevel = dumpLevel,
-            Total = counts.Total,
-            Zero = counts.Zero,
-            CacheClean = counts.CacheClean,
-            CachePrivate = counts.CachePrivate,
-            User = counts.User,
-            Free = counts.Free,
-            Poisoned = counts.Poisoned,
-            Offline = counts.Offline,
-            UnavailableRules = classification.UnavailableRules,
-        };
+        return classification.Usage((dumpLevel & PageClassifier.ExcludeZero) != 0 ? zero : 0, sourceName, source);
     }
 }

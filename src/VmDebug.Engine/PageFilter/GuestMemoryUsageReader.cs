@@ -20,24 +20,8 @@ public static class GuestMemoryUsageReader
             using var counted = classification.MemoryMapEnd is { } end ? new ClippedSource(source, end) : null;
             zero = CountZeroPages((IGuestMemorySource?)counted ?? source, classification.Excluded, cancellationToken);
         }
-        var counts = classification.WithZeroPages(zero);
         progress?.Report(new OperationProgress(activity, "Done", 100, Completed: true));
-        return new GuestMemoryUsage
-        {
-            Path = fullPath,
-            KernelRelease = VmcoreInfo.FromNotes(source.Notes)?.OsRelease,
-            PageSize = source.PageSize,
-            DumpLevel = counts.DumpLevel,
-            Total = counts.Total,
-            Zero = counts.Zero,
-            CacheClean = counts.CacheClean,
-            CachePrivate = counts.CachePrivate,
-            User = counts.User,
-            Free = counts.Free,
-            Poisoned = counts.Poisoned,
-            Offline = counts.Offline,
-            UnavailableRules = classification.UnavailableRules,
-        };
+        return classification.Usage(zero, fullPath, source);
     }
 
     /// <summary>Zero pages among those not excluded, read in parallel ranges of frames.</summary>

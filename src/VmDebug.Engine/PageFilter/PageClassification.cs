@@ -32,9 +32,15 @@ public sealed class PageClassification
 
     public long Count(PageClass pageClass) => _counts[(int)pageClass];
 
-    /// <summary>The counts, with <paramref name="zero"/> all-zero pages found among the pages kept.</summary>
-    public GuestMemoryUsage WithZeroPages(long zero) => new()
+    /// <summary>
+    /// The result for <paramref name="path"/>: these counts, with <paramref name="zero"/> all-zero pages found among
+    /// the pages kept.
+    /// </summary>
+    public GuestMemoryUsage Usage(long zero, string path, IGuestMemorySource source) => new()
     {
+        Path = path,
+        KernelRelease = VmcoreInfo.FromNotes(source.Notes)?.OsRelease,
+        PageSize = source.PageSize,
         DumpLevel = DumpLevel,
         Total = Total,
         Zero = zero,
@@ -44,5 +50,6 @@ public sealed class PageClassification
         Free = Count(PageClass.Free),
         Poisoned = Count(PageClass.Poisoned),
         Offline = Count(PageClass.Offline),
+        UnavailableRules = UnavailableRules,
     };
 }

@@ -88,20 +88,7 @@ internal sealed class PlainSparseFile : SparseFile
 
     public override long Length { get; }
 
-    public override int Read(long offset, Span<byte> buffer)
-    {
-        var total = 0;
-        while (total < buffer.Length && offset + total < Length)
-        {
-            var n = RandomAccess.Read(_handle, buffer[total..], offset + total);
-            if (n == 0)
-            {
-                break;
-            }
-            total += n;
-        }
-        return total;
-    }
+    public override int Read(long offset, Span<byte> buffer) => Files.ReadOnlyFile.ReadAt(_handle, Length, offset, buffer);
 
     /// <summary>A file system without SEEK_DATA support reports the whole range as data, which only costs speed.</summary>
     public override List<FileExtent> DataExtents(long start, long end, CancellationToken cancellationToken)

@@ -68,20 +68,7 @@ internal sealed class FileByteSource : DumpByteSource
 
     public override long Length { get; }
 
-    public override int Read(long offset, Span<byte> buffer)
-    {
-        var total = 0;
-        while (total < buffer.Length && offset + total < Length)
-        {
-            var n = RandomAccess.Read(_handle, buffer[total..], offset + total);
-            if (n == 0)
-            {
-                break;
-            }
-            total += n;
-        }
-        return total;
-    }
+    public override int Read(long offset, Span<byte> buffer) => Files.ReadOnlyFile.ReadAt(_handle, Length, offset, buffer);
 
     public override void Dispose() => _handle.Dispose();
 }

@@ -108,7 +108,7 @@ public sealed class LibvirtConfigurationTests(LibvirtDaemonFixture daemon) : IDi
         finally
         {
             await RestoreDaemonConfigAsync(originalConf);
-            await RemoveDomainAsync(name);
+            await daemon.RemoveDomainAsync(name, Log);
         }
     }
 
@@ -166,7 +166,7 @@ public sealed class LibvirtConfigurationTests(LibvirtDaemonFixture daemon) : IDi
                 catch (LibvirtException e) { Log($"dump ended by the restart: {e.Message}"); }
             }
             await RestoreDaemonConfigAsync(originalConf);
-            await RemoveDomainAsync(name);
+            await daemon.RemoveDomainAsync(name, Log);
         }
     }
 
@@ -221,36 +221,7 @@ public sealed class LibvirtConfigurationTests(LibvirtDaemonFixture daemon) : IDi
         }
         finally
         {
-            await RemoveDomainAsync(name);
-        }
-    }
-
-    /// <summary>
-    /// Destroys and undefines a test domain. Right after a restart that cut a dump short, the new daemon may still be
-    /// settling the domain's state (seen: it stops between IsActive and Destroy), so this is retried briefly.
-    /// </summary>
-    private async Task RemoveDomainAsync(string name)
-    {
-        var clock = Stopwatch.StartNew();
-        while (true)
-        {
-            try
-            {
-                using var connection = daemon.Connect();
-                using var domain = connection.LookupDomain(name);
-                if (domain.IsActive)
-                {
-                    domain.Destroy();
-                }
-
-                domain.Undefine();
-                return;
-            }
-            catch (LibvirtException e) when (clock.Elapsed < TimeSpan.FromSeconds(30))
-            {
-                Log($"removing {name}: {e.Message}; retrying");
-                await Task.Delay(500);
-            }
+            await daemon.RemoveDomainAsync(name, Log);
         }
     }
 

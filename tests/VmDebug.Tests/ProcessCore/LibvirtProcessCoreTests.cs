@@ -87,7 +87,7 @@ public sealed class LibvirtProcessCoreTests(LibvirtDaemonFixture daemon) : IDisp
             {
                 File.Delete(core);
             }
-            await RemoveDomainAsync(name);
+            await daemon.RemoveDomainAsync(name, Log);
             await File.WriteAllBytesAsync(conf, originalConf, CancellationToken.None);
             var restore = await Support.Cli.RunAsync("coredump", "disable", "--config", conf, "--connect", daemon.Uri, "--restart-daemon", "--force", "--json");
             Log($"restore: exit {restore.ExitCode} {restore.Stderr}");
@@ -133,31 +133,6 @@ public sealed class LibvirtProcessCoreTests(LibvirtDaemonFixture daemon) : IDisp
         using var parsed = ProcessCoreFile.Open(core, ct);
         Assert.Equal(qemu, parsed.Pid);
         return core;
-    }
-
-    private async Task RemoveDomainAsync(string name)
-    {
-        var clock = Stopwatch.StartNew();
-        while (true)
-        {
-            try
-            {
-                using var connection = daemon.Connect();
-                using var domain = connection.LookupDomain(name);
-                if (domain.IsActive)
-                {
-                    domain.Destroy();
-                }
-
-                domain.Undefine();
-                return;
-            }
-            catch (LibvirtException e) when (clock.Elapsed < TimeSpan.FromSeconds(30))
-            {
-                Log($"removing {name}: {e.Message}");
-                await Task.Delay(500);
-            }
-        }
     }
 
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]

@@ -46,6 +46,35 @@ public sealed class LibvirtDaemonFixture : IAsyncLifetime
     /// <summary>Starts libvirtd again on the same socket, in the same namespace; returns once it answers.</summary>
     public Task StartLibvirtdAsync() => Daemon.StartLibvirtdAsync();
 
+    /// <summary>
+    /// Destroys and undefines a test domain. Right after a restart that cut a dump short, the new daemon may still be
+    /// settling the domain's state (seen: it stops between IsActive and Destroy), so this is retried briefly.
+    /// </summary>
+    public async Task RemoveDomainAsync(string name, Action<string> log)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                using var connection = Connect();
+                using var domain = connection.LookupDomain(name);
+                if (domain.IsActive)
+                {
+                    domain.Destroy();
+                }
+
+                domain.Undefine();
+                return;
+            }
+            catch (LibvirtException e) when (clock.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                log($"removing {name}: {e.Message}; retrying");
+                await Task.Delay(500);
+            }
+        }
+    }
+
     /// <summary>Daemon stderr and log tails, for failure messages.</summary>
     public string DaemonDiagnostics() => _daemon?.DaemonDiagnostics() ?? SkipReason ?? "";
 
