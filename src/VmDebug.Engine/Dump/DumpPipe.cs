@@ -58,30 +58,20 @@ internal sealed class DumpPipe : IDisposable
     }
 
     /// <summary>
-    /// Creates a FIFO at <paramref name="path"/> (in a directory only this user can enter) for a writer that opens a
-    /// path itself (libvirt). A FIFO read before its writer has opened it reads as ended, so this keeps a write end
-    /// of its own until the first bytes arrive; by then the real writer holds its own.
+    /// A pipe for a writer that opens a path itself (libvirt): <see cref="PathForWriter"/>, this process's
+    /// <c>/proc/PID/fd/N</c> of the write end. No FIFO is made in any file system, so a killed VmDebug leaves
+    /// nothing behind. The pipe would read as ended if the write end closed before the writer opened its own, so
+    /// this keeps the write end until the first bytes arrive; by then the real writer holds its own.
     /// </summary>
-    public static DumpPipe OpenFifo(string path)
+    public static DumpPipe CreateForPath()
     {
-        if (Native.LibcFiles.mkfifo(path, 0x180) != 0)
-        {
-            var errno = Marshal.GetLastPInvokeError();
-            throw new VmDebugException("DumpPipeNotCreated", ErrorKind.ResourceUnavailable,
-                $"Cannot create the FIFO '{path}' libvirt writes the dump into: {Marshal.GetPInvokeErrorMessage(errno)}.", path);
-        }
-        var read = UnixFile.Open(path, UnixFile.ORdOnly | ONonBlock | UnixFile.ONoFollow, 0, out var readErrno);
-        var write = readErrno == 0 ? UnixFile.Open(path, 1 /* O_WRONLY */ | ONonBlock | UnixFile.ONoFollow, 0, out readErrno) : null;
-        if (readErrno != 0 || write is null)
-        {
-            read.Dispose();
-            write?.Dispose();
-            throw new VmDebugException("DumpPipeNotCreated", ErrorKind.ResourceUnavailable,
-                $"Cannot open the FIFO '{path}': {Marshal.GetPInvokeErrorMessage(readErrno)}.", path);
-        }
-        _ = fcntl((int)read.DangerousGetHandle(), FSetPipeSize, PipeBytes);
-        return new DumpPipe(read, write) { _closeWriteEndOnData = true };
+        var pipe = Create();
+        pipe._closeWriteEndOnData = true;
+        return pipe;
     }
+
+    /// <summary>The path another process (as this user or root) opens to write into this pipe.</summary>
+    public string PathForWriter => $"/proc/{Environment.ProcessId}/fd/{WriteEnd.DangerousGetHandle()}";
 
     private bool _closeWriteEndOnData;
     private SafeFileHandle? _devNull;

@@ -57,51 +57,42 @@ internal static class StreamingGuestDump
         else
         {
             // libvirt opens the path it is given and passes that descriptor to QEMU (qemuDomainCoreDumpWithFormat ->
-            // doCoreDump -> qemuDumpToFd, libvirt 9.0): a FIFO VmDebug owns and reads works as QMP's pipe does.
+            // doCoreDump -> qemuDumpToFd, libvirt 9.0): the path of a pipe VmDebug owns and reads works as QMP's does.
             using var guestLock = GuestDumpLock.Acquire($"libvirt:{request.ConnectionUri}#{request.Domain}");
-            var fifoDirectory = Directory.CreateTempSubdirectory("vmdebug-dump-");
+            using var pipe = DumpPipe.CreateForPath();
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var dumping = Libvirt.LibvirtDumpOperation.DumpAsync(request.ConnectionUri, request.Domain!, pipe.PathForWriter, Libvirt.LibvirtDumpFormat.Raw, null, stop.Token);
             try
             {
-                var fifo = Path.Combine(fifoDirectory.FullName, "memory.elf");
-                using var pipe = DumpPipe.OpenFifo(fifo);
-                using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                var dumping = Libvirt.LibvirtDumpOperation.DumpAsync(request.ConnectionUri, request.Domain!, fifo, Libvirt.LibvirtDumpFormat.Raw, null, stop.Token);
+                received = await ReceiveAsync(pipe, request, output, request.Domain!, activity, progress, dumping,
+                    async () => await dumping.ConfigureAwait(false),
+                    async ended =>
+                    {
+                        try
+                        {
+                            await dumping.ConfigureAwait(false);
+                            return ended;
+                        }
+                        catch (VmDebugException failed)
+                        {
+                            return failed;
+                        }
+                    }, null, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                // The closed pipe makes QEMU's write fail; libvirt then returns its error, which adds nothing here.
+                pipe.Dispose();
+                await stop.CancelAsync().ConfigureAwait(false);
                 try
                 {
-                    received = await ReceiveAsync(pipe, request, output, request.Domain!, activity, progress, dumping,
-                        async () => await dumping.ConfigureAwait(false),
-                        async ended =>
-                        {
-                            try
-                            {
-                                await dumping.ConfigureAwait(false);
-                                return ended;
-                            }
-                            catch (VmDebugException failed)
-                            {
-                                return failed;
-                            }
-                        }, null, cancellationToken).ConfigureAwait(false);
+                    await dumping.ConfigureAwait(false);
                 }
-                catch
+                catch (Exception e) when (e is VmDebugException or OperationCanceledException)
                 {
-                    // The closed FIFO makes QEMU's write fail; libvirt then returns its error, which adds nothing here.
-                    pipe.Dispose();
-                    await stop.CancelAsync().ConfigureAwait(false);
-                    try
-                    {
-                        await dumping.ConfigureAwait(false);
-                    }
-                    catch (Exception e) when (e is VmDebugException or OperationCanceledException)
-                    {
-                        // Secondary to the failure being thrown.
-                    }
-                    throw;
+                    // Secondary to the failure being thrown.
                 }
-            }
-            finally
-            {
-                fifoDirectory.Delete(recursive: true);
+                throw;
             }
         }
 

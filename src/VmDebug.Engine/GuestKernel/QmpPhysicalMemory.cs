@@ -3,25 +3,25 @@ using System.Text.Json.Nodes;
 using VmDebug.Engine.ProcessCore;
 using VmDebug.Engine.Qmp;
 using VmDebug.Engine.Vmcore;
-using static VmDebug.Engine.Native.LibcFiles;
 
 namespace VmDebug.Engine.GuestKernel;
 
 /// <summary>
-/// A live guest's physical memory read through QMP <c>pmemsave</c> into a FIFO in a private (0700) directory that
-/// VmDebug creates and removes: only the pages asked for travel, nothing lands on disk, and the guest keeps running
-/// (pmemsave does not stop vCPUs). Reads are confined to the guest's RAM ranges (from the machine type and RAM size,
+/// A live guest's physical memory read through QMP <c>pmemsave</c> into an anonymous pipe of this process, which QEMU
+/// opens as <c>/proc/PID/fd/N</c> (pmemsave fopen()s a path, so QMP's fd passing cannot serve): only the pages asked
+/// for travel, nothing is created in any file system, so a killed VmDebug leaves nothing behind, and the guest keeps
+/// running (pmemsave does not stop vCPUs). Reads are confined to the guest's RAM ranges (from the machine type and RAM size,
 /// QEMU's own layout rules), so no device memory is ever touched.
 /// </summary>
 internal sealed class QmpPhysicalMemory : IGuestPhysicalMemory, IDisposable
 {
     private const int MaxChunk = 4 << 20;
+    private const int OCloexec = 0x80000;
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(60);
 
     private readonly QmpClient _client;
-    private readonly string _directory;
-    private readonly string _fifo;
-    private readonly FileStream _keepOpen; // read-write: QEMU's open never blocks, and EOF never comes early
+    private readonly string _pipePath;
+    private readonly FileStream _keepOpen; // the write end stays ours, so EOF never comes early
     private readonly FileStream _reader;
     private readonly PhysicalRange[] _ranges;
     private readonly bool _resume;
@@ -35,17 +35,15 @@ internal sealed class QmpPhysicalMemory : IGuestPhysicalMemory, IDisposable
         _ranges = ranges;
         _resume = resume;
         _ownsClient = ownsClient;
-        _directory = Directory.CreateTempSubdirectory("vmdebug-pmem-").FullName; // mode 0700
-        _fifo = System.IO.Path.Combine(_directory, "pmem");
-        if (mkfifo(_fifo, 0x180) != 0) // 0600
+        Span<int> fds = stackalloc int[2];
+        if (Native.LibcPipes.pipe2(ref MemoryMarshal.GetReference(fds), OCloexec) != 0)
         {
-            var errno = Marshal.GetLastPInvokeError();
-            Directory.Delete(_directory, recursive: true);
             throw new GuestKernelException(GuestKernelException.LiveReadFailed, ErrorKind.ResourceUnavailable, socket,
-                $"cannot create the pipe {_fifo} for pmemsave (errno {errno}).");
+                $"cannot create the pipe for pmemsave: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}.");
         }
-        _keepOpen = new FileStream(File.OpenHandle(_fifo, FileMode.Open, FileAccess.ReadWrite), FileAccess.ReadWrite, bufferSize: 0);
-        _reader = new FileStream(File.OpenHandle(_fifo, FileMode.Open, FileAccess.Read), FileAccess.Read, bufferSize: 0);
+        _reader = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(fds[0], ownsHandle: true), FileAccess.Read, bufferSize: 0);
+        _keepOpen = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(fds[1], ownsHandle: true), FileAccess.Write, bufferSize: 0);
+        _pipePath = $"/proc/{Environment.ProcessId}/fd/{fds[1]}";
     }
 
     public string Name { get; }
@@ -113,7 +111,7 @@ internal sealed class QmpPhysicalMemory : IGuestPhysicalMemory, IDisposable
         var reader = Task.Run(() => _reader.ReadExactly(chunk));
         try
         {
-            _client.ExecuteAsync("pmemsave", new JsonObject { ["val"] = address, ["size"] = buffer.Length, ["filename"] = _fifo }, CallTimeout)
+            _client.ExecuteAsync("pmemsave", new JsonObject { ["val"] = address, ["size"] = buffer.Length, ["filename"] = _pipePath }, CallTimeout)
                 .GetAwaiter().GetResult();
             if (!reader.Wait(CallTimeout))
             {
@@ -187,7 +185,6 @@ internal sealed class QmpPhysicalMemory : IGuestPhysicalMemory, IDisposable
         {
             _reader.Dispose();
             _keepOpen.Dispose();
-            Directory.Delete(_directory, recursive: true);
             if (_ownsClient)
             {
                 _client.Dispose();

@@ -84,6 +84,49 @@ public sealed partial class InterruptionTests
         Assert.Equal(["vmcore.kdump"], Entries(converted));
     }
 
+    /// <summary>
+    /// The path that classifies the paused guest's struct pages while QEMU streams (a booted guest at -d 31): pmemsave
+    /// reads through this process's own pipe, so a SIGKILL mid-stream leaves no FIFO or directory in $TMPDIR either,
+    /// QEMU's dump fails on the closed pipe and the guest runs again.
+    /// </summary>
+    [Fact]
+    public async Task AKilledDumpThatClassifiesThePausedGuestLeavesNothingAndTheGuestRunsAgain()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var guest = await VmDebug.Engine.Guest.QemuGuest.StartAsync(TestEnvironment.Guest,
+            new VmDebug.Engine.Guest.GuestLaunchOptions { MemoryMiB = GuestMiB, Markers = 2 }, cancellationToken: ct);
+        await ProcessCoreCapture.WaitForGuestAsync(guest, ct);
+        using var scratch = new TempDirectory();
+        var output = Directory.CreateDirectory(scratch.File("out")).FullName;
+        var started = DateTime.UtcNow;
+
+        var (exit, stderr) = await InterruptAsync(["dump", "--socket", guest.QmpSocketPath, "--output", Path.Combine(output, "vmcore"), "--format", "kdump-zstd",
+            "--dump-level", "31", "--json"], output, Sigkill, 1, ct);
+
+        Assert.True(exit == 128 + Sigkill, $"exit code {exit}, {stderr}");
+        Assert.Empty(Entries(output));
+        Assert.Equal(QmpDumpState.Failed, await Dump.QmpDumpTests.DumpStateAfterAsync(guest.QmpSocketPath, ct));
+        await using (var qmp = await QmpClient.ConnectAsync(guest.QmpSocketPath, null, ct))
+        {
+            var clock = Stopwatch.StartNew();
+            while (!(await qmp.QueryStatusAsync(null, ct)).Running)
+            {
+                Assert.True(clock.Elapsed < Patience, "the guest did not run again after the killed dump");
+                await Task.Delay(100, ct);
+            }
+        }
+        Assert.Empty(DumpTemporariesSince(started));
+        AssertNoGuestSizedFileSince(Path.GetTempPath(), started, GuestMiB);
+    }
+
+    /// <summary>
+    /// Directories a dump made in $TMPDIR for its pipes before they were anonymous (vmdebug-pmem-*, vmdebug-dump-*):
+    /// one left by a killed run would show here.
+    /// </summary>
+    private static string[] DumpTemporariesSince(DateTime since) =>
+        new[] { "vmdebug-pmem-*", "vmdebug-dump-*" }.SelectMany(pattern => new DirectoryInfo(Path.GetTempPath()).EnumerateFileSystemInfos(pattern))
+            .Where(entry => entry.CreationTimeUtc >= since).Select(entry => entry.FullName).ToArray();
+
     /// <summary>$TMPDIR is shared with other runs: only files modified since <paramref name="since"/> of a quarter of the guest's size or more count.</summary>
     internal static void AssertNoGuestSizedFileSince(string directory, DateTime since, int guestMiB)
     {

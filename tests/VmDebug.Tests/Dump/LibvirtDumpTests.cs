@@ -12,7 +12,7 @@ public sealed class LibvirtDumpTests(LibvirtDaemonFixture daemon)
     private const int Markers = 4;
 
     [Fact]
-    public async Task APanickedDomainStreamsThroughAFifoAndOpensInMakedumpfileAndCrashInEveryFormat()
+    public async Task APanickedDomainStreamsThroughAPipeAndOpensInMakedumpfileAndCrashInEveryFormat()
     {
         daemon.SkipIfUnavailable();
         var ct = TestContext.Current.CancellationToken;
