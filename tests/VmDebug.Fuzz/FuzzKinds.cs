@@ -48,6 +48,7 @@ internal static class FuzzKinds
             new("kmsg-framing", Seeds("kmsg", _ => true), MutateKmsg, FuzzTargets.KmsgAsync),
             new("qmp-reply", Seeds("qmp", _ => true), MutateQmp, FuzzTargets.QmpAsync),
         };
+        kinds.Add(StructuredRingFuzzKind.Create());
         kinds.AddRange(KernelFuzzKinds.Load(seedDirectory));
         kinds.AddRange(FileFuzzKinds.Load(seedDirectory));
         return kinds.Where(k => k.Seeds.Count > 0).ToList();
