@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using static VmDebug.Engine.Native.LibcProcess;
 
@@ -180,18 +179,9 @@ public sealed class QemuGuest : IAsyncDisposable
                     $"QEMU exited with code {_process.ExitCode} before opening its QMP socket: {ReadStderrTail()}", QmpSocketPath);
             }
 
-            if (File.Exists(QmpSocketPath))
+            if (Qmp.QmpSocketListening.IsListening(QmpSocketPath))
             {
-                using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                try
-                {
-                    await probe.ConnectAsync(new UnixDomainSocketEndPoint(QmpSocketPath), cancellationToken).ConfigureAwait(false);
-                    return;
-                }
-                catch (SocketException)
-                {
-                    // Socket file created but not listening yet.
-                }
+                return;
             }
 
             if (deadline.Elapsed > timeout)

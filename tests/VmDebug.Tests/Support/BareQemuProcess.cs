@@ -68,7 +68,7 @@ public sealed class BareQemuProcess : IDisposable
         process.BeginOutputReadLine();
 
         var clock = Stopwatch.StartNew();
-        while (!UnixSockets.IsListening(socket))
+        while (!VmDebug.Engine.Qmp.QmpSocketListening.IsListening(socket))
         {
             if (process.HasExited || clock.Elapsed > TimeSpan.FromSeconds(20))
             {

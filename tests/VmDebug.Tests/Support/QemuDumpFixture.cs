@@ -32,7 +32,7 @@ public sealed class QemuDumpFixture : IDisposable
         try
         {
             var deadline = DateTime.UtcNow.AddSeconds(30);
-            while (!UnixSockets.IsListening(socket))
+            while (!VmDebug.Engine.Qmp.QmpSocketListening.IsListening(socket))
             {
                 if (process.HasExited || DateTime.UtcNow > deadline)
                 {
