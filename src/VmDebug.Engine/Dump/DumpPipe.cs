@@ -38,17 +38,15 @@ internal sealed class DumpPipe : IDisposable
 
     public static DumpPipe Create()
     {
-        Span<int> fds = stackalloc int[2];
-        if (pipe2(ref MemoryMarshal.GetReference(fds), OCloexec) != 0)
+        if (UnixFile.CreatePipe(out var read, out var write) is var errno and not 0)
         {
-            var errno = Marshal.GetLastPInvokeError();
             throw new VmDebugException("DumpPipeNotCreated", ErrorKind.ResourceUnavailable,
-                $"Cannot create the pipe QEMU writes the dump into: {Marshal.GetPInvokeErrorMessage(errno)}.", null);
+                $"Cannot create the pipe QEMU writes the dump into: {UnixFile.ErrorText(errno)}.", null);
         }
-        var pipe = new DumpPipe(new SafeFileHandle(fds[0], ownsHandle: true), new SafeFileHandle(fds[1], ownsHandle: true));
+        var pipe = new DumpPipe(read, write);
         // Best effort: a smaller pipe only costs more wake-ups.
-        _ = fcntl(fds[1], FSetPipeSize, PipeBytes);
-        if (fcntl(fds[0], 4 /* F_SETFL */, ONonBlock) != 0)
+        _ = fcntl((int)write.DangerousGetHandle(), FSetPipeSize, PipeBytes);
+        if (fcntl((int)read.DangerousGetHandle(), 4 /* F_SETFL */, ONonBlock) != 0)
         {
             pipe.Dispose();
             throw new VmDebugException("DumpPipeNotCreated", ErrorKind.ResourceUnavailable,
@@ -71,7 +69,7 @@ internal sealed class DumpPipe : IDisposable
     }
 
     /// <summary>The path another process (as this user or root) opens to write into this pipe.</summary>
-    public string PathForWriter => $"/proc/{Environment.ProcessId}/fd/{WriteEnd.DangerousGetHandle()}";
+    public string PathForWriter => UnixFile.PathForOtherProcess(WriteEnd);
 
     private bool _closeWriteEndOnData;
     private SafeFileHandle? _devNull;

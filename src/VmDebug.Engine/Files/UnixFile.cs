@@ -63,6 +63,29 @@ internal static class UnixFile
     public static int LinkDescriptor(SafeFileHandle handle, string newPath) =>
         linkat(AtFdCwd, $"/proc/self/fd/{handle.DangerousGetHandle()}", AtFdCwd, newPath, AtSymlinkFollow) == 0 ? 0 : LastError;
 
+    /// <summary>
+    /// A pipe (both ends close-on-exec) for a writer in another process: the write end's
+    /// <see cref="PathForOtherProcess"/>. Returns 0 or the errno.
+    /// </summary>
+    public static int CreatePipe(out SafeFileHandle read, out SafeFileHandle write)
+    {
+        Span<int> fds = stackalloc int[2];
+        if (Native.LibcPipes.pipe2(ref MemoryMarshal.GetReference(fds), OCloexec) != 0)
+        {
+            read = write = new SafeFileHandle();
+            return LastError;
+        }
+        read = new SafeFileHandle(fds[0], ownsHandle: true);
+        write = new SafeFileHandle(fds[1], ownsHandle: true);
+        return 0;
+    }
+
+    /// <summary>
+    /// The path another process (as this user or root) opens to reach this process's descriptor, for writers that take
+    /// only a path (pmemsave, libvirt's core dump): nothing is created in any file system, so nothing outlives us.
+    /// </summary>
+    public static string PathForOtherProcess(SafeFileHandle handle) => $"/proc/{Environment.ProcessId}/fd/{handle.DangerousGetHandle()}";
+
     public static int RenameNoReplace(string oldPath, string newPath) =>
         renameat2(AtFdCwd, oldPath, AtFdCwd, newPath, RenameNoReplaceFlag) == 0 ? 0 : LastError;
 

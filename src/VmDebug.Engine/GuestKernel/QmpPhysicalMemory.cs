@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using VmDebug.Engine.ProcessCore;
 using VmDebug.Engine.Qmp;
@@ -16,7 +15,6 @@ namespace VmDebug.Engine.GuestKernel;
 internal sealed class QmpPhysicalMemory : IGuestPhysicalMemory, IDisposable
 {
     private const int MaxChunk = 4 << 20;
-    private const int OCloexec = 0x80000;
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(60);
 
     private readonly QmpClient _client;
@@ -35,15 +33,14 @@ internal sealed class QmpPhysicalMemory : IGuestPhysicalMemory, IDisposable
         _ranges = ranges;
         _resume = resume;
         _ownsClient = ownsClient;
-        Span<int> fds = stackalloc int[2];
-        if (Native.LibcPipes.pipe2(ref MemoryMarshal.GetReference(fds), OCloexec) != 0)
+        if (Files.UnixFile.CreatePipe(out var read, out var write) is var errno and not 0)
         {
             throw new GuestKernelException(GuestKernelException.LiveReadFailed, ErrorKind.ResourceUnavailable, socket,
-                $"cannot create the pipe for pmemsave: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}.");
+                $"cannot create the pipe for pmemsave: {Files.UnixFile.ErrorText(errno)}.");
         }
-        _reader = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(fds[0], ownsHandle: true), FileAccess.Read, bufferSize: 0);
-        _keepOpen = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(fds[1], ownsHandle: true), FileAccess.Write, bufferSize: 0);
-        _pipePath = $"/proc/{Environment.ProcessId}/fd/{fds[1]}";
+        _reader = new FileStream(read, FileAccess.Read, bufferSize: 0);
+        _keepOpen = new FileStream(write, FileAccess.Write, bufferSize: 0);
+        _pipePath = Files.UnixFile.PathForOtherProcess(write);
     }
 
     public string Name { get; }

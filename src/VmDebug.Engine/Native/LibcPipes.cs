@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace VmDebug.Engine.Native;
 
-/// <summary>libc pipe calls (x86_64 Linux) for the streaming dump's pipe and FIFO; their managed user is <c>Dump/DumpPipe</c>.</summary>
+/// <summary>libc pipe calls (x86_64 Linux): the pipes are made by <c>Files/UnixFile.CreatePipe</c> and read by <c>Dump/DumpPipe</c>.</summary>
 internal static partial class LibcPipes
 {
     [StructLayout(LayoutKind.Sequential)]
