@@ -59,7 +59,7 @@ public sealed partial class InterruptionTests
                 // QEMU's write into the pipe failed: it ended its dump instead of writing on into nothing.
                 Assert.Equal(QmpDumpState.Failed, await Dump.QmpDumpTests.DumpStateAfterAsync(qemu.QmpSocketPath, ct));
             }
-            await WaitUntilGuestRunsAsync(qemu, output, ct);
+            await WaitUntilGuestRunsAsync(qemu.QmpSocketPath, qemu.Pid, output, ct);
             Assert.Equal(before, Entries(output));
             AssertNoGuestSizedFileSince(Path.GetTempPath(), started, GuestMiB);
         }
@@ -106,15 +106,7 @@ public sealed partial class InterruptionTests
         Assert.True(exit == 128 + Sigkill, $"exit code {exit}, {stderr}");
         Assert.Empty(Entries(output));
         Assert.Equal(QmpDumpState.Failed, await Dump.QmpDumpTests.DumpStateAfterAsync(guest.QmpSocketPath, ct));
-        await using (var qmp = await QmpClient.ConnectAsync(guest.QmpSocketPath, null, ct))
-        {
-            var clock = Stopwatch.StartNew();
-            while (!(await qmp.QueryStatusAsync(null, ct)).Running)
-            {
-                Assert.True(clock.Elapsed < Patience, "the guest did not run again after the killed dump");
-                await Task.Delay(100, ct);
-            }
-        }
+        await WaitUntilGuestRunsAsync(guest.QmpSocketPath, guest.Pid, output, ct);
         Assert.Empty(DumpTemporariesSince(started));
         AssertNoGuestSizedFileSince(Path.GetTempPath(), started, GuestMiB);
     }
@@ -200,16 +192,16 @@ public sealed partial class InterruptionTests
     }
 
     /// <summary>QEMU ends the dump, holds no file of VmDebug's, and resumes the guest.</summary>
-    private static async Task WaitUntilGuestRunsAsync(BareQemuProcess qemu, string directory, CancellationToken ct)
+    private static async Task WaitUntilGuestRunsAsync(string qmpSocket, int qemuPid, string directory, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
         while (true)
         {
             try
             {
-                await using var qmp = await QmpClient.ConnectAsync(qemu.QmpSocketPath, null, ct);
+                await using var qmp = await QmpClient.ConnectAsync(qmpSocket, null, ct);
                 if ((await qmp.QueryDumpAsync(null, ct)).Status != QmpDumpState.Active && (await qmp.QueryStatusAsync(null, ct)).Running
-                    && AnonymousFilesIn(qemu.Pid, directory) == 0)
+                    && AnonymousFilesIn(qemuPid, directory) == 0)
                 {
                     return;
                 }
