@@ -72,9 +72,24 @@ public sealed class LockSymlinkAttackTests : IDisposable
 
     private async Task<JsonNode> VictimDumpError(string socket, string output)
     {
-        var (exit, _, stderr) = await AsUserResult(Victim, Support.Cli.ProgramPath, "dump", "--socket", socket, "--output", output, "--json");
+        var (exit, _, stderr) = await AsUserResult(Victim, VictimsProgram(), "dump", "--socket", socket, "--output", output, "--json");
         Assert.NotEqual(0, exit);
         return JsonNode.Parse(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1])!["error"]!;
+    }
+
+    /// <summary>
+    /// The shipped executable, copied where the victim can run it: a clone in a 0700 directory (mktemp -d, as CI
+    /// makes) is out of an unprivileged user's reach.
+    /// </summary>
+    private string VictimsProgram()
+    {
+        var copy = _scratch.File("vmdebug");
+        if (!File.Exists(copy))
+        {
+            File.Copy(Support.Cli.ProgramPath, copy);
+            File.SetUnixFileMode(copy, (UnixFileMode)0x1ed); // 0755
+        }
+        return copy;
     }
 
     private async Task<string> OwnedDirectory(string name, string user)

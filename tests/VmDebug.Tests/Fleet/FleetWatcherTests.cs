@@ -12,6 +12,8 @@ namespace VmDebug.Tests.Fleet;
 [Collection(LibvirtDaemonCollection.Name)]
 public sealed class FleetWatcherTests(LibvirtDaemonFixture daemon)
 {
+    private static void Log(string line) => TestContext.Current.TestOutputHelper?.WriteLine(line);
+
     [Fact]
     public async Task OneWatcherArchivesTwoGuestsPanickingInTheSameSecondLeavesTheThirdAloneAndSurvivesQemuAndLibvirtdGoingAway()
     {
@@ -107,13 +109,7 @@ public sealed class FleetWatcherTests(LibvirtDaemonFixture daemon)
         }
         finally
         {
-            using var cleanup = daemon.Connect();
-            using var domain = cleanup.LookupDomain(quiet);
-            if (domain.IsActive)
-            {
-                domain.Destroy();
-            }
-            domain.Undefine();
+            await daemon.RemoveDomainAsync(quiet, Log);
         }
     }
 }
