@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text;
+using VmDebug.Engine.Files;
 using VmDebug.Engine.KernelLog;
 
 namespace VmDebug.Cli.Commands;
@@ -33,7 +34,7 @@ public static class LogCliCommand
                 {
                     Console.Error.WriteLine($"vmdebug: warning: {warning}");
                 }
-                using var stdout = Console.OpenStandardOutput();
+                using var stdout = DescriptorOutputStream.StandardOutput();
                 var count = parse.GetValue(tail);
                 var level = parse.GetValue(minLevel);
                 if (asJson)
@@ -46,7 +47,7 @@ public static class LogCliCommand
                 else
                 {
                     // The bytes makedumpfile writes: pure ASCII, and no console encoding between them and stdout.
-                    stdout.Write(log.ToMakedumpfileBytes(count, level).Span);
+                    log.WriteMakedumpfileText(stdout, count, level);
                 }
                 return 0;
             }

@@ -40,7 +40,7 @@ public static partial class GuestCrashAnalyzer
             warnings.Add(whyNoSymbols);
         }
 
-        var lines = log?.Entries.Select(e => Encoding.UTF8.GetString(e.Text)).ToList() ?? [];
+        var lines = log?.Entries.Select(e => Encoding.UTF8.GetString(e.Text.Span)).ToList() ?? [];
         var panic = lines.FindLastIndex(l => l.StartsWith(PanicPrefix, StringComparison.Ordinal));
         var firstOops = lines.FindIndex(l => OopsHeader().IsMatch(l));
         var anchor = firstOops >= 0 ? firstOops : panic;

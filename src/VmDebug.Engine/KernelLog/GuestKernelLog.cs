@@ -48,22 +48,32 @@ public sealed class GuestKernelLog
     }
 
     /// <summary>
-    /// The log as <c>makedumpfile --dump-dmesg</c> writes it, byte for byte (ASCII: anything else is escaped);
-    /// optionally only the selected records.
+    /// Writes the log as <c>makedumpfile --dump-dmesg</c> writes it, byte for byte (ASCII: anything else is escaped);
+    /// optionally only the selected records. The text goes out a few pages at a time, never held whole.
     /// </summary>
-    public ReadOnlyMemory<byte> ToMakedumpfileBytes(int? tail = null, VmDebug.KmsgLevel? minimumLevel = null)
+    public void WriteMakedumpfileText(Stream output, int? tail = null, VmDebug.KmsgLevel? minimumLevel = null)
     {
-        var output = new ArrayBufferWriter<byte>(64 * 1024);
+        const int flushBytes = 8 * 1024;
+        var buffer = new ArrayBufferWriter<byte>(flushBytes + 4096);
         foreach (var entry in Select(tail, minimumLevel))
         {
-            MakedumpfileText.Write(entry, output);
+            MakedumpfileText.Write(entry, buffer);
+            if (buffer.WrittenCount >= flushBytes)
+            {
+                output.Write(buffer.WrittenSpan);
+                buffer.ResetWrittenCount();
+            }
         }
-        return output.WrittenMemory;
+        output.Write(buffer.WrittenSpan);
     }
 
-    /// <summary><see cref="ToMakedumpfileBytes"/> as a string.</summary>
-    public string ToMakedumpfileText(int? tail = null, VmDebug.KmsgLevel? minimumLevel = null) =>
-        Encoding.ASCII.GetString(ToMakedumpfileBytes(tail, minimumLevel).Span);
+    /// <summary><see cref="WriteMakedumpfileText"/> as a string.</summary>
+    public string ToMakedumpfileText(int? tail = null, VmDebug.KmsgLevel? minimumLevel = null)
+    {
+        using var text = new MemoryStream();
+        WriteMakedumpfileText(text, tail, minimumLevel);
+        return Encoding.ASCII.GetString(text.GetBuffer(), 0, (int)text.Length);
+    }
 
     /// <summary>
     /// The records as the <see cref="VmDebug.KmsgRecord"/>s a /dev/kmsg stream yields, Guest naming the source, so a
@@ -111,7 +121,7 @@ public sealed class GuestKernelLog
             (VmDebug.KmsgLevel)(entry.Level & 7),
             (VmDebug.KmsgFacility)entry.Facility,
             flag,
-            Encoding.UTF8.GetString(entry.Text),
+            Encoding.UTF8.GetString(entry.Text.Span),
             fields: fields,
             caller: entry.Caller,
             truncated: entry.Truncated,

@@ -18,7 +18,8 @@ public sealed record KernelLogEntry
     /// <summary>printk_info.caller_id: bit 31 set for a CPU id, else a task id; null when the ring has none.</summary>
     public uint? CallerId { get; init; }
 
-    public required byte[] Text { get; init; }
+    /// <summary>The text bytes; from a lockless ring, a view of the ring's text as read (not a copy).</summary>
+    public required ReadOnlyMemory<byte> Text { get; init; }
 
     /// <summary>dev_printk metadata (SUBSYSTEM= / DEVICE=), empty when absent.</summary>
     public string Subsystem { get; init; } = "";

@@ -6,7 +6,8 @@ namespace VmDebug.Engine.Native;
 
 /// <summary>
 /// libc calls for the host ends of QEMU's pipe chardevs: mkfifo, and non-blocking read/write with poll, so a
-/// missing guest (no QEMU holding the FIFO) is an error and never a hang.
+/// missing guest (no QEMU holding the FIFO) is an error and never a hang. <see cref="Files.DescriptorOutputStream"/>
+/// writes standard output with the same calls.
 /// </summary>
 internal static partial class FifoNative
 {

@@ -30,7 +30,7 @@ public sealed partial class GuestBootFacts
     /// <summary>The "Kernel panic - not syncing: …" line, escaped; null when the log shows no panic.</summary>
     public string? PanicLine { get; }
 
-    public static GuestBootFacts From(GuestKernelLog log) => FromLines(log.Entries.Select(e => KmsgText.Decode(e.Text)));
+    public static GuestBootFacts From(GuestKernelLog log) => FromLines(log.Entries.Select(e => KmsgText.Decode(e.Text.Span)));
 
     /// <summary>The facts from the log's record texts, oldest first.</summary>
     public static GuestBootFacts FromLines(IEnumerable<string> lines)

@@ -93,21 +93,25 @@ public sealed class VmcoreInfo
         }
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         var malformed = 0;
-        foreach (var rawLine in text.Split('\n'))
+        for (var start = 0; start < text.Length;)
         {
-            var line = rawLine.TrimEnd('\r');
+            var newline = text.IndexOf('\n', start);
+            var end = newline < 0 ? text.Length : newline;
+            var line = text.AsSpan(start, end - start).TrimEnd('\r');
+            var at = start;
+            start = end + 1;
             if (line.Length == 0)
             {
                 continue;
             }
             var eq = line.IndexOf('=');
-            if (eq <= 0 || line.AsSpan(0, eq).ContainsAnyExcept(KeyCharacters))
+            if (eq <= 0 || line[..eq].ContainsAnyExcept(KeyCharacters))
             {
                 malformed++;
                 continue;
             }
             // First occurrence wins, as makedumpfile's reader takes the first match.
-            values.TryAdd(line[..eq], line[(eq + 1)..]);
+            values.TryAdd(text.Substring(at, eq), line[(eq + 1)..].ToString());
         }
         return new VmcoreInfo(text, values, malformed);
     }
