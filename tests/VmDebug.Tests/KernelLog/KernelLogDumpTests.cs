@@ -55,6 +55,24 @@ public sealed partial class KernelLogDumpTests(Kernel61Fixture fixture)
     }
 
     [Fact]
+    public async Task TwoLogsWrittenIntoOneRedirectedFileFollowEachOther()
+    {
+        // vmdebug log writes stdout with write(2), which moves the offset the shell's redirect shares between the two
+        // runs; a stream keeping an offset of its own (FileStream) would make the second overwrite the first.
+        fixture.SkipIfUnavailable();
+        var lastTwo = await Support.Cli.RunAsync("log", "--input", fixture.RepairedElf, "--tail", "2");
+        var last = await Support.Cli.RunAsync("log", "--input", fixture.RepairedElf, "--tail", "1");
+        Assert.True(lastTwo.ExitCode == 0 && last.ExitCode == 0, lastTwo.Stderr + last.Stderr);
+        Assert.EndsWith(last.Stdout, lastTwo.Stdout);
+        using var scratch = new TempDirectory();
+        var output = Path.Combine(scratch.Path, "both.txt");
+        var (exit, _, stderr) = await TestEnvironment.RunAsync("/bin/sh",
+            ["-c", "{ \"$1\" log --input \"$2\" --tail 2; \"$1\" log --input \"$2\" --tail 1; } > \"$3\"", "sh", Support.Cli.ProgramPath, fixture.RepairedElf, output]);
+        Assert.True(exit == 0, stderr);
+        Assert.Equal(lastTwo.Stdout + last.Stdout, await File.ReadAllTextAsync(output, TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
     public async Task RecordsAreKmsgRecordsNamedAfterTheDumpThatMergeWithAStreamBySequence()
     {
         fixture.SkipIfUnavailable();
