@@ -19,4 +19,10 @@ public interface IGuestPhysicalMemory
     /// source (outside RAM, or a page the dump left out); the buffer's content is then undefined.
     /// </summary>
     bool TryRead(ulong address, Span<byte> buffer);
+
+    /// <summary>
+    /// How much readers that walk a structure ask for at once. A dump's reads are cheap, and what costs is the fresh
+    /// memory they fill (a page fault a page), so a few pages; a live guest's each cost a QMP or libvirt round trip.
+    /// </summary>
+    int ReadBatchBytes => 16 * 1024;
 }

@@ -34,6 +34,9 @@ internal sealed class LibvirtPhysicalMemory : IGuestPhysicalMemory, IDisposable
 
     public IReadOnlyList<PhysicalRange> Ranges => _ranges;
 
+    /// <summary>Each read is a round trip to the guest's QEMU: few large reads beat many small ones.</summary>
+    public int ReadBatchBytes => 1 << 20;
+
     public static Task<GuestKernelSession> OpenSessionAsync(string domainName, string uri, bool pause, CancellationToken cancellationToken) =>
         Task.Run(() =>
         {

@@ -54,6 +54,9 @@ internal sealed class QmpPhysicalMemory : IGuestPhysicalMemory, IDisposable
 
     public IReadOnlyList<PhysicalRange> Ranges => _ranges;
 
+    /// <summary>Each read is a round trip to the guest's QEMU: few large reads beat many small ones.</summary>
+    public int ReadBatchBytes => 1 << 20;
+
     /// <summary>Connects, works out the RAM layout, optionally pauses, and opens a session over the live guest.</summary>
     public static async Task<GuestKernelSession> OpenSessionAsync(string socket, bool pause, CancellationToken cancellationToken)
     {

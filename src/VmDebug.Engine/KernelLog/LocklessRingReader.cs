@@ -16,7 +16,7 @@ internal static class LocklessRingReader
 {
     private const int MaxCountBits = 22; // 4 Mi descriptors: far above any kernel's (log_buf_len is at most 2^25 / 32)
     private const int MaxSizeBits = 25; // CONFIG_LOG_BUF_SHIFT's maximum
-    private const int DescriptorBatch = 128; // slots read at once: 14 KiB with 6.1's structures
+    private const int MaxDescriptorBatch = 1024;
     private const int StateShift = 62;
     private const ulong IdMask = (1UL << StateShift) - 1;
     private const ulong Committed = 1, Finalized = 2;
@@ -56,7 +56,8 @@ internal static class LocklessRingReader
         }
 
         var entries = new List<KernelLogEntry>((int)Math.Min(span + 1, 65536));
-        var batch = new DescriptorWindow(view, layout, descs, infos, count, (int)Math.Min(span + 1, DescriptorBatch));
+        var batchSlots = Math.Clamp(view.Memory.ReadBatchBytes / (int)(layout.DescSize + layout.InfoSize), 16, MaxDescriptorBatch);
+        var batch = new DescriptorWindow(view, layout, descs, infos, count, (int)Math.Min(span + 1, (ulong)batchSlots));
         var unreadable = 0;
         for (ulong i = 0; i <= span; i++)
         {
@@ -182,8 +183,8 @@ internal static class LocklessRingReader
     private sealed class TextRing
     {
         private const int Chunk = 4096;
-        private const int ReadAhead = 4; // chunks read at once: records are reached in ring order
         private readonly KernelMemoryView _view;
+        private readonly int _readAhead; // chunks read at once: records are reached in ring order
         private readonly ulong _address, _size, _lead;
         private readonly byte[] _bytes;
         private readonly bool[] _loaded;
@@ -194,6 +195,7 @@ internal static class LocklessRingReader
             _address = address;
             _size = size;
             _lead = address % Chunk; // chunk k holds ring bytes [k * Chunk - lead, (k + 1) * Chunk - lead)
+            _readAhead = Math.Max(1, view.Memory.ReadBatchBytes / Chunk);
             _bytes = GC.AllocateUninitializedArray<byte>((int)size);
             _loaded = new bool[(_lead + size + Chunk - 1) / Chunk];
         }
@@ -216,11 +218,11 @@ internal static class LocklessRingReader
         }
 
         /// <summary>Reads the chunks not yet loaded from <paramref name="first"/> on, through
-        /// <paramref name="needed"/> and up to <see cref="ReadAhead"/> in all; returns the last one read.</summary>
+        /// <paramref name="needed"/> and up to the source's read batch in all; returns the last one read.</summary>
         private int Load(int first, int needed)
         {
             var last = first;
-            while (last + 1 < _loaded.Length && !_loaded[last + 1] && (last < needed || last + 1 - first < ReadAhead))
+            while (last + 1 < _loaded.Length && !_loaded[last + 1] && (last < needed || last + 1 - first < _readAhead))
             {
                 last++;
             }
