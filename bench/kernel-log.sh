@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `vmdebug log --input` against `makedumpfile --dump-dmesg` on the same dumps of a real panicked 2 GiB guest: the
 # ELF vmcore and the kdump-zlib file (both written by vmdebug dump, so makedumpfile reads them), as ratios of CPU time
-# (user+sys, the fair figure on a shared machine) and of wall time, best of N runs with a warm cache (both read the
-# same few pages). vmdebug is the NativeAOT executable users run (scripts/publish-cli.sh); the JIT-run vmdebug.dll
+# (user+sys, the fair figure on a shared machine) and of wall time, best and median of N runs each, the two tools'
+# runs taken in turn, with a warm cache (both read the same few pages). vmdebug is the NativeAOT executable users run (scripts/publish-cli.sh); the JIT-run vmdebug.dll
 # of the same code is shown beside it for comparison. Then start-up alone (`vmdebug --version`) and the executable's
 # size. The texts are compared first: a ratio of different outputs would mean nothing.
 #   bench/kernel-log.sh [--memory-mib N] [--runs N]
@@ -45,29 +45,51 @@ measure() {
     awk -F, -v s="$s" -v e="$e" '$3 == "task-clock" { printf "%.6f %.6f\n", $1 / 1000, e - s }' "$t"
     rm -f "$t"
 }
-# Best of N runs of a command: "CPU WALL", each the minimum over the runs.
-best() {
-    local n=$1; shift
-    for _ in $(seq "$n"); do rm -f "$work/dmesg.txt"; measure "$@"; done |
-        sort -g -k1,1 | awk 'NR == 1 { c = $1 } { if (w == "" || $2 < w) w = $2 } END { print c, w }'
+# Runs: "CPU WALL" lines of one command, summarised as "CPU WALL" best (the minimum of each), then medians. The best
+# shows the floor, the median the usual run: a start-up of a few milliseconds varies by a tenth from run to run.
+summarize() {
+    awk '
+        { c[NR] = $1; w[NR] = $2 }
+        function sort(a, n,   i, j, t) { for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t } }
+        function median(a, n) { return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+        END { sort(c, NR); sort(w, NR); print c[1], w[1], median(c, NR), median(w, NR) }' "$1"
+}
+# N runs of each of two commands, taken in turn so that both meet the same machine: "best and medians" of the first,
+# then of the second, on two lines. The commands are given as two array names.
+compare() {
+    local n=$1 first=$2[@] second=$3[@] a b; a=$(mktemp) b=$(mktemp)
+    for _ in $(seq "$n"); do
+        rm -f "$work/dmesg.txt"; measure "${!first}" >>"$a"
+        rm -f "$work/dmesg.txt"; measure "${!second}" >>"$b"
+    done
+    summarize "$a"; summarize "$b"; rm -f "$a" "$b"
+}
+# N runs of one command, summarised.
+summary() {
+    local n=$1 t; shift; t=$(mktemp)
+    for _ in $(seq "$n"); do rm -f "$work/dmesg.txt"; measure "$@" >>"$t"; done
+    summarize "$t"; rm -f "$t"
 }
 ms() { awk -v s="$1" 'BEGIN { printf "%.1f", s * 1000 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 
-printf 'guest RAM %s MiB; best of %s runs (warm cache); load average %s\n' "$memory" "$runs" "$(cut -d' ' -f1-3 /proc/loadavg)"
+printf 'guest RAM %s MiB; best and median of %s runs (warm cache); load average %s\n' "$memory" "$runs" "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf 'CPU (perf task-clock: user+sys) / wall, in ms\n'
 printf '%-13s %7s | %-17s | %-17s | %9s %10s | %-17s\n' dump size 'makedumpfile' 'vmdebug (AOT)' 'CPU ratio' 'wall ratio' 'vmdebug.dll (JIT)'
 for dump in vmcore.elf vmcore.kdump; do
     rm -f "$work/reference.txt"
     makedumpfile --dump-dmesg --message-level 0 "$work/$dump" "$work/reference.txt" >/dev/null
     cmp <("${vmdebug[@]}" log --input "$work/$dump") "$work/reference.txt" || { echo "$dump: texts differ" >&2; exit 1; }
-    read -r mc mw < <(best "$runs" makedumpfile --dump-dmesg --message-level 0 "$work/$dump" "$work/dmesg.txt")
-    read -r vc vw < <(best "$runs" "${vmdebug[@]}" log --input "$work/$dump")
-    read -r jc jw < <(best "$runs" "${jit[@]}" log --input "$work/$dump")
+    peer=(makedumpfile --dump-dmesg --message-level 0 "$work/$dump" "$work/dmesg.txt")
+    ours=("${vmdebug[@]}" log --input "$work/$dump")
+    { read -r mc mw mmc mmw; read -r vc vw vmc vmw; } < <(compare "$runs" peer ours)
+    read -r jc jw _ _ < <(summary "$runs" "${jit[@]}" log --input "$work/$dump")
     printf '%-13s %7s | %7s / %7s | %7s / %7s | %9s %10s | %7s / %7s\n' "$dump" "$(numfmt --to=iec "$(stat -c %s "$work/$dump")")" \
         "$(ms "$mc")" "$(ms "$mw")" "$(ms "$vc")" "$(ms "$vw")" "$(ratio "$vc" "$mc")" "$(ratio "$vw" "$mw")" "$(ms "$jc")" "$(ms "$jw")"
+    printf '%-13s %7s | %7s / %7s | %7s / %7s | %9s %10s |   (medians)\n' "" "" \
+        "$(ms "$mmc")" "$(ms "$mmw")" "$(ms "$vmc")" "$(ms "$vmw")" "$(ratio "$vmc" "$mmc")" "$(ratio "$vmw" "$mmw")"
 done
-read -r vc vw < <(best "$runs" "${vmdebug[@]}" --version)
-read -r jc jw < <(best "$runs" "${jit[@]}" --version)
+read -r vc vw _ _ < <(summary "$runs" "${vmdebug[@]}" --version)
+read -r jc jw _ _ < <(summary "$runs" "${jit[@]}" --version)
 printf 'start-up, vmdebug --version: AOT %s ms CPU / %s ms wall; JIT %s ms CPU / %s ms wall\n' "$(ms "$vc")" "$(ms "$vw")" "$(ms "$jc")" "$(ms "$jw")"
 printf 'executable: %s (%s bytes)\n' "${vmdebug[0]}" "$(stat -c %s "${vmdebug[0]}")"
