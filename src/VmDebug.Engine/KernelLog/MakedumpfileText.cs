@@ -56,6 +56,7 @@ public static class MakedumpfileText
 
         output.Write("\n"u8);
     }
+
     /// <summary>"[%5llu.%06lu] " of the timestamp's seconds and microseconds; returns its length. Written by hand:
     /// it is the one formatting done for every record, and an interpolated handler costs more than the rest.</summary>
     private static int WritePrefix(ulong nanoseconds, Span<byte> span)

@@ -98,7 +98,6 @@ public sealed class VmcoreInfo
             var newline = text.IndexOf('\n', start);
             var end = newline < 0 ? text.Length : newline;
             var line = text.AsSpan(start, end - start).TrimEnd('\r');
-            var at = start;
             start = end + 1;
             if (line.Length == 0)
             {
@@ -111,7 +110,7 @@ public sealed class VmcoreInfo
                 continue;
             }
             // First occurrence wins, as makedumpfile's reader takes the first match.
-            values.TryAdd(text.Substring(at, eq), line[(eq + 1)..].ToString());
+            values.TryAdd(line[..eq].ToString(), line[(eq + 1)..].ToString());
         }
         return new VmcoreInfo(text, values, malformed);
     }
