@@ -4,9 +4,6 @@ using System.Text.Json.Nodes;
 using VmDebug.Cli;
 using VmDebug.Cli.Commands;
 
-// First, so that a hang-up arriving while the commands are being built already cancels rather than kills.
-CliSignals.Install();
-
 var root = CommandCatalog.RootFor(args);
 var parse = root.Parse(args);
 if (parse.Errors.Count > 0 && parse.Action is ParseErrorAction)
@@ -28,7 +25,13 @@ if (parse.Errors.Count > 0 && parse.Action is ParseErrorAction)
     return 2;
 }
 
-// Without an explicit configuration System.CommandLine 2.0.0 installs no SIGINT/SIGTERM handler (checked): Ctrl+C
-// killed the process before engine work could close sockets or remove partial files. With it, Ctrl+C cancels the
-// action's token and waits this long for the action to finish before exiting anyway.
-return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(10) });
+// Without an explicit timeout System.CommandLine 2.0.0 installs no SIGINT/SIGTERM handler (checked): Ctrl+C killed the
+// process before engine work could close sockets or remove partial files. With it, Ctrl+C cancels the action's token
+// and waits this long for the action to finish before exiting anyway.
+var handleSignals = CliSignals.AreNeededBy(parse);
+if (handleSignals)
+{
+    CliSignals.Install();
+}
+
+return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = handleSignals ? TimeSpan.FromSeconds(10) : null });

@@ -34,6 +34,8 @@ public sealed class GuestKernelTargetOptions
                 result.AddError("--pause applies only to --socket and --domain.");
             }
         });
+        // A dump or a process core is only read: an interrupted run leaves nothing behind, so signals may end it at once.
+        CliSignals.OnlyReadsWhen(command, parse => parse.GetValue(_input) is not null || parse.GetValue(_coreFile) is not null);
     }
 
     public GuestKernelTarget Get(ParseResult parse) => new()

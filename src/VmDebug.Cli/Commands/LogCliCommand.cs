@@ -27,9 +27,10 @@ public static class LogCliCommand
         command.SetAction(async (parse, cancellationToken) =>
         {
             var asJson = parse.GetValue(json);
+            using var signalled = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, CliSignals.Token);
             try
             {
-                var log = await GuestKernelLogReader.ReadAsync(target.Get(parse), cancellationToken);
+                var log = await GuestKernelLogReader.ReadAsync(target.Get(parse), signalled.Token);
                 foreach (var warning in log.Warnings)
                 {
                     Console.Error.WriteLine($"vmdebug: warning: {warning}");
@@ -53,7 +54,7 @@ public static class LogCliCommand
             }
             catch (Exception e)
             {
-                return CliOutput.WriteError(e, asJson, cancellationToken);
+                return CliOutput.WriteError(e, asJson, signalled.Token);
             }
         });
         return command;

@@ -7,7 +7,7 @@ namespace VmDebug.Tests.Support;
 
 /// <summary>
 /// The vmdebug CLI running in the background, its stdout read line by line while it runs (to see that lines arrive
-/// before it exits) and Ctrl+C delivered as the terminal does, with SIGINT.
+/// before it exits) and Ctrl+C delivered as the terminal does, with SIGINT, or any other signal.
 /// </summary>
 public sealed partial class LiveCli : IAsyncDisposable
 {
@@ -79,7 +79,9 @@ public sealed partial class LiveCli : IAsyncDisposable
     }
 
     /// <summary>Ctrl+C.</summary>
-    public void Interrupt() => Assert.Equal(0, Kill(_process.Id, SigInt));
+    public void Interrupt() => Signal(SigInt);
+
+    public void Signal(int signal) => Assert.Equal(0, Kill(_process.Id, signal));
 
     public async Task<int> WaitForExitAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
