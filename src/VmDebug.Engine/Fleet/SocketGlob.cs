@@ -1,6 +1,3 @@
-using System.Text;
-using System.Text.RegularExpressions;
-
 namespace VmDebug.Engine.Fleet;
 
 /// <summary>
@@ -29,7 +26,6 @@ public static class SocketGlob
                     next.Add(Path.Combine(directory, segment));
                     continue;
                 }
-                var regex = ToRegex(segment);
                 IEnumerable<string> entries;
                 try
                 {
@@ -42,7 +38,7 @@ public static class SocketGlob
                 foreach (var entry in entries)
                 {
                     var name = Path.GetFileName(entry);
-                    if (regex.IsMatch(name) && (segment.StartsWith('.') || !name.StartsWith('.')) && next.Count < MaxMatches)
+                    if (Matches(segment, name) && (segment.StartsWith('.') || !name.StartsWith('.')) && next.Count < MaxMatches)
                     {
                         next.Add(entry);
                     }
@@ -55,33 +51,99 @@ public static class SocketGlob
 
     private static bool HasWildcard(string segment) => segment.IndexOfAny(['*', '?', '[']) >= 0;
 
-    private static Regex ToRegex(string segment)
+    /// <summary>
+    /// Whether <paramref name="name"/> matches one glob segment: <c>*</c> any run, <c>?</c> any one character,
+    /// <c>[set]</c> or <c>[!set]</c> (or <c>[^set]</c>, as bash takes it) one character in (or not in) the set, with ranges such as <c>a-z</c>; a
+    /// <c>]</c> first in a set is a member, and a <c>[</c> without its <c>]</c> is itself. Matched by hand, not by a
+    /// regular expression: a pattern-built Regex drew the regex parser and all its engines into the executable, a
+    /// twentieth of what every vmdebug run sets up at start.
+    /// </summary>
+    internal static bool Matches(ReadOnlySpan<char> segment, ReadOnlySpan<char> name)
     {
-        var pattern = new StringBuilder("^");
-        for (var i = 0; i < segment.Length; i++)
+        // The usual single-backtrack wildcard match: on a mismatch, let the last * take one more character.
+        int p = 0, n = 0, starP = -1, starN = 0;
+        while (n < name.Length)
         {
-            var c = segment[i];
-            var close = c == '[' ? segment.IndexOf(']', i + 2) : -1;
-            if (c == '*')
+            if (p < segment.Length && segment[p] == '*')
             {
-                pattern.Append("[^/]*");
+                starP = p++;
+                starN = n;
+                continue;
             }
-            else if (c == '?')
+            if (p < segment.Length && MatchOne(segment, ref p, name[n]))
             {
-                pattern.Append("[^/]");
+                n++;
+                continue;
             }
-            else if (close > 0)
+            if (starP < 0)
             {
-                var set = segment[(i + 1)..close];
-                var negate = set.StartsWith('!');
-                pattern.Append('[').Append(negate ? "^" : "").Append(Regex.Escape(negate ? set[1..] : set).Replace("\\-", "-", StringComparison.Ordinal)).Append(']');
-                i = close;
+                return false;
             }
-            else
-            {
-                pattern.Append(Regex.Escape(c.ToString()));
-            }
+            p = starP + 1;
+            n = ++starN;
         }
-        return new Regex(pattern.Append('$').ToString(), RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+        while (p < segment.Length && segment[p] == '*')
+        {
+            p++;
+        }
+        return p == segment.Length;
+    }
+
+    // Whether the pattern element at p matches c; on a match p moves past the element.
+    private static bool MatchOne(ReadOnlySpan<char> segment, ref int p, char c)
+    {
+        var element = segment[p];
+        if (element == '?')
+        {
+            p++;
+            return true;
+        }
+        if (element == '[' && SetEnd(segment, p) is var close and > 0)
+        {
+            var first = p + 1;
+            var negate = segment[first] is '!' or '^';
+            if (negate)
+            {
+                first++;
+            }
+            var found = false;
+            for (var i = first; i < close; i++)
+            {
+                if (i + 2 < close && segment[i + 1] == '-')
+                {
+                    found |= c >= segment[i] && c <= segment[i + 2];
+                    i += 2;
+                }
+                else
+                {
+                    found |= c == segment[i];
+                }
+            }
+            if (found == negate)
+            {
+                return false;
+            }
+            p = close + 1;
+            return true;
+        }
+        if (element != c)
+        {
+            return false;
+        }
+        p++;
+        return true;
+    }
+
+    // The index of the ] closing the set opened at p, or -1 when there is none (the [ is then literal).
+    private static int SetEnd(ReadOnlySpan<char> segment, int p)
+    {
+        var first = p + 1;
+        if (first < segment.Length && segment[first] is '!' or '^')
+        {
+            first++;
+        }
+        // A ] straight after [ or [! belongs to the set.
+        var close = first + 1 < segment.Length ? segment[(first + 1)..].IndexOf(']') : -1;
+        return close < 0 ? -1 : first + 1 + close;
     }
 }
