@@ -137,12 +137,15 @@ internal static class LocklessRingReader
 
     /// <summary>
     /// Reads descriptors and infos a batch of slots at a time, only as many as the ids still to read, into buffers
-    /// reused from batch to batch: memory stays bounded whatever the count, and a short log reads a short window.
+    /// reused from batch to batch: memory stays bounded whatever the count, and a short log reads a short window. Each
+    /// batch is read as the whole pages that hold it, which go straight from the dump into the buffers; cut at slot
+    /// boundaries, the two part pages at its ends went through the page cache, a fresh page each.
     /// </summary>
     private sealed class DescriptorWindow(KernelMemoryView view, Layout layout, ulong descs, ulong infos, ulong count, int batchSlots)
     {
-        private readonly byte[] _descs = new byte[batchSlots * (int)layout.DescSize];
-        private readonly byte[] _infos = new byte[batchSlots * (int)layout.InfoSize];
+        private const int PageBytes = 4096;
+        private readonly Window _descs = new(view, descs, layout.DescSize, batchSlots);
+        private readonly Window _infos = new(view, infos, layout.InfoSize, batchSlots);
         private readonly bool[] _readable = new bool[batchSlots];
         private ulong _first = ulong.MaxValue;
         private int _slots;
@@ -154,8 +157,8 @@ internal static class LocklessRingReader
                 Fill(slot, (int)Math.Min((ulong)batchSlots, Math.Min(count - slot, idsLeft)));
             }
             var i = (int)(slot - _first);
-            desc = _descs.AsSpan(i * (int)layout.DescSize, (int)layout.DescSize);
-            info = _infos.AsSpan(i * (int)layout.InfoSize, (int)layout.InfoSize);
+            desc = _descs.Slot(i);
+            info = _infos.Slot(i);
             return _readable[i];
         }
 
@@ -163,15 +166,33 @@ internal static class LocklessRingReader
         {
             _first = slot;
             _slots = slots;
-            var whole = view.TryRead(descs + slot * layout.DescSize, _descs.AsSpan(0, slots * (int)layout.DescSize))
-                && view.TryRead(infos + slot * layout.InfoSize, _infos.AsSpan(0, slots * (int)layout.InfoSize));
+            var whole = _descs.TryFill(slot, slots) && _infos.TryFill(slot, slots);
             for (var i = 0; i < slots; i++)
             {
                 // A batch with an unreadable page is read slot by slot, so one bad page costs only its own records.
-                _readable[i] = whole
-                    || (view.TryRead(descs + (slot + (ulong)i) * layout.DescSize, _descs.AsSpan(i * (int)layout.DescSize, (int)layout.DescSize))
-                        && view.TryRead(infos + (slot + (ulong)i) * layout.InfoSize, _infos.AsSpan(i * (int)layout.InfoSize, (int)layout.InfoSize)));
+                _readable[i] = whole || (_descs.TryFillOne(slot, i) && _infos.TryFillOne(slot, i));
             }
+        }
+
+        /// <summary>One array of fixed-size slots (descriptors or infos), a batch of them at a time.</summary>
+        private sealed class Window(KernelMemoryView view, ulong array, ulong slotSize, int batchSlots)
+        {
+            // Room for a batch and the part pages at both its ends; uninitialised, since every byte used is read first.
+            private readonly byte[] _bytes = GC.AllocateUninitializedArray<byte>(batchSlots * (int)slotSize + 2 * PageBytes);
+            private int _lead; // where the batch's first slot starts in _bytes
+
+            public ReadOnlySpan<byte> Slot(int i) => _bytes.AsSpan(_lead + i * (int)slotSize, (int)slotSize);
+
+            public bool TryFill(ulong slot, int slots)
+            {
+                var start = array + slot * slotSize;
+                _lead = (int)(start % PageBytes);
+                var pages = ((ulong)_lead + (ulong)slots * slotSize + PageBytes - 1) / PageBytes * PageBytes; // at most _bytes.Length
+                return view.TryRead(start - (ulong)_lead, _bytes.AsSpan(0, (int)pages));
+            }
+
+            public bool TryFillOne(ulong slot, int i) =>
+                view.TryRead(array + (slot + (ulong)i) * slotSize, _bytes.AsSpan(_lead + i * (int)slotSize, (int)slotSize));
         }
     }
 
