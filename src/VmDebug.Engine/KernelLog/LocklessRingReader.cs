@@ -17,6 +17,8 @@ internal static class LocklessRingReader
     private const int MaxCountBits = 22; // 4 Mi descriptors: far above any kernel's (log_buf_len is at most 2^25 / 32)
     private const int MaxSizeBits = 25; // CONFIG_LOG_BUF_SHIFT's maximum
     private const int MaxDescriptorBatch = 1024;
+    // The unit of the ring's reads: whole guest pages go from a dump straight into the readers' buffers.
+    private const int PageBytes = 4096;
     private const int StateShift = 62;
     private const ulong IdMask = (1UL << StateShift) - 1;
     private const ulong Committed = 1, Finalized = 2;
@@ -143,7 +145,6 @@ internal static class LocklessRingReader
     /// </summary>
     private sealed class DescriptorWindow(KernelMemoryView view, Layout layout, ulong descs, ulong infos, ulong count, int batchSlots)
     {
-        private const int PageBytes = 4096;
         private readonly Window _descs = new(view, descs, layout.DescSize, batchSlots);
         private readonly Window _infos = new(view, infos, layout.InfoSize, batchSlots);
         private readonly bool[] _readable = new bool[batchSlots];
@@ -166,7 +167,9 @@ internal static class LocklessRingReader
         {
             _first = slot;
             _slots = slots;
-            var whole = _descs.TryFill(slot, slots) && _infos.TryFill(slot, slots);
+            // Both windows are placed for this batch, even when the first read fails, before slots are read one by one.
+            var descsRead = _descs.TryFill(slot, slots);
+            var whole = _infos.TryFill(slot, slots) && descsRead;
             for (var i = 0; i < slots; i++)
             {
                 // A batch with an unreadable page is read slot by slot, so one bad page costs only its own records.
@@ -203,7 +206,6 @@ internal static class LocklessRingReader
     /// </summary>
     private sealed class TextRing
     {
-        private const int Chunk = 4096;
         private readonly KernelMemoryView _view;
         private readonly int _readAhead; // chunks read at once: records are reached in ring order
         private readonly ulong _address, _size, _lead;
@@ -215,10 +217,10 @@ internal static class LocklessRingReader
             _view = view;
             _address = address;
             _size = size;
-            _lead = address % Chunk; // chunk k holds ring bytes [k * Chunk - lead, (k + 1) * Chunk - lead)
-            _readAhead = Math.Max(1, view.Memory.ReadBatchBytes / Chunk);
+            _lead = address % PageBytes; // chunk k holds ring bytes [k * PageBytes - lead, (k + 1) * PageBytes - lead)
+            _readAhead = Math.Max(1, view.Memory.ReadBatchBytes / PageBytes);
             _bytes = GC.AllocateUninitializedArray<byte>((int)size);
-            _loaded = new bool[(_lead + size + Chunk - 1) / Chunk];
+            _loaded = new bool[(_lead + size + PageBytes - 1) / PageBytes];
         }
 
         /// <summary>Bytes [begin, begin + length) of the ring; the caller keeps them inside it.</summary>
@@ -226,8 +228,8 @@ internal static class LocklessRingReader
         {
             if (length > 0)
             {
-                var last = (int)((_lead + begin + length - 1) / Chunk);
-                for (var chunk = (int)((_lead + begin) / Chunk); chunk <= last; chunk++)
+                var last = (int)((_lead + begin + length - 1) / PageBytes);
+                for (var chunk = (int)((_lead + begin) / PageBytes); chunk <= last; chunk++)
                 {
                     if (!_loaded[chunk])
                     {
@@ -247,8 +249,8 @@ internal static class LocklessRingReader
             {
                 last++;
             }
-            var start = Math.Max((ulong)first * Chunk, _lead) - _lead;
-            var end = Math.Min((ulong)(last + 1) * Chunk - _lead, _size);
+            var start = Math.Max((ulong)first * PageBytes, _lead) - _lead;
+            var end = Math.Min((ulong)(last + 1) * PageBytes - _lead, _size);
             _view.Read(_address + start, _bytes.AsSpan((int)start, (int)(end - start)), "the printk text ring");
             _loaded.AsSpan(first, last - first + 1).Fill(true);
             return last;
