@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Security.Cryptography;
 
 namespace VmDebug.Tests.Support;
 
@@ -32,8 +33,12 @@ public sealed class BareQemuProcess : IDisposable
             .Select(dir => Path.Combine(dir, Binary))
             .FirstOrDefault(File.Exists);
 
-    /// <summary>Skips the calling test when QEMU is absent; otherwise starts it and waits for the QMP socket.</summary>
-    public static BareQemuProcess StartOrSkip(int memoryMiB = 128)
+    /// <summary>
+    /// Skips the calling test when QEMU is absent; otherwise starts it and waits for the QMP socket. With
+    /// <paramref name="randomMiB"/>, that much random data is loaded into guest RAM at 256 MiB (QEMU's generic
+    /// loader): pages a dump must keep and cannot compress, where an empty guest's are all zero.
+    /// </summary>
+    public static BareQemuProcess StartOrSkip(int memoryMiB = 128, int randomMiB = 0)
     {
         var binary = FindBinary();
         if (binary is null)
@@ -58,6 +63,13 @@ public sealed class BareQemuProcess : IDisposable
                  })
         {
             start.ArgumentList.Add(arg);
+        }
+        if (randomMiB > 0)
+        {
+            var blob = Path.Combine(directory, "random.bin");
+            File.WriteAllBytes(blob, RandomNumberGenerator.GetBytes(randomMiB << 20));
+            start.ArgumentList.Add("-device");
+            start.ArgumentList.Add($"loader,file={blob},addr=0x10000000,force-raw=on");
         }
 
         var process = Process.Start(start) ?? throw new InvalidOperationException($"{binary} did not start");
