@@ -135,8 +135,17 @@ public static class CliOutput
         _ => 1,
     };
 
-    /// <summary>Progress on stderr, only when a person is watching it.</summary>
+    /// <summary>
+    /// Progress on stderr, only when a person is watching it. Whether one is, is asked at the first report: a command
+    /// that reports none (`vmdebug log` on a dump) never queries the terminal.
+    /// </summary>
     public static IProgress<OperationProgress> CreateProgress()
+    {
+        IProgress<OperationProgress>? shown = null;
+        return new CallbackProgress<OperationProgress>(report => LazyInitializer.EnsureInitialized(ref shown, ShownProgress).Report(report));
+    }
+
+    private static IProgress<OperationProgress> ShownProgress()
     {
         if (Console.IsErrorRedirected)
         {

@@ -24,37 +24,27 @@ public static class LogCliCommand
             tail, minLevel, json,
         };
         target.AddTo(command);
-        command.SetAction(async (parse, cancellationToken) =>
+        command.SetOutputAction(json, async (parse, asJson, _, cancellationToken) =>
         {
-            var asJson = parse.GetValue(json);
-            using var signalled = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, CliSignals.Token);
-            try
+            var log = await GuestKernelLogReader.ReadAsync(target.Get(parse), cancellationToken);
+            foreach (var warning in log.Warnings)
             {
-                var log = await GuestKernelLogReader.ReadAsync(target.Get(parse), signalled.Token);
-                foreach (var warning in log.Warnings)
-                {
-                    Console.Error.WriteLine($"vmdebug: warning: {warning}");
-                }
-                using var stdout = DescriptorOutputStream.StandardOutput();
-                var count = parse.GetValue(tail);
-                var level = parse.GetValue(minLevel);
-                if (asJson)
-                {
-                    foreach (var record in log.ToKmsgRecords(count, level))
-                    {
-                        stdout.Write(Encoding.UTF8.GetBytes(KmsgCliCommand.ToJson(record).ToJsonString(CliOutput.Json) + "\n"));
-                    }
-                }
-                else
-                {
-                    // The bytes makedumpfile writes: pure ASCII, and no console encoding between them and stdout.
-                    log.WriteMakedumpfileText(stdout, count, level);
-                }
-                return 0;
+                Console.Error.WriteLine($"vmdebug: warning: {warning}");
             }
-            catch (Exception e)
+            using var stdout = DescriptorOutputStream.StandardOutput();
+            var count = parse.GetValue(tail);
+            var level = parse.GetValue(minLevel);
+            if (asJson)
             {
-                return CliOutput.WriteError(e, asJson, signalled.Token);
+                foreach (var record in log.ToKmsgRecords(count, level))
+                {
+                    stdout.Write(Encoding.UTF8.GetBytes(KmsgCliCommand.ToJson(record).ToJsonString(CliOutput.Json) + "\n"));
+                }
+            }
+            else
+            {
+                // The bytes makedumpfile writes: pure ASCII, and no console encoding between them and stdout.
+                log.WriteMakedumpfileText(stdout, count, level);
             }
         });
         return command;

@@ -27,36 +27,26 @@ public static class PstoreCliCommand
             memAddress, memSize, recordSize, consoleSize, ftraceSize, pmsgSize, ecc, json,
         };
         target.AddTo(command);
-        command.SetAction(async (parse, cancellationToken) =>
+        command.SetOutputAction(json, async (parse, asJson, _, cancellationToken) =>
         {
-            var asJson = parse.GetValue(json);
-            using var signalled = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, CliSignals.Token);
-            try
+            var result = await PstoreReader.ReadAsync(new PstoreRequest
             {
-                var result = await PstoreReader.ReadAsync(new PstoreRequest
-                {
-                    Target = target.Get(parse),
-                    MemAddress = parse.GetValue(memAddress),
-                    MemSize = parse.GetValue(memSize),
-                    RecordSize = parse.GetValue(recordSize),
-                    ConsoleSize = parse.GetValue(consoleSize),
-                    FtraceSize = parse.GetValue(ftraceSize),
-                    PmsgSize = parse.GetValue(pmsgSize),
-                    Ecc = parse.GetValue(ecc),
-                }, signalled.Token);
-                foreach (var warning in result.Warnings)
-                {
-                    Console.Error.WriteLine($"vmdebug: warning: {warning}");
-                }
-                foreach (var record in result.Records)
-                {
-                    CliOutput.WriteResult(record, CliOutput.JsonContext.PstoreRecord, asJson);
-                }
-                return 0;
+                Target = target.Get(parse),
+                MemAddress = parse.GetValue(memAddress),
+                MemSize = parse.GetValue(memSize),
+                RecordSize = parse.GetValue(recordSize),
+                ConsoleSize = parse.GetValue(consoleSize),
+                FtraceSize = parse.GetValue(ftraceSize),
+                PmsgSize = parse.GetValue(pmsgSize),
+                Ecc = parse.GetValue(ecc),
+            }, cancellationToken);
+            foreach (var warning in result.Warnings)
+            {
+                Console.Error.WriteLine($"vmdebug: warning: {warning}");
             }
-            catch (Exception e)
+            foreach (var record in result.Records)
             {
-                return CliOutput.WriteError(e, asJson, signalled.Token);
+                CliOutput.WriteResult(record, CliOutput.JsonContext.PstoreRecord, asJson);
             }
         });
         return command;

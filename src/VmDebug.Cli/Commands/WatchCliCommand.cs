@@ -41,40 +41,30 @@ public static class WatchCliCommand
         {
             socket, glob, allDomains, connect, archive, format, level, after, maxArchive, keepFree, maxCrashes, window, maxParallel, debuginfod, count, timeout, json,
         };
-        command.SetAction(async (parse, cancellationToken) =>
+        command.SetOutputAction(json, async (parse, asJson, _, cancellationToken) =>
         {
-            var asJson = parse.GetValue(json);
-            using var signalled = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, CliSignals.Token);
-            try
+            var options = new WatchOptions
             {
-                var options = new WatchOptions
-                {
-                    Sockets = parse.GetValue(socket) ?? [],
-                    SocketGlob = parse.GetValue(glob),
-                    AllDomains = parse.GetValue(allDomains),
-                    ConnectionUri = parse.GetValue(connect)!,
-                    ArchiveDirectory = parse.GetValue(archive)!,
-                    Format = DumpFormats.Parse(parse.GetValue(format)!),
-                    DumpLevel = parse.GetValue(level),
-                    After = Enum.Parse<AfterCaptureAction>(parse.GetValue(after)!, ignoreCase: true),
-                    MaxArchiveBytes = parse.GetValue(maxArchive) is { } cap ? ByteSize.Parse(cap, "--max-archive-bytes") : null,
-                    KeepFreeBytes = parse.GetValue(keepFree) is { } free ? ByteSize.Parse(free, "--keep-free-bytes") : 0,
-                    MaxCrashesPerGuest = parse.GetValue(maxCrashes),
-                    CrashWindow = TimeSpan.FromSeconds(parse.GetValue(window)),
-                    MaxParallel = parse.GetValue(maxParallel),
-                    DebuginfodServers = DebuginfodServers(parse.GetValue(debuginfod)),
-                    Count = parse.GetValue(count),
-                    Timeout = parse.GetValue(timeout) is int seconds ? TimeSpan.FromSeconds(seconds) : null,
-                };
-                await foreach (var watchEvent in FleetWatcher.WatchAsync(options, signalled.Token))
-                {
-                    Console.Error.WriteLine(asJson ? JsonSerializer.Serialize(watchEvent, CliOutput.JsonContext.WatchEvent) : Line(watchEvent));
-                }
-                return 0;
-            }
-            catch (Exception e)
+                Sockets = parse.GetValue(socket) ?? [],
+                SocketGlob = parse.GetValue(glob),
+                AllDomains = parse.GetValue(allDomains),
+                ConnectionUri = parse.GetValue(connect)!,
+                ArchiveDirectory = parse.GetValue(archive)!,
+                Format = DumpFormats.Parse(parse.GetValue(format)!),
+                DumpLevel = parse.GetValue(level),
+                After = Enum.Parse<AfterCaptureAction>(parse.GetValue(after)!, ignoreCase: true),
+                MaxArchiveBytes = parse.GetValue(maxArchive) is { } cap ? ByteSize.Parse(cap, "--max-archive-bytes") : null,
+                KeepFreeBytes = parse.GetValue(keepFree) is { } free ? ByteSize.Parse(free, "--keep-free-bytes") : 0,
+                MaxCrashesPerGuest = parse.GetValue(maxCrashes),
+                CrashWindow = TimeSpan.FromSeconds(parse.GetValue(window)),
+                MaxParallel = parse.GetValue(maxParallel),
+                DebuginfodServers = DebuginfodServers(parse.GetValue(debuginfod)),
+                Count = parse.GetValue(count),
+                Timeout = parse.GetValue(timeout) is int seconds ? TimeSpan.FromSeconds(seconds) : null,
+            };
+            await foreach (var watchEvent in FleetWatcher.WatchAsync(options, cancellationToken))
             {
-                return CliOutput.WriteError(e, asJson, signalled.Token);
+                Console.Error.WriteLine(asJson ? JsonSerializer.Serialize(watchEvent, CliOutput.JsonContext.WatchEvent) : Line(watchEvent));
             }
         });
         return command;

@@ -66,6 +66,29 @@ public sealed class CliTests
         Assert.Equal("keep", File.ReadAllText(existing));
     }
 
+    /// <summary>
+    /// Progress is drawn only for a person watching stderr, and whether one is is asked at the first report (so a
+    /// command that reports nothing never queries the terminal). A pseudo-terminal from script(1) is the watcher.
+    /// </summary>
+    [Fact]
+    public async Task ProgressIsDrawnOnATerminalAndNotIntoARedirectedStderr()
+    {
+        using var directory = new TempDirectory();
+        using var source = new SyntheticSource(SyntheticSource.SmallRanges, SyntheticSource.PlausibleVmcoreInfo);
+        var input = await DumpFiles.WriteElfAsync(source, directory.File("in.elf"));
+
+        var redirected = await Support.Cli.RunAsync("convert", "--input", input, "--output", directory.File("redirected.kdump"));
+        Assert.Equal(0, redirected.ExitCode);
+        Assert.Equal("", redirected.Stderr);
+
+        var command = string.Join(' ', new[] { Support.Cli.ProgramPath, "convert", "--input", input, "--output", directory.File("watched.kdump") }
+            .Select(word => "'" + word.Replace("'", "'\\''") + "'"));
+        var watched = await TestEnvironment.RunAsync("script", ["--quiet", "--return", "--command", command, "/dev/null"], timeout: TimeSpan.FromMinutes(2));
+        Assert.True(watched.ExitCode == 0, $"script: exit {watched.ExitCode}\n{watched.Stdout}{watched.Stderr}");
+        Assert.Contains("\r\u001b[K", watched.Stdout);
+        Assert.Contains("Writing kdump", watched.Stdout);
+    }
+
     [Fact]
     public async Task QmpPrintsQemusJsonResponseAndWaitPanicPrintsTheEvent()
     {
