@@ -61,6 +61,7 @@ internal static class LocklessRingReader
         var batchSlots = Math.Clamp(view.Memory.ReadBatchBytes / (int)(layout.DescSize + layout.InfoSize), 16, MaxDescriptorBatch);
         var batch = new DescriptorWindow(view, layout, descs, infos, count, (int)Math.Min(span + 1, (ulong)batchSlots));
         var unreadable = 0;
+        var textMissing = 0;
         for (ulong i = 0; i <= span; i++)
         {
             var id = (tail + i) & IdMask;
@@ -97,6 +98,11 @@ internal static class LocklessRingReader
                 textLength = next - begin;
                 truncated = true;
             }
+            if (!text.TrySlice(begin, textLength, out var recordText))
+            {
+                textMissing++;
+                continue;
+            }
             var levelByte = printkInfo[(int)layout.TextLen + 3];
             entries.Add(new KernelLogEntry
             {
@@ -106,7 +112,7 @@ internal static class LocklessRingReader
                 Flags = layout.HasLevel ? levelByte & 0x1f : 0,
                 Level = layout.HasLevel ? levelByte >> 5 : 6,
                 CallerId = layout.CallerId is { } c ? BinaryPrimitives.ReadUInt32LittleEndian(printkInfo[(int)c..]) : null,
-                Text = text.Slice(begin, textLength),
+                Text = recordText,
                 Subsystem = layout.Subsystem is { } s ? CString(printkInfo.Slice((int)s, layout.SubsystemLength)) : "",
                 Device = layout.Device is { } d ? CString(printkInfo.Slice((int)d, layout.DeviceLength)) : "",
                 Truncated = truncated,
@@ -115,6 +121,14 @@ internal static class LocklessRingReader
         if (unreadable > 0)
         {
             warnings.Add($"{unreadable} printk descriptors could not be read (their pages are not in the source); their records are missing.");
+        }
+        if (textMissing > 0 && entries.Count == 0)
+        {
+            throw view.Unmapped(data, (int)size, "the printk text ring");
+        }
+        if (textMissing > 0)
+        {
+            warnings.Add($"The text of {textMissing} printk records could not be read (their pages of the text ring are not in the source); those records are missing.");
         }
         if (!layout.HasLevel)
         {
@@ -202,15 +216,17 @@ internal static class LocklessRingReader
     /// <summary>
     /// The text data ring, read a few pages at a time as records reach it: a log seldom fills its ring, and a page
     /// never reached costs neither a read nor (the buffer is left uninitialised) memory. Chunks follow the guest's
-    /// pages, so each read is of whole pages, which go straight from the dump into the buffer.
+    /// pages, so each read is of whole pages, which go straight from the dump into the buffer. A page the source lacks
+    /// costs only the records whose text is on it.
     /// </summary>
     private sealed class TextRing
     {
+        private const byte NotRead = 0, Loaded = 1, Missing = 2;
         private readonly KernelMemoryView _view;
         private readonly int _readAhead; // chunks read at once: records are reached in ring order
         private readonly ulong _address, _size, _lead;
         private readonly byte[] _bytes;
-        private readonly bool[] _loaded;
+        private readonly byte[] _chunks; // per chunk: NotRead, Loaded or Missing
 
         public TextRing(KernelMemoryView view, ulong address, ulong size)
         {
@@ -220,40 +236,55 @@ internal static class LocklessRingReader
             _lead = address % PageBytes; // chunk k holds ring bytes [k * PageBytes - lead, (k + 1) * PageBytes - lead)
             _readAhead = Math.Max(1, view.Memory.ReadBatchBytes / PageBytes);
             _bytes = GC.AllocateUninitializedArray<byte>((int)size);
-            _loaded = new bool[(_lead + size + PageBytes - 1) / PageBytes];
+            _chunks = new byte[(_lead + size + PageBytes - 1) / PageBytes];
         }
 
-        /// <summary>Bytes [begin, begin + length) of the ring; the caller keeps them inside it.</summary>
-        public ReadOnlyMemory<byte> Slice(ulong begin, ulong length)
+        /// <summary>Bytes [begin, begin + length) of the ring, which the caller keeps inside it; false when a page
+        /// of them is not in the source.</summary>
+        public bool TrySlice(ulong begin, ulong length, out ReadOnlyMemory<byte> bytes)
         {
+            var readable = true;
             if (length > 0)
             {
                 var last = (int)((_lead + begin + length - 1) / PageBytes);
                 for (var chunk = (int)((_lead + begin) / PageBytes); chunk <= last; chunk++)
                 {
-                    if (!_loaded[chunk])
+                    if (_chunks[chunk] == NotRead)
                     {
-                        chunk = Load(chunk, last);
+                        Load(chunk, last);
                     }
+                    readable &= _chunks[chunk] == Loaded;
                 }
             }
-            return _bytes.AsMemory((int)begin, (int)length);
+            bytes = readable ? _bytes.AsMemory((int)begin, (int)length) : default;
+            return readable;
         }
 
-        /// <summary>Reads the chunks not yet loaded from <paramref name="first"/> on, through
-        /// <paramref name="needed"/> and up to the source's read batch in all; returns the last one read.</summary>
-        private int Load(int first, int needed)
+        /// <summary>Reads the chunks not yet read from <paramref name="first"/> on, through <paramref name="needed"/>
+        /// and up to the source's read batch in all; a batch that fails is read chunk by chunk.</summary>
+        private void Load(int first, int needed)
         {
             var last = first;
-            while (last + 1 < _loaded.Length && !_loaded[last + 1] && (last < needed || last + 1 - first < _readAhead))
+            while (last + 1 < _chunks.Length && _chunks[last + 1] == NotRead && (last < needed || last + 1 - first < _readAhead))
             {
                 last++;
             }
+            if (TryRead(first, last))
+            {
+                _chunks.AsSpan(first, last - first + 1).Fill(Loaded);
+                return;
+            }
+            for (var chunk = first; chunk <= last; chunk++)
+            {
+                _chunks[chunk] = first < last && TryRead(chunk, chunk) ? Loaded : Missing;
+            }
+        }
+
+        private bool TryRead(int first, int last)
+        {
             var start = Math.Max((ulong)first * PageBytes, _lead) - _lead;
             var end = Math.Min((ulong)(last + 1) * PageBytes - _lead, _size);
-            _view.Read(_address + start, _bytes.AsSpan((int)start, (int)(end - start)), "the printk text ring");
-            _loaded.AsSpan(first, last - first + 1).Fill(true);
-            return last;
+            return _view.TryRead(_address + start, _bytes.AsSpan((int)start, (int)(end - start)));
         }
     }
 

@@ -78,6 +78,62 @@ public sealed class HostileRingTests(Kernel61Fixture fixture)
         Assert.Contains(outcomes.Keys, k => k.EndsWith(": log", StringComparison.Ordinal) || k.EndsWith("warning", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// A page of the text ring that the source lacks (a dump cut short, a live read that fails there) costs only the
+    /// records whose text is on it: the rest of the log is read, and a warning counts what is missing. Without any of
+    /// the text, the read is a typed error.
+    /// </summary>
+    [Fact]
+    public void AMissingTextPageCostsOnlyTheRecordsOnIt()
+    {
+        fixture.SkipIfUnavailable();
+        using var reader = VmcoreFile.Open(fixture.RepairedElf);
+        var info = reader.VmcoreInfo!;
+        var dump = new DumpPhysicalMemory(reader, fixture.RepairedElf);
+        var recording = new RecordingMemory(dump);
+        var clean = GuestKernelLog.Read(new GuestKernelSession(recording, info, [], null, []));
+        var textPages = Targets(new KernelMemoryView(dump, info), info, recording.Pages.Keys.ToHashSet())
+            .Single(t => t.Name == "text ring").Pages;
+        var read = textPages.Where(recording.Pages.ContainsKey).ToList();
+        Assert.True(read.Count >= 3, $"the test guest's log should fill at least 3 text pages, not {read.Count}");
+
+        var lacking = read[read.Count / 2];
+        var log = GuestKernelLog.Read(new GuestKernelSession(new LackingMemory(dump, new HashSet<ulong> { lacking }), info, [], null, []));
+
+        var missing = clean.Entries.Count - log.Entries.Count;
+        Assert.InRange(missing, 1, 4096 / 16); // a record is at least its 8-byte id and 8 bytes of text
+        Assert.Equal($"The text of {missing} printk records could not be read (their pages of the text ring are not in the source); those records are missing.",
+            Assert.Single(log.Warnings));
+        var bySequence = clean.Entries.ToDictionary(e => e.Sequence);
+        Assert.All(log.Entries, e => Assert.Equal(bySequence[e.Sequence].Text.ToArray(), e.Text.ToArray()));
+        Assert.Contains(log.Entries, e => e.Sequence > clean.Entries[^1].Sequence - 3); // records after the page are there
+
+        var none = Assert.Throws<GuestKernelException>(() =>
+            GuestKernelLog.Read(new GuestKernelSession(new LackingMemory(dump, textPages.ToHashSet()), info, [], null, [])));
+        Assert.Equal(GuestKernelException.AddressUnmapped, none.ErrorId);
+        Assert.Contains("the printk text ring", none.Message);
+    }
+
+    /// <summary>The dump without the given physical pages, as a source that never had them.</summary>
+    private sealed class LackingMemory(IGuestPhysicalMemory inner, IReadOnlySet<ulong> lacking) : IGuestPhysicalMemory
+    {
+        public string Name => inner.Name;
+
+        public IReadOnlyList<PhysicalRange> Ranges => inner.Ranges;
+
+        public bool TryRead(ulong address, Span<byte> buffer)
+        {
+            for (var page = address / 4096; page <= (address + (ulong)Math.Max(buffer.Length, 1) - 1) / 4096; page++)
+            {
+                if (lacking.Contains(page))
+                {
+                    return false;
+                }
+            }
+            return inner.TryRead(address, buffer);
+        }
+    }
+
     private sealed record Target(string Name, List<ulong> Pages);
 
     /// <summary>The physical pages of each structure: ring header, descriptors, infos, text, and the page tables among the touched pages.</summary>
