@@ -91,7 +91,8 @@ public sealed class VmcoreInfo
         {
             text = text[..MaxBytes];
         }
-        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        // Sized for every line at once: growing through its primes rehashed the ~200 keys of a 6.x kernel six times.
+        var values = new Dictionary<string, string>(text.AsSpan().Count('\n') + 1, StringComparer.Ordinal);
         var malformed = 0;
         for (var start = 0; start < text.Length;)
         {
