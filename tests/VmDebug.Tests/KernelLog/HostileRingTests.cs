@@ -21,16 +21,10 @@ public sealed class HostileRingTests(Kernel61Fixture fixture)
     public void TenThousandMutatedRingsEndInTypedErrorsOrPartialLogsQuicklyAndBounded()
     {
         fixture.SkipIfUnavailable();
-        using var reader = VmcoreFile.Open(fixture.RepairedElf);
-        var info = reader.VmcoreInfo!;
-        var dump = new DumpPhysicalMemory(reader, fixture.RepairedElf);
-
-        // A clean read records every page the readers touch; the cases then mutate copies of them.
-        var recording = new RecordingMemory(dump);
-        var clean = GuestKernelLog.Read(new GuestKernelSession(recording, info, [], null, []));
-        Assert.Empty(clean.Warnings);
-        var view = new KernelMemoryView(dump, info);
-        var targets = Targets(view, info, recording.Pages.Keys.ToHashSet());
+        using var clean = new CleanRead(fixture.RepairedElf);
+        Assert.Empty(clean.Log.Warnings);
+        var (info, dump, recording) = (clean.Info, clean.Dump, clean.Recording);
+        var targets = clean.Targets();
         Assert.All(targets, t => Assert.NotEmpty(t.Pages));
 
         var random = new Random(20261201);
@@ -87,26 +81,22 @@ public sealed class HostileRingTests(Kernel61Fixture fixture)
     public void AMissingTextPageCostsOnlyTheRecordsOnIt()
     {
         fixture.SkipIfUnavailable();
-        using var reader = VmcoreFile.Open(fixture.RepairedElf);
-        var info = reader.VmcoreInfo!;
-        var dump = new DumpPhysicalMemory(reader, fixture.RepairedElf);
-        var recording = new RecordingMemory(dump);
-        var clean = GuestKernelLog.Read(new GuestKernelSession(recording, info, [], null, []));
-        var textPages = Targets(new KernelMemoryView(dump, info), info, recording.Pages.Keys.ToHashSet())
-            .Single(t => t.Name == "text ring").Pages;
-        var read = textPages.Where(recording.Pages.ContainsKey).ToList();
+        using var clean = new CleanRead(fixture.RepairedElf);
+        var (info, dump) = (clean.Info, clean.Dump);
+        var textPages = clean.Targets().Single(t => t.Name == "text ring").Pages;
+        var read = textPages.Where(clean.Recording.Pages.ContainsKey).ToList();
         Assert.True(read.Count >= 3, $"the test guest's log should fill at least 3 text pages, not {read.Count}");
 
         var lacking = read[read.Count / 2];
         var log = GuestKernelLog.Read(new GuestKernelSession(new LackingMemory(dump, new HashSet<ulong> { lacking }), info, [], null, []));
 
-        var missing = clean.Entries.Count - log.Entries.Count;
+        var missing = clean.Log.Entries.Count - log.Entries.Count;
         Assert.InRange(missing, 1, 4096 / 16); // a record is at least its 8-byte id and 8 bytes of text
         Assert.Equal($"The text of {missing} printk records could not be read (their pages of the text ring are not in the source); those records are missing.",
             Assert.Single(log.Warnings));
-        var bySequence = clean.Entries.ToDictionary(e => e.Sequence);
+        var bySequence = clean.Log.Entries.ToDictionary(e => e.Sequence);
         Assert.All(log.Entries, e => Assert.Equal(bySequence[e.Sequence].Text.ToArray(), e.Text.ToArray()));
-        Assert.Contains(log.Entries, e => e.Sequence > clean.Entries[^1].Sequence - 3); // records after the page are there
+        Assert.Contains(log.Entries, e => e.Sequence > clean.Log.Entries[^1].Sequence - 3); // records after the page are there
 
         var none = Assert.Throws<GuestKernelException>(() =>
             GuestKernelLog.Read(new GuestKernelSession(new LackingMemory(dump, textPages.ToHashSet()), info, [], null, [])));
@@ -132,6 +122,34 @@ public sealed class HostileRingTests(Kernel61Fixture fixture)
             }
             return inner.TryRead(address, buffer);
         }
+    }
+
+    /// <summary>The real dump opened, and a clean read of its log that records every page the readers touch: the
+    /// cases then change or withhold copies of those pages.</summary>
+    private sealed class CleanRead : IDisposable
+    {
+        private readonly VmcoreReader _reader;
+
+        public CleanRead(string path)
+        {
+            _reader = VmcoreFile.Open(path);
+            Info = _reader.VmcoreInfo!;
+            Dump = new DumpPhysicalMemory(_reader, path);
+            Recording = new RecordingMemory(Dump);
+            Log = GuestKernelLog.Read(new GuestKernelSession(Recording, Info, [], null, []));
+        }
+
+        public VmcoreInfo Info { get; }
+
+        public DumpPhysicalMemory Dump { get; }
+
+        public RecordingMemory Recording { get; }
+
+        public GuestKernelLog Log { get; }
+
+        public Target[] Targets() => HostileRingTests.Targets(new KernelMemoryView(Dump, Info), Info, Recording.Pages.Keys.ToHashSet());
+
+        public void Dispose() => _reader.Dispose();
     }
 
     private sealed record Target(string Name, List<ulong> Pages);
