@@ -73,7 +73,7 @@ public sealed class HostileRingTests(Kernel61Fixture fixture)
     }
 
     /// <summary>
-    /// A page of the text ring that the source lacks (a dump cut short, a live read that fails there) costs only the
+    /// A page of the text ring that the source lacks (a dump cut short, or one that left the page out) costs only the
     /// records whose text is on it: the rest of the log is read, and a warning counts what is missing. Without any of
     /// the text, the read is a typed error.
     /// </summary>
