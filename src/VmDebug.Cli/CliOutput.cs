@@ -135,6 +135,15 @@ public static class CliOutput
         _ => 1,
     };
 
+    /// <summary>A read's warnings (a partly readable ring or region), one line each on stderr.</summary>
+    public static void WriteWarnings(IEnumerable<string> warnings)
+    {
+        foreach (var warning in warnings)
+        {
+            Console.Error.WriteLine($"vmdebug: warning: {warning}");
+        }
+    }
+
     /// <summary>
     /// Progress on stderr, only when a person is watching it. Whether one is, is asked at the first report: a command
     /// that reports none (`vmdebug log` on a dump) never queries the terminal.

@@ -27,10 +27,7 @@ public static class LogCliCommand
         command.SetOutputAction(json, async (parse, asJson, _, cancellationToken) =>
         {
             var log = await GuestKernelLogReader.ReadAsync(target.Get(parse), cancellationToken);
-            foreach (var warning in log.Warnings)
-            {
-                Console.Error.WriteLine($"vmdebug: warning: {warning}");
-            }
+            CliOutput.WriteWarnings(log.Warnings);
             using var stdout = DescriptorOutputStream.StandardOutput();
             var count = parse.GetValue(tail);
             var level = parse.GetValue(minLevel);

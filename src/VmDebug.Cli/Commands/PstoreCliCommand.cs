@@ -40,10 +40,7 @@ public static class PstoreCliCommand
                 PmsgSize = parse.GetValue(pmsgSize),
                 Ecc = parse.GetValue(ecc),
             }, cancellationToken);
-            foreach (var warning in result.Warnings)
-            {
-                Console.Error.WriteLine($"vmdebug: warning: {warning}");
-            }
+            CliOutput.WriteWarnings(result.Warnings);
             foreach (var record in result.Records)
             {
                 CliOutput.WriteResult(record, CliOutput.JsonContext.PstoreRecord, asJson);

@@ -122,12 +122,12 @@ internal static class LocklessRingReader
         {
             warnings.Add($"{unreadable} printk descriptors could not be read (their pages are not in the source); their records are missing.");
         }
-        if (textMissing > 0 && entries.Count == 0)
-        {
-            throw view.Unmapped(data, (int)size, "the printk text ring");
-        }
         if (textMissing > 0)
         {
+            if (entries.Count == 0)
+            {
+                throw view.Unmapped(data, (int)size, "the printk text ring");
+            }
             warnings.Add($"The text of {textMissing} printk records could not be read (their pages of the text ring are not in the source); those records are missing.");
         }
         if (!layout.HasLevel)
