@@ -29,8 +29,8 @@ public sealed partial class InterruptionTests
     public async Task KilledOrHungUpDumpsAndConversionsLeaveNothingAndTheGuestRunsAgain()
     {
         // Incompressible pages give the assembling phase seconds to be caught in: an empty guest's dump is all zero
-        // pages, excluded at -d 1, and was once assembled between two polls.
-        using var qemu = BareQemuProcess.StartOrSkip(GuestMiB, randomMiB: 128);
+        // pages, excluded at -d 1, and was once assembled between two polls; with 128 MiB a busy CI machine still missed it once.
+        using var qemu = BareQemuProcess.StartOrSkip(GuestMiB, randomMiB: 384);
         var ct = TestContext.Current.CancellationToken;
         await using (var qmp = await QmpClient.ConnectAsync(qemu.QmpSocketPath, null, ct))
         {
