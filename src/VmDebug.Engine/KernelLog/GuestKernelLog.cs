@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using System.Text;
 using VmDebug.Engine.GuestKernel;
 
@@ -7,11 +8,13 @@ namespace VmDebug.Engine.KernelLog;
 /// <summary>The guest kernel's log as read from its printk ring, with what could not be read said in warnings.</summary>
 public sealed class GuestKernelLog
 {
-    private GuestKernelLog(string source, string ringFormat, IReadOnlyList<KernelLogEntry> entries, IReadOnlyList<string> warnings)
+    private readonly List<KernelLogEntry> _entries;
+
+    private GuestKernelLog(string source, string ringFormat, List<KernelLogEntry> entries, IReadOnlyList<string> warnings)
     {
         Source = source;
         RingFormat = ringFormat;
-        Entries = entries;
+        _entries = entries;
         Warnings = warnings;
     }
 
@@ -22,7 +25,7 @@ public sealed class GuestKernelLog
     public string RingFormat { get; }
 
     /// <summary>Records in ring order (oldest first).</summary>
-    public IReadOnlyList<KernelLogEntry> Entries { get; }
+    public IReadOnlyList<KernelLogEntry> Entries => _entries;
 
     public IReadOnlyList<string> Warnings { get; }
 
@@ -55,7 +58,7 @@ public sealed class GuestKernelLog
     {
         const int flushBytes = 8 * 1024;
         var buffer = new ArrayBufferWriter<byte>(flushBytes + 4096);
-        foreach (var entry in Select(tail, minimumLevel))
+        foreach (var entry in CollectionsMarshal.AsSpan(Select(tail, minimumLevel)))
         {
             MakedumpfileText.Write(entry, buffer);
             if (buffer.WrittenCount >= flushBytes)
@@ -81,18 +84,21 @@ public sealed class GuestKernelLog
     /// <paramref name="minimumLevel"/> drops less severe ones.
     /// </summary>
     public IReadOnlyList<VmDebug.KmsgRecord> ToKmsgRecords(int? tail = null, VmDebug.KmsgLevel? minimumLevel = null) =>
-        Select(tail, minimumLevel).Select(ToKmsgRecord).ToList();
+        Select(tail, minimumLevel).ConvertAll(ToKmsgRecord);
 
-    private IEnumerable<KernelLogEntry> Select(int? tail, VmDebug.KmsgLevel? minimumLevel)
+    // Lists and delegates, not LINQ: each interface call site costs a NativeAOT executable a dispatch-cell
+    // resolution at its first call, and `vmdebug log` is a few milliseconds long.
+    private List<KernelLogEntry> Select(int? tail, VmDebug.KmsgLevel? minimumLevel)
     {
-        IEnumerable<KernelLogEntry> selected = Entries;
+        var selected = _entries;
         if (minimumLevel is { } level)
         {
-            selected = selected.Where(e => e.Level <= (int)level);
+            selected = selected.FindAll(e => e.Level <= (int)level);
         }
-        if (tail is { } n)
+        if (tail is { } n && n < selected.Count)
         {
-            selected = selected.TakeLast(Math.Max(n, 0));
+            var keep = Math.Max(n, 0);
+            selected = selected.GetRange(selected.Count - keep, keep);
         }
         return selected;
     }

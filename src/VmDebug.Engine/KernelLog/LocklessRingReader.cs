@@ -25,7 +25,7 @@ internal static class LocklessRingReader
 
     public static bool Applies(VmcoreInfo info) => info.Symbol("prb") is not null;
 
-    public static IReadOnlyList<KernelLogEntry> Read(KernelMemoryView view, List<string> warnings)
+    public static List<KernelLogEntry> Read(KernelMemoryView view, List<string> warnings)
     {
         var info = view.VmcoreInfo;
         var source = view.Memory.Name;

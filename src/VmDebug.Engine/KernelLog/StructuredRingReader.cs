@@ -19,7 +19,7 @@ internal static class StructuredRingReader
 
     public static bool Applies(VmcoreInfo info) => info.Symbol("log_buf") is not null && info.Symbol("log_first_idx") is not null;
 
-    public static IReadOnlyList<KernelLogEntry> Read(KernelMemoryView view, List<string> warnings)
+    public static List<KernelLogEntry> Read(KernelMemoryView view, List<string> warnings)
     {
         var info = view.VmcoreInfo;
         var source = view.Memory.Name;

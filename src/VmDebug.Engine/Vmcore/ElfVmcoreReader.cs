@@ -1,11 +1,12 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 
 namespace VmDebug.Engine.Vmcore;
 
 /// <summary>The ELF64 header fields a vmcore reader and the re-layout repair need.</summary>
 internal sealed record ElfLayout(byte[] Ident, ushort Type, ushort Machine, uint Version, ulong Entry, ulong ProgramHeaderOffset,
     ulong SectionHeaderOffset, uint Flags, ushort HeaderSize, ushort ProgramHeaderEntrySize, ushort SectionHeaderCount,
-    IReadOnlyList<ElfProgramHeader> ProgramHeaders, bool UsesExtendedNumbering)
+    ElfProgramHeader[] ProgramHeaders, bool UsesExtendedNumbering)
 {
     public const int EhdrSize = 64;
     public const int ShdrSize = 64;
@@ -105,7 +106,7 @@ public sealed class ElfVmcoreReader : VmcoreReader
                     throw new VmcoreFormatException(path, (long)Math.Min(ph.Offset, long.MaxValue), $"PT_NOTE of {ph.FileSize} bytes is out of bounds");
                 }
                 var data = bytes.ReadBytes((long)ph.Offset, (int)ph.FileSize, "PT_NOTE segment");
-                _notes.AddRange(ElfNotes.Parse(data, path, (long)ph.Offset));
+                _notes.AddRange(CollectionsMarshal.AsSpan(ElfNotes.Parse(data, path, (long)ph.Offset)));
             }
             else if (ph.Type == ElfProgramHeader.PtLoad && ph.MemorySize > 0)
             {
@@ -129,7 +130,8 @@ public sealed class ElfVmcoreReader : VmcoreReader
                     $"program header of type 0x{ph.Type:x} gives {ph.FileSize} bytes at offset {ph.Offset}, outside the file");
             }
         }
-        _loads = loads.OrderBy(l => l.Start).ToArray();
+        // QEMU and the kernel write PT_LOADs in address order, so the (stable) sort is for other writers only.
+        _loads = IsSortedByStart(loads) ? loads.ToArray() : loads.OrderBy(l => l.Start).ToArray();
         for (var i = 1; i < _loads.Length; i++)
         {
             if (_loads[i].Start < _loads[i - 1].Start + _loads[i - 1].MemorySize)
@@ -141,7 +143,12 @@ public sealed class ElfVmcoreReader : VmcoreReader
         {
             PhysicalBounds.CheckRange(path, load.FileOffset, load.Start, load.MemorySize, VmcoreInfo, "PT_LOAD");
         }
-        _ranges = MergeRanges(_loads.Select(l => new PhysicalRange(l.Start, l.MemorySize)));
+        var ranges = new PhysicalRange[_loads.Length];
+        for (var i = 0; i < ranges.Length; i++)
+        {
+            ranges[i] = new PhysicalRange(_loads[i].Start, _loads[i].MemorySize);
+        }
+        _ranges = MergeRanges(ranges);
         PageSize = VmcoreInfo?.PageSize is int size && size >= 512 && size <= 1 << 20 && int.IsPow2(size) ? size : Page;
     }
 
@@ -230,7 +237,19 @@ public sealed class ElfVmcoreReader : VmcoreReader
         return lo;
     }
 
-    internal static PhysicalRange[] MergeRanges(IEnumerable<PhysicalRange> sorted)
+    private static bool IsSortedByStart(List<Load> loads)
+    {
+        for (var i = 1; i < loads.Count; i++)
+        {
+            if (loads[i].Start < loads[i - 1].Start)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    internal static PhysicalRange[] MergeRanges(ReadOnlySpan<PhysicalRange> sorted)
     {
         var merged = new List<PhysicalRange>();
         foreach (var range in sorted)

@@ -127,8 +127,8 @@ public static class VmcoreRepairer
         CancellationToken cancellationToken)
     {
         var segments = layout.ProgramHeaders.Where(p => p.FileSize > 0).ToList();
-        var extended = layout.ProgramHeaders.Count >= ElfLayout.PnXnum;
-        var headerBytes = ElfLayout.EhdrSize + (long)layout.ProgramHeaders.Count * ElfProgramHeader.Size + (extended ? ElfLayout.ShdrSize : 0);
+        var extended = layout.ProgramHeaders.Length >= ElfLayout.PnXnum;
+        var headerBytes = ElfLayout.EhdrSize + (long)layout.ProgramHeaders.Length * ElfProgramHeader.Size + (extended ? ElfLayout.ShdrSize : 0);
         var dataStart = segments.Count == 0 ? headerBytes : (long)segments.Min(p => p.Offset);
         var dataEnd = segments.Count == 0 ? headerBytes : (long)segments.Max(p => p.Offset + p.FileSize);
         var shift = dataStart >= headerBytes ? 0 : FileAlignment.AlignUp(headerBytes - dataStart, 4096);

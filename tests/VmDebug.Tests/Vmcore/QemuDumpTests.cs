@@ -22,7 +22,7 @@ public sealed partial class QemuDumpTests(QemuDumpFixture qemu) : IClassFixture<
 
         var expected = ReadelfLoads(readelf, qemu.ElfPath);
         Assert.NotEmpty(expected);
-        Assert.Equal(ElfVmcoreReader.MergeRanges(expected.OrderBy(r => r.Start)), reader.Ranges);
+        Assert.Equal(ElfVmcoreReader.MergeRanges(expected.OrderBy(r => r.Start).ToArray()), reader.Ranges);
         Assert.Contains(reader.Notes, n => n.Name == "QEMU");
         Assert.Contains(reader.Notes, n => n.Name == "CORE" && n.Type == 1);
         Assert.Null(reader.VmcoreInfo);
