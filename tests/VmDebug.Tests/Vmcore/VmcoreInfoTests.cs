@@ -54,6 +54,27 @@ public class VmcoreInfoTests
     }
 
     [Fact]
+    public void EveryKeyIsFoundAndTheFirstOccurrenceWins()
+    {
+        var longName = new string('n', 300); // longer than the lookup's stack buffer
+        // 3,000 keys: about 50 KB, inside the 64 KiB bound.
+        var text = string.Join('\n', Enumerable.Range(0, 3000).Select(i => $"SYMBOL(s{i})={i:x}"))
+            + $"\nSYMBOL(s7)=ffff\nOSRELEASE=6.1\r\nSIZE({longName})=24\n";
+        var info = VmcoreInfo.Parse(text);
+
+        for (var i = 0; i < 3000; i++)
+        {
+            Assert.Equal((ulong)i, info.Symbol($"s{i}"));
+        }
+        Assert.Equal("6.1", info.OsRelease);
+        Assert.Equal(24UL, info.Size(longName));
+        Assert.Null(info.Symbol("s3000"));
+        Assert.Equal(3002, info.Values.Count);
+        Assert.Equal("7", info.Values["SYMBOL(s7)"]);
+        Assert.Equal("6.1", info.Values["OSRELEASE"]);
+    }
+
+    [Fact]
     public void PhysBaseRoundTripsAnyLong() =>
         FsCheck.Check.One(FsCheck.Config.QuickThrowOnFailure, FsCheck.Fluent.Prop.ForAll<long>(value =>
             VmcoreInfo.Parse($"NUMBER(phys_base)={value}\n").PhysBase == value));
